@@ -1,0 +1,240 @@
+"""The payment-provider port: what the ledger's flows need from Stripe, in domain terms.
+
+Business code depends on this Protocol only. Two implementations exist outside the ledger:
+the Stripe adapter (`sfr3_adapters.stripe_adapter`, the only holder of credentials) and the
+HTTP client of the stripeService Lambda (`sfr3_adapters.stripe_service_client`). Both return
+the same value objects and raise the same typed errors, so callers cannot tell them apart.
+
+Amounts are integer cents; datetimes are timezone-aware UTC; ids are Stripe's opaque strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import attrs
+
+PaymentMethodType = Literal["card", "us_bank_account"]
+
+
+def _aware(_instance: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{attribute.name} must be timezone-aware")
+
+
+@attrs.frozen
+class PaymentMethodDetails:
+    """A stored method as residents see it: never the card number, only the label parts."""
+
+    provider_id: str
+    type: PaymentMethodType
+    last4: str
+    brand: str | None = None
+    bank_name: str | None = None
+
+
+@attrs.frozen
+class PaymentIntentResult:
+    """A PaymentIntent's state; `status` is Stripe's own vocabulary, not the ledger's."""
+
+    id: str
+    status: str
+    amount: int
+    currency: str
+    latest_charge: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    metadata: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class RefundResult:
+    id: str
+    payment_intent_id: str
+    amount: int
+    status: str
+
+
+@attrs.frozen
+class BalanceTransaction:
+    """One line of Stripe's balance history; `payment_intent_id` lets reconciliation match it."""
+
+    id: str
+    type: str
+    amount: int
+    fee: int
+    net: int
+    currency: str
+    created: datetime = attrs.field(validator=_aware)
+    source: str | None = None
+    payment_intent_id: str | None = None
+
+
+@attrs.frozen
+class DisputeResult:
+    id: str
+    status: str
+    payment_intent_id: str | None
+    amount: int
+    reason: str
+
+
+@attrs.frozen
+class ProviderEvent:
+    """A verified webhook event; `object` is the event's `data.object` as plain JSON."""
+
+    id: str
+    type: str
+    created: datetime = attrs.field(validator=_aware)
+    object: dict[str, Any] = attrs.field(factory=dict)
+
+
+class PaymentProviderError(Exception):
+    """Base of every provider failure; `code` is machine-readable, `message` safe to show."""
+
+    default_code = "provider_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        payment_intent_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.payment_intent_id = payment_intent_id
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+
+class CardDeclined(PaymentProviderError):
+    """The payment method was refused; `decline_code` is the issuer's reason when known."""
+
+    default_code = "card_declined"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        decline_code: str | None = None,
+        code: str | None = None,
+        payment_intent_id: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, payment_intent_id=payment_intent_id)
+        self.decline_code = decline_code
+
+
+class InsufficientFunds(CardDeclined):
+    """A decline for lack of funds: a subclass so `except CardDeclined` still catches it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        decline_code: str | None = "insufficient_funds",
+        code: str | None = None,
+        payment_intent_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, decline_code=decline_code, code=code, payment_intent_id=payment_intent_id
+        )
+
+
+class ProviderAuthenticationError(PaymentProviderError):
+    default_code = "authentication_error"
+
+
+class ProviderRateLimited(PaymentProviderError):
+    default_code = "rate_limited"
+
+
+class ProviderUnavailable(PaymentProviderError):
+    """The provider could not be reached or answered 5xx: safe to retry with the same key."""
+
+    default_code = "provider_unavailable"
+
+
+class InvalidProviderRequest(PaymentProviderError):
+    default_code = "invalid_request"
+
+
+class WebhookSignatureInvalid(PaymentProviderError):
+    default_code = "webhook_signature_invalid"
+
+
+class PaymentProvider(Protocol):
+    """What the system asks of its payment provider (Stripe), and nothing more."""
+
+    def create_customer(self, *, resident_id: str, email: str | None = None) -> str:
+        """Return the customer id; idempotency key derived from `resident_id`."""
+        ...
+
+    def attach_payment_method(
+        self, *, customer_id: str, payment_method_id: str
+    ) -> PaymentMethodDetails: ...
+
+    def detach_payment_method(self, *, payment_method_id: str) -> None:
+        """Detaching an already-detached method is not an error."""
+        ...
+
+    def create_payment_intent(
+        self,
+        *,
+        payment_id: str,
+        resident_id: str,
+        amount: int,
+        currency: str,
+        customer_id: str,
+        payment_method_id: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> PaymentIntentResult:
+        """Confirm off-session; key `pi-{payment_id}`, so a retry never charges twice."""
+        ...
+
+    def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult: ...
+
+    def refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: int | None,
+        idempotency_key: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> RefundResult:
+        """`amount=None` refunds whatever remains."""
+        ...
+
+    def list_balance_transactions(
+        self, *, created_from: datetime, created_to: datetime
+    ) -> list[BalanceTransaction]: ...
+
+    def submit_dispute_evidence(
+        self, *, dispute_id: str, evidence: Mapping[str, str], submit: bool = True
+    ) -> DisputeResult: ...
+
+    def verify_webhook(self, *, payload: bytes, signature_header: str) -> ProviderEvent: ...
+
+
+__all__ = [
+    "BalanceTransaction",
+    "CardDeclined",
+    "DisputeResult",
+    "InsufficientFunds",
+    "InvalidProviderRequest",
+    "PaymentIntentResult",
+    "PaymentMethodDetails",
+    "PaymentMethodType",
+    "PaymentProvider",
+    "PaymentProviderError",
+    "ProviderAuthenticationError",
+    "ProviderEvent",
+    "ProviderRateLimited",
+    "ProviderUnavailable",
+    "RefundResult",
+    "WebhookSignatureInvalid",
+]
