@@ -1,0 +1,391 @@
+"""The ledger application: commands and queries over resident ledgers and payment methods.
+
+It runs on any eventsourcing persistence module (POPO, SQLite, the project's DynamoDB
+recorder), chosen by `PERSISTENCE_MODULE` in the environment, exactly like the library's
+own applications.
+
+A command loads the aggregate, decides, and appends its new events at the next version.
+If another writer appended first the store refuses with IntegrityError; the command is
+then re-run against fresh state (never a blind overwrite), so a rule such as "no
+overpayment" is checked against everything recorded before it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID, uuid4
+
+import attrs
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+
+from sfr3_ledger.errors import ConcurrencyConflict, InvalidCommand, PaymentMethodNotFound
+from sfr3_ledger.ledger import SYSTEM, Allocation, OutstandingCharge, ResidentLedger, balance_of
+from sfr3_ledger.payment_methods import PaymentMethods
+from sfr3_ledger.records import Charge, Dispute, Payment, PaymentMethod
+from sfr3_ledger.transcodings import register_ledger_transcodings
+
+T = TypeVar("T")
+A = TypeVar("A", ResidentLedger, PaymentMethods)
+
+DEFAULT_SNAPSHOT_INTERVAL = 10
+MAX_ATTEMPTS = 8
+
+
+def new_id(prefix: str) -> str:
+    """An opaque, unguessable id with a readable prefix (`pay_…`, `chg_…`)."""
+    return f"{prefix}_{uuid4().hex}"
+
+
+@attrs.frozen
+class PaymentStarted:
+    """What the API answers 202 with: the reservation and the balances around it."""
+
+    payment: Payment
+    current_balance: int
+    balance_after_payment: int
+    created: bool
+
+
+class LedgerApplication(Application[UUID]):
+    """Resident ledgers and payment methods, with snapshots every N events.
+
+    `SFR3_SNAPSHOT_INTERVAL` in the environment sets N (default 10; 0 turns snapshots off).
+    """
+
+    name = "Sfr3Ledger"
+    snapshotting_intervals: ClassVar[dict[Any, int]] = {
+        ResidentLedger: DEFAULT_SNAPSHOT_INTERVAL,
+        PaymentMethods: DEFAULT_SNAPSHOT_INTERVAL,
+    }
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        merged = {**os.environ, **(env or {})}
+        interval = int(merged.get("SFR3_SNAPSHOT_INTERVAL", DEFAULT_SNAPSHOT_INTERVAL))
+        if interval < 0:
+            raise ValueError("SFR3_SNAPSHOT_INTERVAL must be >= 0")
+        env = dict(env or {})
+        if interval == 0:
+            env["IS_SNAPSHOTTING_ENABLED"] = ""
+        # The library reads the intervals through the instance, so one per instance works.
+        self.snapshotting_intervals = (  # type: ignore[misc]
+            {ResidentLedger: interval, PaymentMethods: interval} if interval else {}
+        )
+        super().__init__(env)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_ledger_transcodings(transcoder)
+
+    # ---- plumbing -------------------------------------------------------------------
+
+    def _load(self, cls: type[A], resident_id: str) -> A | None:
+        try:
+            aggregate: object = self.repository.get(cls.create_id(resident_id))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(aggregate, cls)
+        return aggregate
+
+    def _update(
+        self,
+        cls: type[A],
+        resident_id: str,
+        command: Callable[[A], T],
+        *,
+        opener: Callable[[], A],
+    ) -> T:
+        """Run `command` on fresh state and save, retrying when another writer won."""
+        if not isinstance(resident_id, str) or not resident_id or len(resident_id) > 200:
+            raise InvalidCommand("residentId must be a non-empty string")
+        for _ in range(MAX_ATTEMPTS):
+            aggregate = self._load(cls, resident_id) or opener()
+            result = command(aggregate)
+            if not aggregate.pending_events:
+                return result
+            try:
+                self.save(aggregate)
+            except IntegrityError:
+                continue
+            return result
+        raise ConcurrencyConflict(
+            f"Too many concurrent updates for resident {resident_id}; try again"
+        )
+
+    def _ledger_update(self, resident_id: str, command: Callable[[ResidentLedger], T]) -> T:
+        return self._update(
+            ResidentLedger,
+            resident_id,
+            command,
+            opener=lambda: ResidentLedger(resident_id=resident_id, property_id="", us_state=""),
+        )
+
+    def _methods_update(self, resident_id: str, command: Callable[[PaymentMethods], T]) -> T:
+        return self._update(
+            PaymentMethods,
+            resident_id,
+            command,
+            opener=lambda: PaymentMethods(resident_id=resident_id),
+        )
+
+    # ---- ledger commands ------------------------------------------------------------
+
+    def post_charge(
+        self,
+        resident_id: str,
+        *,
+        amount: int,
+        charge_type: str,
+        description: str,
+        actor: str,
+        due_date: date | None = None,
+        charge_id: str | None = None,
+        property_id: str | None = None,
+        us_state: str | None = None,
+    ) -> Charge:
+        charge_id = charge_id or new_id("chg")
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.post_charge(
+                charge_id=charge_id,
+                charge_type=charge_type,
+                amount=amount,
+                description=description,
+                due_date=due_date,
+                actor=actor,
+                property_id=property_id,
+                us_state=us_state,
+            ),
+        )
+
+    def initiate_payment(
+        self,
+        resident_id: str,
+        *,
+        amount: int,
+        method_id: str,
+        actor: str,
+        payment_id: str | None = None,
+    ) -> PaymentStarted:
+        """Reserve a payment as PENDING, or raise the brief's balance errors.
+
+        The method must be enrolled and active; the provider is called only after this
+        reservation is stored, with an idempotency key derived from the payment id.
+        """
+        methods = self._load(PaymentMethods, resident_id)
+        if methods is None:
+            raise PaymentMethodNotFound(method_id)
+        methods.get_active(method_id)
+        payment_id = payment_id or new_id("pay")
+
+        def command(ledger: ResidentLedger) -> PaymentStarted:
+            created = payment_id not in ledger.payments
+            payment = ledger.initiate_payment(
+                payment_id=payment_id, amount=amount, method_id=method_id, actor=actor
+            )
+            return PaymentStarted(
+                payment=payment,
+                current_balance=ledger.balance,
+                balance_after_payment=ledger.payable,
+                created=created,
+            )
+
+        return self._ledger_update(resident_id, command)
+
+    def record_submission(self, resident_id: str, payment_id: str, stripe_ref: str) -> Payment:
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.record_submission(payment_id=payment_id, stripe_ref=stripe_ref),
+        )
+
+    def settle_payment(
+        self, resident_id: str, payment_id: str, *, stripe_ref: str | None = None
+    ) -> Payment:
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.settle_payment(payment_id=payment_id, stripe_ref=stripe_ref),
+        )
+
+    def fail_payment(
+        self,
+        resident_id: str,
+        payment_id: str,
+        *,
+        reason: str,
+        stripe_ref: str | None = None,
+    ) -> Payment:
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.fail_payment(
+                payment_id=payment_id, reason=reason, stripe_ref=stripe_ref
+            ),
+        )
+
+    def apply_refund(
+        self,
+        resident_id: str,
+        payment_id: str,
+        *,
+        refund_id: str,
+        amount: int,
+        actor: str,
+        stripe_ref: str | None = None,
+    ) -> Payment:
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.apply_refund(
+                refund_id=refund_id,
+                payment_id=payment_id,
+                amount=amount,
+                actor=actor,
+                stripe_ref=stripe_ref,
+            ),
+        )
+
+    def apply_late_fee(
+        self,
+        resident_id: str,
+        charge_id: str,
+        *,
+        amount: int,
+        fee_id: str | None = None,
+        actor: str = SYSTEM,
+    ) -> Charge:
+        fee_id = fee_id or f"late_{charge_id}"
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.apply_late_fee(
+                fee_id=fee_id, late_fee_for=charge_id, amount=amount, actor=actor
+            ),
+        )
+
+    def apply_credit(
+        self,
+        resident_id: str,
+        *,
+        amount: int,
+        reason: str,
+        actor: str,
+        credit_id: str | None = None,
+    ) -> int:
+        credit_id = credit_id or new_id("crd")
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.apply_credit(
+                credit_id=credit_id, amount=amount, reason=reason, actor=actor
+            ),
+        )
+
+    def open_dispute(
+        self, resident_id: str, *, dispute_id: str, payment_id: str, amount: int, reason: str
+    ) -> Dispute:
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.open_dispute(
+                dispute_id=dispute_id, payment_id=payment_id, amount=amount, reason=reason
+            ),
+        )
+
+    def submit_dispute_evidence(self, resident_id: str, dispute_id: str, *, actor: str) -> Dispute:
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.submit_dispute_evidence(dispute_id=dispute_id, actor=actor),
+        )
+
+    def close_dispute(self, resident_id: str, dispute_id: str, *, won: bool) -> Dispute:
+        return self._ledger_update(
+            resident_id, lambda ledger: ledger.close_dispute(dispute_id=dispute_id, won=won)
+        )
+
+    # ---- payment-method commands ----------------------------------------------------
+
+    def link_customer(self, resident_id: str, customer_id: str) -> None:
+        self._methods_update(resident_id, lambda methods: methods.link_customer(customer_id))
+
+    def enroll_payment_method(
+        self,
+        resident_id: str,
+        *,
+        provider_id: str,
+        method_type: str,
+        last4: str,
+        actor: str,
+        label: str | None = None,
+        brand: str | None = None,
+        make_default: bool = False,
+        method_id: str | None = None,
+    ) -> PaymentMethod:
+        method_id = method_id or new_id("meth")
+        return self._methods_update(
+            resident_id,
+            lambda methods: methods.enroll(
+                method_id=method_id,
+                provider_id=provider_id,
+                method_type=method_type,
+                last4=last4,
+                label=label,
+                brand=brand,
+                make_default=make_default,
+                actor=actor,
+            ),
+        )
+
+    def set_default_payment_method(
+        self, resident_id: str, method_id: str, *, actor: str
+    ) -> PaymentMethod:
+        return self._methods_update(
+            resident_id, lambda methods: methods.set_default(method_id, actor=actor)
+        )
+
+    def remove_payment_method(
+        self, resident_id: str, method_id: str, *, actor: str
+    ) -> PaymentMethod:
+        methods = self._load(PaymentMethods, resident_id)
+        if methods is None:
+            raise PaymentMethodNotFound(method_id)
+        return self._methods_update(
+            resident_id, lambda methods: methods.remove(method_id, actor=actor)
+        )
+
+    # ---- queries ----------------------------------------------------------------------
+
+    def ledger(self, resident_id: str) -> ResidentLedger:
+        """The resident's ledger (an empty one if nothing was ever recorded)."""
+        return self._load(ResidentLedger, resident_id) or ResidentLedger(
+            resident_id=resident_id, property_id="", us_state=""
+        )
+
+    def balance(self, resident_id: str) -> int:
+        return self.ledger(resident_id).balance
+
+    def payment(self, resident_id: str, payment_id: str) -> Payment:
+        return self.ledger(resident_id).get_payment(payment_id)
+
+    def payment_history(
+        self,
+        resident_id: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        method_id: str | None = None,
+    ) -> list[Payment]:
+        return self.ledger(resident_id).payment_history(start=start, end=end, method_id=method_id)
+
+    def outstanding_charges(self, resident_id: str) -> list[OutstandingCharge]:
+        return self.ledger(resident_id).outstanding_charges()
+
+    def allocations(self, resident_id: str) -> list[Allocation]:
+        return self.ledger(resident_id).allocations()
+
+    def balance_as_of(self, resident_id: str, at: datetime) -> int:
+        """The balance at instant `at`, folded from the stored events (not snapshots)."""
+        if at.tzinfo is None:
+            raise InvalidCommand("at must be timezone-aware")
+        events = self.events.get(ResidentLedger.create_id(resident_id))
+        return balance_of(events, until=at)
+
+    def payment_methods(self, resident_id: str) -> PaymentMethods:
+        return self._load(PaymentMethods, resident_id) or PaymentMethods(resident_id=resident_id)

@@ -1,0 +1,636 @@
+"""The resident ledger: one aggregate per resident, the consistency boundary for money.
+
+Every fact that moves a resident's balance (charges, payments, refunds, chargebacks, late
+fees, credits) is an event of this one aggregate. That is deliberate: the overpayment rule
+compares a new payment with the balance *and* the payments still pending, so both must be
+read and written under one optimistic-concurrency version. Two racing payments then
+cannot both be appended at the same version: the loser is retried against fresh state and
+sees the winner's pending payment.
+
+Commands validate and trigger events; events' `apply` methods are the only code that
+changes state, so replaying the stored events rebuilds exactly the same object. Commands
+that repeat a fact already recorded (same id, same content) change nothing: webhooks and
+retries deliver facts more than once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+import attrs
+from eventsourcing.domain import Aggregate, event
+
+from sfr3_ledger.errors import (
+    AmountExceedsBalance,
+    ChargeNotFound,
+    ConflictingFact,
+    DisputeNotFound,
+    InvalidCommand,
+    NoBalanceDue,
+    PaymentNotFound,
+    PaymentNotRefundable,
+    RefundExceedsPayment,
+)
+from sfr3_ledger.records import Charge, Dispute, Payment
+from sfr3_ledger.values import (
+    COLLECTED_STATUSES,
+    US_STATES,
+    ChargeType,
+    DisputeStatus,
+    PaymentStatus,
+    cents,
+)
+
+LEDGER_NAMESPACE = UUID("4b0d5d0e-5a3c-4c52-9a57-0b8a3f1f5e21")
+SYSTEM = "system"
+
+
+@attrs.frozen
+class OutstandingCharge:
+    charge: Charge
+    remaining: int
+
+
+@attrs.frozen
+class Allocation:
+    """`amount` of the funding source `source` (a payment or credit id) paid `charge_id`."""
+
+    source: str
+    charge_id: str
+    amount: int
+
+
+def _text(value: object, field: str, *, max_len: int = 500, required: bool = True) -> str:
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidCommand(f"{field} must be a non-empty string")
+    if len(value) > max_len:
+        raise InvalidCommand(f"{field} must be at most {max_len} characters")
+    return value
+
+
+def _us_state(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value not in US_STATES:
+        raise InvalidCommand("state must be a two-letter US state code")
+    return value
+
+
+class ResidentLedger(Aggregate):
+    """All money facts of one resident. Balance > 0 means the resident owes us."""
+
+    @staticmethod
+    def create_id(resident_id: str) -> UUID:
+        return uuid5(LEDGER_NAMESPACE, resident_id)
+
+    @event("Opened")
+    def __init__(self, resident_id: str, property_id: str, us_state: str) -> None:
+        self.resident_id = resident_id
+        self.property_id = property_id
+        self.us_state = us_state
+        self.balance = 0
+        self.pending_total = 0
+        self.charges: dict[str, Charge] = {}
+        self.payments: dict[str, Payment] = {}
+        self.disputes: dict[str, Dispute] = {}
+        self.credits: dict[str, int] = {}
+        self.refund_index: dict[str, str] = {}  # refund id -> payment id
+        self.late_fees: dict[str, str] = {}  # charge id -> late fee charge id
+        # Settled payments and credits in the order they reduced the balance, for allocation.
+        self.funding_order: list[str] = []
+
+    # ---- events -------------------------------------------------------------------
+
+    class LedgerEvent(Aggregate.Event):
+        """Every ledger fact records who, where (property, US state) and when (timestamp)."""
+
+        actor: str
+        property_id: str
+        us_state: str
+
+        def balance_effect(self) -> int:
+            """Signed cents this fact adds to the balance (charges +, payments -)."""
+            return 0
+
+        def apply(self, aggregate: Any) -> None:
+            raise NotImplementedError
+
+    class ChargePosted(LedgerEvent):
+        charge_id: str
+        charge_type: str
+        amount: int
+        description: str
+        due_date: date | None
+
+        def balance_effect(self) -> int:
+            return self.amount
+
+        def apply(self, aggregate: Any) -> None:
+            ledger: ResidentLedger = aggregate
+            ledger.charges[self.charge_id] = Charge(
+                charge_id=self.charge_id,
+                charge_type=ChargeType(self.charge_type),
+                amount=self.amount,
+                description=self.description,
+                due_date=self.due_date,
+                posted_at=self.timestamp,
+                posted_by=self.actor,
+                property_id=self.property_id,
+                us_state=self.us_state,
+            )
+            ledger.property_id = self.property_id
+            ledger.us_state = self.us_state
+            ledger.balance += self.amount
+
+    class LateFeeApplied(LedgerEvent):
+        charge_id: str  # the late fee's own charge id
+        late_fee_for: str  # the overdue charge
+        amount: int
+        description: str
+
+        def balance_effect(self) -> int:
+            return self.amount
+
+        def apply(self, aggregate: Any) -> None:
+            ledger: ResidentLedger = aggregate
+            ledger.charges[self.charge_id] = Charge(
+                charge_id=self.charge_id,
+                charge_type=ChargeType.LATE_FEE,
+                amount=self.amount,
+                description=self.description,
+                due_date=self.timestamp.date(),
+                posted_at=self.timestamp,
+                posted_by=self.actor,
+                property_id=self.property_id,
+                us_state=self.us_state,
+                late_fee_for=self.late_fee_for,
+            )
+            ledger.late_fees[self.late_fee_for] = self.charge_id
+            ledger.balance += self.amount
+
+    class PaymentInitiated(LedgerEvent):
+        payment_id: str
+        amount: int
+        method_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            ledger: ResidentLedger = aggregate
+            ledger.payments[self.payment_id] = Payment(
+                payment_id=self.payment_id,
+                amount=self.amount,
+                method_id=self.method_id,
+                status=PaymentStatus.PENDING,
+                initiated_at=self.timestamp,
+                initiated_by=self.actor,
+                property_id=self.property_id,
+                us_state=self.us_state,
+            )
+            ledger.pending_total += self.amount
+
+    class PaymentSubmitted(LedgerEvent):
+        """The provider accepted the payment for processing under `stripe_ref`."""
+
+        payment_id: str
+        stripe_ref: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.payments[self.payment_id].stripe_ref = self.stripe_ref
+
+    class PaymentSettled(LedgerEvent):
+        payment_id: str
+        amount: int
+        stripe_ref: str | None
+
+        def balance_effect(self) -> int:
+            return -self.amount
+
+        def apply(self, aggregate: Any) -> None:
+            ledger: ResidentLedger = aggregate
+            payment = ledger.payments[self.payment_id]
+            if payment.status == PaymentStatus.PENDING:
+                ledger.pending_total -= payment.amount
+            payment.status = PaymentStatus.SETTLED
+            payment.settled_at = self.timestamp
+            payment.stripe_ref = self.stripe_ref or payment.stripe_ref
+            ledger.balance -= self.amount
+            ledger.funding_order.append(self.payment_id)
+
+    class PaymentFailed(LedgerEvent):
+        payment_id: str
+        amount: int
+        reason: str
+        stripe_ref: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            ledger: ResidentLedger = aggregate
+            payment = ledger.payments[self.payment_id]
+            ledger.pending_total -= payment.amount
+            payment.status = PaymentStatus.FAILED
+            payment.failed_at = self.timestamp
+            payment.failure_reason = self.reason
+            payment.stripe_ref = self.stripe_ref or payment.stripe_ref
+
+    class RefundApplied(LedgerEvent):
+        refund_id: str
+        payment_id: str
+        amount: int
+        stripe_ref: str | None
+
+        def balance_effect(self) -> int:
+            return self.amount
+
+        def apply(self, aggregate: Any) -> None:
+            ledger: ResidentLedger = aggregate
+            payment = ledger.payments[self.payment_id]
+            payment.refunds[self.refund_id] = self.amount
+            payment.refunded += self.amount
+            payment.status = (
+                PaymentStatus.REFUNDED
+                if payment.refunded + payment.charged_back >= payment.amount
+                else PaymentStatus.PARTIALLY_REFUNDED
+            )
+            ledger.refund_index[self.refund_id] = self.payment_id
+            ledger.balance += self.amount
+
+    class DisputeOpened(LedgerEvent):
+        dispute_id: str
+        payment_id: str
+        amount: int
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.disputes[self.dispute_id] = Dispute(
+                dispute_id=self.dispute_id,
+                payment_id=self.payment_id,
+                amount=self.amount,
+                reason=self.reason,
+                status=DisputeStatus.OPEN,
+                opened_at=self.timestamp,
+            )
+
+    class DisputeEvidenceSubmitted(LedgerEvent):
+        dispute_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.disputes[self.dispute_id].status = DisputeStatus.UNDER_REVIEW
+
+    class DisputeWon(LedgerEvent):
+        dispute_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            dispute: Dispute = aggregate.disputes[self.dispute_id]
+            dispute.status = DisputeStatus.WON
+            dispute.closed_at = self.timestamp
+
+    class ChargebackApplied(LedgerEvent):
+        """A dispute was lost: the money left us, so the amount is owed again."""
+
+        dispute_id: str
+        payment_id: str
+        amount: int
+
+        def balance_effect(self) -> int:
+            return self.amount
+
+        def apply(self, aggregate: Any) -> None:
+            ledger: ResidentLedger = aggregate
+            dispute = ledger.disputes[self.dispute_id]
+            dispute.status = DisputeStatus.LOST
+            dispute.closed_at = self.timestamp
+            dispute.chargeback = self.amount
+            payment = ledger.payments[self.payment_id]
+            payment.charged_back += self.amount
+            ledger.balance += self.amount
+
+    class CreditApplied(LedgerEvent):
+        credit_id: str
+        amount: int
+        reason: str
+
+        def balance_effect(self) -> int:
+            return -self.amount
+
+        def apply(self, aggregate: Any) -> None:
+            ledger: ResidentLedger = aggregate
+            ledger.credits[self.credit_id] = self.amount
+            ledger.balance -= self.amount
+            ledger.funding_order.append(self.credit_id)
+
+    def _trigger(self, event_class: type[LedgerEvent], actor: str, **kwargs: Any) -> None:
+        kwargs.setdefault("property_id", self.property_id)
+        kwargs.setdefault("us_state", self.us_state)
+        self.trigger_event(event_class, actor=actor, **kwargs)
+
+    # ---- commands -------------------------------------------------------------------
+
+    def post_charge(
+        self,
+        *,
+        charge_id: str,
+        charge_type: str,
+        amount: int,
+        description: str,
+        due_date: date | None,
+        actor: str,
+        property_id: str | None = None,
+        us_state: str | None = None,
+    ) -> Charge:
+        amount = cents(amount)
+        try:
+            kind = ChargeType(charge_type)
+        except ValueError:
+            allowed = ", ".join(t.value for t in ChargeType)
+            raise InvalidCommand(f"chargeType must be one of {allowed}") from None
+        description = _text(description, "description")
+        if due_date is not None and (
+            not isinstance(due_date, date) or isinstance(due_date, datetime)
+        ):
+            raise InvalidCommand("dueDate must be a date (YYYY-MM-DD)")
+        us_state = _us_state(us_state)
+        existing = self.charges.get(charge_id)
+        if existing is not None:
+            same = (existing.amount, existing.charge_type, existing.description)
+            if same != (amount, kind, description):
+                raise ConflictingFact(f"Charge {charge_id} was already posted with other details")
+            return existing
+        self._trigger(
+            self.ChargePosted,
+            actor,
+            charge_id=charge_id,
+            charge_type=kind.value,
+            amount=amount,
+            description=description,
+            due_date=due_date,
+            property_id=property_id if property_id is not None else self.property_id,
+            us_state=us_state if us_state is not None else self.us_state,
+        )
+        return self.charges[charge_id]
+
+    def apply_late_fee(
+        self, *, fee_id: str, late_fee_for: str, amount: int, actor: str = SYSTEM
+    ) -> Charge:
+        """Assess a late fee on `late_fee_for`; a second fee for the same charge is a no-op."""
+        amount = cents(amount)
+        if late_fee_for not in self.charges:
+            raise ChargeNotFound(late_fee_for)
+        if late_fee_for in self.late_fees:
+            return self.charges[self.late_fees[late_fee_for]]
+        if fee_id in self.charges:
+            raise ConflictingFact(f"Charge {fee_id} already exists")
+        overdue = self.charges[late_fee_for]
+        self._trigger(
+            self.LateFeeApplied,
+            actor,
+            charge_id=fee_id,
+            late_fee_for=late_fee_for,
+            amount=amount,
+            description=f"Late fee: {overdue.description}",
+            property_id=overdue.property_id,
+            us_state=overdue.us_state,
+        )
+        return self.charges[fee_id]
+
+    def initiate_payment(
+        self, *, payment_id: str, amount: int, method_id: str, actor: str
+    ) -> Payment:
+        """Reserve `amount` as PENDING. The payable balance counts pending payments."""
+        amount = cents(amount)
+        method_id = _text(method_id, "paymentMethodId", max_len=200)
+        existing = self.payments.get(payment_id)
+        if existing is not None:
+            if (existing.amount, existing.method_id) != (amount, method_id):
+                raise ConflictingFact(f"Payment {payment_id} already exists with other details")
+            return existing
+        if self.balance <= 0:
+            raise NoBalanceDue()
+        if amount > self.payable:
+            raise AmountExceedsBalance(balance=max(self.payable, 0), pending=self.pending_total)
+        self._trigger(
+            self.PaymentInitiated, actor, payment_id=payment_id, amount=amount, method_id=method_id
+        )
+        return self.payments[payment_id]
+
+    def record_submission(self, *, payment_id: str, stripe_ref: str) -> Payment:
+        payment = self.get_payment(payment_id)
+        if payment.stripe_ref == stripe_ref:
+            return payment
+        if payment.stripe_ref is not None:
+            raise ConflictingFact(f"Payment {payment_id} is already {payment.stripe_ref}")
+        self._trigger(self.PaymentSubmitted, SYSTEM, payment_id=payment_id, stripe_ref=stripe_ref)
+        return payment
+
+    def settle_payment(self, *, payment_id: str, stripe_ref: str | None = None) -> Payment:
+        """Settle once. A late success after a failure still settles: the money moved."""
+        payment = self.get_payment(payment_id)
+        if payment.status in COLLECTED_STATUSES:
+            return payment
+        self._trigger(
+            self.PaymentSettled,
+            SYSTEM,
+            payment_id=payment_id,
+            amount=payment.amount,
+            stripe_ref=stripe_ref,
+            property_id=payment.property_id,
+            us_state=payment.us_state,
+        )
+        return payment
+
+    def fail_payment(
+        self, *, payment_id: str, reason: str, stripe_ref: str | None = None
+    ) -> Payment:
+        """Fail a PENDING payment. A failure arriving after settlement never un-settles it."""
+        payment = self.get_payment(payment_id)
+        if payment.status != PaymentStatus.PENDING:
+            return payment
+        self._trigger(
+            self.PaymentFailed,
+            SYSTEM,
+            payment_id=payment_id,
+            amount=payment.amount,
+            reason=_text(reason or "unknown", "reason"),
+            stripe_ref=stripe_ref,
+            property_id=payment.property_id,
+            us_state=payment.us_state,
+        )
+        return payment
+
+    def refundable_amount(self, payment_id: str, amount: int | None = None) -> int:
+        """What a refund of `amount` (None = the rest) would be; raises if not allowed."""
+        payment = self.get_payment(payment_id)
+        if payment.status not in (PaymentStatus.SETTLED, PaymentStatus.PARTIALLY_REFUNDED):
+            raise PaymentNotRefundable(payment_id, payment.status.value)
+        if amount is None:
+            return payment.refundable
+        amount = cents(amount)
+        if amount > payment.refundable:
+            raise RefundExceedsPayment(payment.refundable)
+        return amount
+
+    def apply_refund(
+        self,
+        *,
+        refund_id: str,
+        payment_id: str,
+        amount: int,
+        actor: str,
+        stripe_ref: str | None = None,
+    ) -> Payment:
+        known = self.refund_index.get(refund_id)
+        if known is not None:
+            if known != payment_id or self.payments[known].refunds[refund_id] != amount:
+                raise ConflictingFact(f"Refund {refund_id} was already applied with other details")
+            return self.payments[known]
+        amount = self.refundable_amount(payment_id, cents(amount))
+        payment = self.payments[payment_id]
+        self._trigger(
+            self.RefundApplied,
+            actor,
+            refund_id=refund_id,
+            payment_id=payment_id,
+            amount=amount,
+            stripe_ref=stripe_ref,
+            property_id=payment.property_id,
+            us_state=payment.us_state,
+        )
+        return payment
+
+    def open_dispute(
+        self, *, dispute_id: str, payment_id: str, amount: int, reason: str
+    ) -> Dispute:
+        if dispute_id in self.disputes:
+            return self.disputes[dispute_id]
+        payment = self.get_payment(payment_id)
+        self._trigger(
+            self.DisputeOpened,
+            SYSTEM,
+            dispute_id=dispute_id,
+            payment_id=payment_id,
+            amount=cents(amount),
+            reason=_text(reason or "general", "reason"),
+            property_id=payment.property_id,
+            us_state=payment.us_state,
+        )
+        return self.disputes[dispute_id]
+
+    def submit_dispute_evidence(self, *, dispute_id: str, actor: str) -> Dispute:
+        dispute = self.get_dispute(dispute_id)
+        if dispute.status == DisputeStatus.OPEN:
+            self._trigger(self.DisputeEvidenceSubmitted, actor, dispute_id=dispute_id)
+        return dispute
+
+    def close_dispute(self, *, dispute_id: str, won: bool) -> Dispute:
+        """WON changes no balance; LOST reinstates what we still held of the payment."""
+        dispute = self.get_dispute(dispute_id)
+        if dispute.status in (DisputeStatus.WON, DisputeStatus.LOST):
+            return dispute
+        payment = self.payments[dispute.payment_id]
+        if won:
+            self._trigger(self.DisputeWon, SYSTEM, dispute_id=dispute_id)
+        else:
+            self._trigger(
+                self.ChargebackApplied,
+                SYSTEM,
+                dispute_id=dispute_id,
+                payment_id=payment.payment_id,
+                amount=min(dispute.amount, payment.net_collected),
+                property_id=payment.property_id,
+                us_state=payment.us_state,
+            )
+        return dispute
+
+    def apply_credit(self, *, credit_id: str, amount: int, reason: str, actor: str) -> int:
+        amount = cents(amount)
+        reason = _text(reason, "reason")
+        if credit_id in self.credits:
+            if self.credits[credit_id] != amount:
+                raise ConflictingFact(f"Credit {credit_id} was already applied with other details")
+            return self.balance
+        self._trigger(self.CreditApplied, actor, credit_id=credit_id, amount=amount, reason=reason)
+        return self.balance
+
+    # ---- queries --------------------------------------------------------------------
+
+    @property
+    def payable(self) -> int:
+        """What a new payment may still cover: the balance less payments in flight."""
+        return self.balance - self.pending_total
+
+    def get_payment(self, payment_id: str) -> Payment:
+        try:
+            return self.payments[payment_id]
+        except KeyError:
+            raise PaymentNotFound(payment_id) from None
+
+    def get_dispute(self, dispute_id: str) -> Dispute:
+        try:
+            return self.disputes[dispute_id]
+        except KeyError:
+            raise DisputeNotFound(dispute_id) from None
+
+    def allocations(self) -> list[Allocation]:
+        """Which charges each payment or credit paid: oldest due first, in funding order."""
+        charges = sorted(self.charges.values(), key=lambda c: c.effective_due)
+        remaining = {c.charge_id: c.amount for c in charges}
+        out: list[Allocation] = []
+        index = 0
+        for source in self.funding_order:
+            if source in self.payments:
+                available = self.payments[source].net_collected
+            else:
+                available = self.credits[source]
+            while available > 0 and index < len(charges):
+                charge_id = charges[index].charge_id
+                take = min(available, remaining[charge_id])
+                if take:
+                    out.append(Allocation(source=source, charge_id=charge_id, amount=take))
+                    remaining[charge_id] -= take
+                    available -= take
+                if remaining[charge_id] == 0:
+                    index += 1
+        return out
+
+    def outstanding_charges(self) -> list[OutstandingCharge]:
+        paid: dict[str, int] = {}
+        for allocation in self.allocations():
+            paid[allocation.charge_id] = paid.get(allocation.charge_id, 0) + allocation.amount
+        charges = sorted(self.charges.values(), key=lambda c: c.effective_due)
+        return [
+            OutstandingCharge(charge=c, remaining=c.amount - paid.get(c.charge_id, 0))
+            for c in charges
+            if c.amount - paid.get(c.charge_id, 0) > 0
+        ]
+
+    def payment_history(
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        method_id: str | None = None,
+    ) -> list[Payment]:
+        """Payments initiated in [start, end), newest first."""
+        return sorted(
+            (
+                p
+                for p in self.payments.values()
+                if (start is None or p.initiated_at >= start)
+                and (end is None or p.initiated_at < end)
+                and (method_id is None or p.method_id == method_id)
+            ),
+            key=lambda p: p.initiated_at,
+            reverse=True,
+        )
+
+
+def balance_of(events: Iterable[object], *, until: datetime | None = None) -> int:
+    """Fold stored ledger events into a balance, optionally as of an instant."""
+    total = 0
+    for domain_event in events:
+        if not isinstance(domain_event, ResidentLedger.LedgerEvent):
+            continue
+        if until is not None and domain_event.timestamp > until:
+            break
+        total += domain_event.balance_effect()
+    return total

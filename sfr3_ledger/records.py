@@ -1,0 +1,93 @@
+"""The records an aggregate keeps about each fact: what queries and snapshots read.
+
+They are mutable attrs classes owned by their aggregate: only the aggregate's event
+handlers change them. Snapshots store them through `transcodings.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import attrs
+
+from sfr3_ledger.values import ChargeType, DisputeStatus, MethodType, PaymentStatus
+
+
+@attrs.define
+class Charge:
+    charge_id: str
+    charge_type: ChargeType = attrs.field(converter=ChargeType)
+    amount: int
+    description: str
+    due_date: date | None
+    posted_at: datetime
+    posted_by: str
+    property_id: str
+    us_state: str
+    # The charge a LATE_FEE was assessed on (once per charge cycle).
+    late_fee_for: str | None = None
+
+    @property
+    def effective_due(self) -> date:
+        return self.due_date or self.posted_at.date()
+
+
+@attrs.define
+class Payment:
+    payment_id: str
+    amount: int
+    method_id: str
+    status: PaymentStatus = attrs.field(converter=PaymentStatus)
+    initiated_at: datetime
+    initiated_by: str
+    property_id: str
+    us_state: str
+    stripe_ref: str | None = None
+    settled_at: datetime | None = None
+    failed_at: datetime | None = None
+    failure_reason: str | None = None
+    refunded: int = 0
+    charged_back: int = 0
+    refunds: dict[str, int] = attrs.Factory(dict)
+
+    @property
+    def refundable(self) -> int:
+        if self.status not in (PaymentStatus.SETTLED, PaymentStatus.PARTIALLY_REFUNDED):
+            return 0
+        return self.amount - self.refunded - self.charged_back
+
+    @property
+    def net_collected(self) -> int:
+        """What of this payment we still hold: settled less refunds and chargebacks."""
+        if self.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+            return 0
+        return self.amount - self.refunded - self.charged_back
+
+
+@attrs.define
+class Dispute:
+    dispute_id: str
+    payment_id: str
+    amount: int
+    reason: str
+    status: DisputeStatus = attrs.field(converter=DisputeStatus)
+    opened_at: datetime
+    closed_at: datetime | None = None
+    chargeback: int = 0
+
+
+@attrs.define
+class PaymentMethod:
+    method_id: str
+    provider_id: str
+    method_type: MethodType = attrs.field(converter=MethodType)
+    last4: str
+    label: str
+    brand: str | None
+    is_default: bool
+    enrolled_at: datetime
+    removed_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.removed_at is None
