@@ -1,0 +1,1 @@
+"""Adapters: the outside world (AWS, Stripe) behind the ledger's ports."""
