@@ -1,0 +1,1 @@
+"""Thin Lambda handlers: parse, authorise, call the domain, shape the response."""
