@@ -1,0 +1,253 @@
+"""HTTP front of the Stripe sandbox: Stripe's wire protocol on `/v1/…`, test controls on
+`/_sandbox/…`.
+
+Run alone with `sfr3 stripe-sandbox --port 12111 [--forward-to URL]`, or in-process through
+`StripeSandbox(...).start()` (what `make run` and the tests do). Point the SDK at it with
+`StripeClient(key, base_addresses={"api": sandbox.url})`; any `sk_test_…` key is accepted
+unless `api_key` pins one.
+
+Controls (JSON bodies):
+  POST /_sandbox/reset                         forget everything
+  POST /_sandbox/clock/advance {"seconds": n}  move the clock; due ACH payments settle/fail
+  POST /_sandbox/disputes {"charge"|"payment_intent", "reason"?}   open a dispute
+  POST /_sandbox/disputes/<id>/close {"outcome": "won"|"lost"}
+  POST /_sandbox/webhooks {"duplicates"?: bool, "hold"?: bool, "forward_to"?: url}
+  POST /_sandbox/webhooks/release {"order": "fifo"|"reverse"|"shuffle"}
+  POST /_sandbox/webhooks/drain {"timeout"?: s}  wait for in-flight deliveries
+  POST /_sandbox/events/<id>/resend             deliver an event again
+  POST /_sandbox/fail {"status": 429|500|401, "count": n}   next n API calls fail
+  GET  /_sandbox/deliveries                     every webhook POST made, in order
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from sfr3_dev.stripe_sandbox.forms import decode
+from sfr3_dev.stripe_sandbox.store import Store, StripeError, invalid
+from sfr3_dev.stripe_sandbox.webhooks import Dispatcher
+
+_INJECTED = {
+    429: ("rate_limit_error", "Too many requests hit the API too quickly.", "rate_limit"),
+    500: ("api_error", "An unknown error occurred.", None),
+    401: ("invalid_request_error", "Invalid API Key provided: sk_test_****", None),
+}
+
+
+class StripeSandbox:
+    """A running sandbox: `url` for the SDK, `store` and `dispatcher` for direct control."""
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
+                 forward_to: str | None = None, forward_secret: str | None = None,
+                 ach_settle_seconds: int = 4 * 86_400,
+                 retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)) -> None:
+        self.store = Store(ach_settle_seconds=ach_settle_seconds)
+        self.dispatcher = Dispatcher(retry_delays=retry_delays)
+        self.store.on_event = self._publish
+        self.api_key = api_key
+        self.forward_secret = forward_secret or f"whsec_{secrets.token_hex(16)}"
+        if forward_to:
+            self.dispatcher.forwards.append((forward_to, self.forward_secret))
+        handler = type("Handler", (_Handler,), {"sandbox": self})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> StripeSandbox:
+        self._thread = threading.Thread(target=self.httpd.serve_forever,
+                                        name="stripe-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.dispatcher.stop()
+
+    def __enter__(self) -> StripeSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _publish(self, event: dict[str, Any]) -> None:
+        self.dispatcher.publish(event, self.store.endpoints_for(event["type"]))
+
+    # ---- controls ------------------------------------------------------------------------
+    def control(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        parts = path.strip("/").split("/")[1:]
+        store, dispatcher = self.store, self.dispatcher
+        if method == "GET" and parts == ["health"]:
+            return 200, {"ok": True}
+        if method == "GET" and parts == ["deliveries"]:
+            with dispatcher._cond:
+                return 200, {"data": [attrs.asdict(a) for a in dispatcher.attempts]}
+        if method != "POST":
+            raise invalid(f"Unrecognized request URL ({method}: {path}).", status=404)
+        if parts == ["reset"]:
+            store.reset()
+            dispatcher.reset()
+            return 200, {"ok": True}
+        if parts == ["clock", "advance"]:
+            settled = store.advance(int(body.get("seconds", 0)))
+            return 200, {"now": store.now(), "settled": settled}
+        if parts == ["disputes"]:
+            charge = body.get("charge")
+            if not charge and body.get("payment_intent"):
+                with store.lock:
+                    pi = store._get("payment_intent", body["payment_intent"], "payment_intent")
+                    charge = pi["latest_charge"]
+            if not charge:
+                raise invalid("charge or payment_intent is required")
+            return 200, store.open_dispute(charge, body.get("reason", "fraudulent"))
+        if len(parts) == 3 and parts[0] == "disputes" and parts[2] == "close":
+            return 200, store.close_dispute(parts[1], body.get("outcome", "lost"))
+        if parts == ["webhooks"]:
+            with dispatcher._cond:
+                if "duplicates" in body:
+                    dispatcher.duplicates = bool(body["duplicates"])
+                if "hold" in body:
+                    dispatcher.hold = bool(body["hold"])
+                if body.get("forward_to"):
+                    dispatcher.forwards.append((body["forward_to"], self.forward_secret))
+            return 200, {"duplicates": dispatcher.duplicates, "hold": dispatcher.hold,
+                         "forward_secret": self.forward_secret}
+        if parts == ["webhooks", "release"]:
+            return 200, {"released": dispatcher.release(body.get("order", "fifo"))}
+        if parts == ["webhooks", "drain"]:
+            return 200, {"idle": dispatcher.drain(float(body.get("timeout", 30)))}
+        if len(parts) == 3 and parts[0] == "events" and parts[2] == "resend":
+            with store.lock:
+                event = store._get("event", parts[1])
+            dispatcher.redeliver(event, store.endpoints_for(event["type"]))
+            return 200, {"ok": True}
+        if parts == ["fail"]:
+            status = int(body.get("status", 500))
+            type_, message, code = _INJECTED.get(status, _INJECTED[500])
+            error = StripeError(status, type_, message, code=code)
+            with store.lock:
+                store.injected.extend([(status, error.body)] * int(body.get("count", 1)))
+            return 200, {"queued": int(body.get("count", 1))}
+        raise invalid(f"Unrecognized request URL ({method}: {path}).", status=404)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sandbox: StripeSandbox
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode() if length else ""
+        request_id = f"req_{secrets.token_hex(7)}"
+        try:
+            if url.path.startswith("/_sandbox/"):
+                body = json.loads(raw) if raw.strip().startswith("{") else decode(raw)
+                status, answer = self.sandbox.control(method, url.path, body)
+                self._send(status, answer, request_id)
+                return
+            if not self._authorised():
+                key = self._key() or ""
+                raise StripeError(401, "invalid_request_error",
+                                  f"Invalid API Key provided: {key[:8]}****" if key else
+                                  "You did not provide an API key.")
+            params = decode(url.query if method in ("GET", "DELETE") else raw)
+            idem = self.headers.get("Idempotency-Key")
+            status, answer, replayed = self.sandbox.store.call(method, url.path, params, idem)
+            extra = {"Idempotent-Replayed": "true"} if replayed else {}
+            if idem:
+                extra["Idempotency-Key"] = idem
+            self._send(status, answer, request_id, extra)
+        except StripeError as err:
+            self._send(err.status, err.body, request_id)
+        except (ValueError, KeyError) as exc:
+            err = invalid(f"Invalid request: {exc}")
+            self._send(err.status, err.body, request_id)
+
+    def _key(self) -> str | None:
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            return auth[7:].strip()
+        if auth.startswith("Basic "):
+            import base64
+
+            return base64.b64decode(auth[6:]).decode().split(":", 1)[0]
+        return None
+
+    def _authorised(self) -> bool:
+        key = self._key()
+        if not key:
+            return False
+        if self.sandbox.api_key is not None:
+            return secrets.compare_digest(key, self.sandbox.api_key)
+        return key.startswith(("sk_test_", "rk_test_"))
+
+    def _send(self, status: int, body: Any, request_id: str,
+              extra: dict[str, str] | None = None) -> None:
+        data = json.dumps(body, indent=2).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Request-Id", request_id)
+        self.send_header("Stripe-Version", "2024-06-20")
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sfr3 stripe-sandbox", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=12111)
+    parser.add_argument("--api-key", help="accept only this key (default: any sk_test_…)")
+    parser.add_argument("--forward-to", help="also deliver every event to this webhook URL")
+    parser.add_argument("--forward-secret", help="signing secret for --forward-to")
+    parser.add_argument("--ach-settle-seconds", type=int, default=4 * 86_400)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    sandbox = StripeSandbox(host=args.host, port=args.port, api_key=args.api_key,
+                            forward_to=args.forward_to, forward_secret=args.forward_secret,
+                            ach_settle_seconds=args.ach_settle_seconds)
+    print(f"stripe sandbox on {sandbox.url}", flush=True)
+    if args.forward_to:
+        print(f"forwarding events to {args.forward_to}; signing secret "
+              f"{sandbox.forward_secret}", flush=True)
+    try:
+        sandbox.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.httpd.server_close()
+        sandbox.dispatcher.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
