@@ -1,0 +1,294 @@
+"""The Stripe adapter: the one module that imports `stripe`, behind the PaymentProvider port.
+
+Only the stripeService Lambda constructs it (it alone holds the secret key). Network policy
+is explicit: a per-request timeout and the SDK's `max_network_retries`. Every create carries
+an idempotency key we derive, and the SDK resends that same key on its retries, so a retried
+create replays Stripe's first answer instead of charging twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from sfr3_ledger.payment_provider import (
+    BalanceTransaction,
+    CardDeclined,
+    DisputeResult,
+    InsufficientFunds,
+    InvalidProviderRequest,
+    PaymentIntentResult,
+    PaymentMethodDetails,
+    PaymentProviderError,
+    ProviderAuthenticationError,
+    ProviderEvent,
+    ProviderRateLimited,
+    ProviderUnavailable,
+    RefundResult,
+    WebhookSignatureInvalid,
+)
+
+INSUFFICIENT = {"insufficient_funds"}
+
+
+def _ts(value: int) -> datetime:
+    return datetime.fromtimestamp(int(value), tz=UTC)
+
+
+def _id(value: Any) -> str | None:
+    """A reference that may be an id or an expanded object."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return str(value["id"])
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """SDK objects are not dicts (since v13): read everything from their JSON form."""
+    if isinstance(obj, dict):
+        return obj
+    return dict(obj.to_dict())
+
+
+def payment_method_details(pm: Mapping[str, Any]) -> PaymentMethodDetails:
+    if pm["type"] == "card":
+        card = pm["card"]
+        return PaymentMethodDetails(provider_id=pm["id"], type="card", last4=card["last4"],
+                                    brand=card.get("brand"))
+    if pm["type"] == "us_bank_account":
+        bank = pm["us_bank_account"]
+        return PaymentMethodDetails(provider_id=pm["id"], type="us_bank_account",
+                                    last4=bank.get("last4") or "",
+                                    bank_name=bank.get("bank_name"))
+    raise InvalidProviderRequest(f"Unsupported payment method type: {pm['type']}",
+                                 code="unsupported_payment_method")
+
+
+def payment_intent_result(pi: Mapping[str, Any]) -> PaymentIntentResult:
+    """Map a PaymentIntent (as a plain dict) to the port's value."""
+    error = pi.get("last_payment_error") or None
+    failure_code = failure_message = None
+    if error:
+        failure_code = error.get("decline_code") or error.get("code")
+        failure_message = error.get("message")
+    return PaymentIntentResult(
+        id=pi["id"],
+        status=pi["status"],
+        amount=int(pi["amount"]),
+        currency=pi["currency"],
+        latest_charge=_id(pi.get("latest_charge")),
+        failure_code=failure_code,
+        failure_message=failure_message,
+        metadata={str(k): str(v) for k, v in (pi.get("metadata") or {}).items()},
+    )
+
+
+def translate(exc: stripe.StripeError) -> PaymentProviderError:
+    """A Stripe SDK error as a typed domain error with a message safe to show a resident."""
+    message = exc.user_message or "The payment provider rejected the request."
+    error = exc.error
+    pi_id = _id(getattr(error, "payment_intent", None)) if error is not None else None
+    if isinstance(exc, stripe.CardError):
+        decline = (getattr(error, "decline_code", None) if error is not None else None) or \
+            exc.code
+        kind = InsufficientFunds if decline in INSUFFICIENT else CardDeclined
+        return kind(message, decline_code=decline, code=exc.code or "card_declined",
+                    payment_intent_id=pi_id)
+    if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
+        return ProviderAuthenticationError("Payment provider authentication failed.",
+                                           code="authentication_error")
+    if isinstance(exc, stripe.RateLimitError):
+        return ProviderRateLimited("Payment provider is rate limiting; retry shortly.",
+                                   code=exc.code or "rate_limited")
+    if isinstance(exc, (stripe.APIConnectionError, stripe.APIError)):
+        return ProviderUnavailable("Payment provider is unavailable; retry shortly.",
+                                   code="provider_unavailable")
+    if isinstance(exc, stripe.IdempotencyError):
+        return InvalidProviderRequest(message, code="idempotency_error")
+    if isinstance(exc, stripe.InvalidRequestError):
+        return InvalidProviderRequest(message, code=exc.code or "invalid_request",
+                                      payment_intent_id=pi_id)
+    return PaymentProviderError(message, code=exc.code or "provider_error")
+
+
+class StripeAdapter:
+    """PaymentProvider over the official SDK (`StripeClient`, API v1)."""
+
+    def __init__(
+        self,
+        api_key: str,
+        webhook_secret: str | None = None,
+        *,
+        api_base: str | None = None,
+        timeout: float = 20.0,
+        max_network_retries: int = 2,
+        webhook_tolerance: int = 300,
+    ) -> None:
+        self._webhook_secret = webhook_secret
+        self._tolerance = webhook_tolerance
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=max_network_retries,
+            http_client=stripe.RequestsClient(timeout=timeout),
+        )
+
+    def _call(self, fn: Callable[[], Any]) -> dict[str, Any]:
+        """Run one SDK call; answer its object as a plain dict, errors as domain errors."""
+        try:
+            return _plain(fn())
+        except stripe.StripeError as exc:
+            raise translate(exc) from exc
+
+    # ---- customers and methods -----------------------------------------------------------
+    def create_customer(self, *, resident_id: str, email: str | None = None) -> str:
+        params: dict[str, Any] = {"metadata": {"resident_id": resident_id}}
+        if email:
+            params["email"] = email
+        customer = self._call(lambda: self._client.v1.customers.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": f"cus-{resident_id}"},
+        ))
+        return str(customer["id"])
+
+    def attach_payment_method(
+        self, *, customer_id: str, payment_method_id: str
+    ) -> PaymentMethodDetails:
+        pm = self._call(lambda: self._client.v1.payment_methods.attach(
+            payment_method_id, params={"customer": customer_id}
+        ))
+        return payment_method_details(pm)
+
+    def detach_payment_method(self, *, payment_method_id: str) -> None:
+        try:
+            self._client.v1.payment_methods.detach(payment_method_id)
+        except stripe.InvalidRequestError as exc:
+            # Stripe refuses to detach an unattached method; for us that is already done.
+            pm = self._call(lambda: self._client.v1.payment_methods.retrieve(
+                payment_method_id))
+            if pm.get("customer") is not None:
+                raise translate(exc) from exc
+        except stripe.StripeError as exc:
+            raise translate(exc) from exc
+
+    # ---- payments ------------------------------------------------------------------------
+    def create_payment_intent(
+        self,
+        *,
+        payment_id: str,
+        resident_id: str,
+        amount: int,
+        currency: str,
+        customer_id: str,
+        payment_method_id: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> PaymentIntentResult:
+        meta = {**(metadata or {}), "resident_id": resident_id, "payment_id": payment_id}
+        params: dict[str, Any] = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "confirm": True,
+            "off_session": True,
+            # No redirects: an off-session rent payment has no browser to return to.
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+            "metadata": meta,
+        }
+        pi = self._call(lambda: self._client.v1.payment_intents.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": f"pi-{payment_id}"},
+        ))
+        return payment_intent_result(pi)
+
+    def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult:
+        return payment_intent_result(
+            self._call(lambda: self._client.v1.payment_intents.retrieve(intent_id)))
+
+    def refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: int | None,
+        idempotency_key: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> RefundResult:
+        params: dict[str, Any] = {"payment_intent": payment_intent_id}
+        if amount is not None:
+            params["amount"] = amount
+        if metadata:
+            params["metadata"] = dict(metadata)
+        refund = self._call(lambda: self._client.v1.refunds.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key},
+        ))
+        return RefundResult(id=refund["id"],
+                            payment_intent_id=_id(refund.get("payment_intent"))
+                            or payment_intent_id,
+                            amount=int(refund["amount"]), status=str(refund["status"]))
+
+    # ---- reconciliation and disputes -----------------------------------------------------
+    def list_balance_transactions(
+        self, *, created_from: datetime, created_to: datetime
+    ) -> list[BalanceTransaction]:
+        """Half-open range [created_from, created_to); sources expanded to find the intent."""
+        params: dict[str, Any] = {
+            "created": {"gte": int(created_from.timestamp()),
+                        "lt": int(created_to.timestamp())},
+            "limit": 100,
+            "expand": ["data.source"],
+        }
+
+        def fetch() -> list[dict[str, Any]]:
+            page = self._client.v1.balance_transactions.list(
+                params=params)  # type: ignore[arg-type]
+            return [_plain(txn) for txn in page.auto_paging_iter()]
+
+        try:
+            rows = fetch()
+        except stripe.StripeError as exc:
+            raise translate(exc) from exc
+        out = []
+        for txn in rows:
+            source = txn.get("source")
+            pi = source.get("payment_intent") if isinstance(source, dict) else None
+            out.append(BalanceTransaction(
+                id=txn["id"], type=txn["type"], amount=int(txn["amount"]),
+                fee=int(txn["fee"]), net=int(txn["net"]), currency=txn["currency"],
+                created=_ts(txn["created"]), source=_id(source), payment_intent_id=_id(pi)))
+        return out
+
+    def submit_dispute_evidence(
+        self, *, dispute_id: str, evidence: Mapping[str, str], submit: bool = True
+    ) -> DisputeResult:
+        dispute = self._call(lambda: self._client.v1.disputes.update(
+            dispute_id,
+            params={"evidence": dict(evidence), "submit": submit},  # type: ignore[typeddict-item]
+        ))
+        return DisputeResult(id=dispute["id"], status=dispute["status"],
+                             payment_intent_id=_id(dispute.get("payment_intent")),
+                             amount=int(dispute["amount"]), reason=dispute["reason"])
+
+    # ---- webhooks ------------------------------------------------------------------------
+    def verify_webhook(self, *, payload: bytes, signature_header: str) -> ProviderEvent:
+        if not self._webhook_secret:
+            raise ProviderAuthenticationError("No webhook signing secret configured.",
+                                              code="webhook_secret_missing")
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature_header, self._webhook_secret,
+                self._tolerance)
+            event = json.loads(payload)
+        except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as exc:
+            raise WebhookSignatureInvalid("Webhook signature verification failed.") from exc
+        try:
+            return ProviderEvent(id=event["id"], type=event["type"],
+                                 created=_ts(event["created"]),
+                                 object=dict(event["data"]["object"]))
+        except (KeyError, TypeError) as exc:
+            raise WebhookSignatureInvalid("Webhook payload is not a Stripe event.") from exc
