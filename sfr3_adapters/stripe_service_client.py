@@ -1,0 +1,244 @@
+"""PaymentProvider over HTTP: how every Lambda but stripeService reaches Stripe.
+
+It speaks the stripeService contract — `POST {STRIPE_SERVICE_URL}/internal/stripe` with
+`{"action": <port method>, "params": {...}}` and an `x-api-key` header — and maps answers
+back to the port's value objects and typed errors, so callers cannot tell it from the
+adapter. The wire codec (value objects <-> JSON, errors <-> JSON) lives here too because the
+service and its client must agree on it byte for byte; the service imports it from here.
+
+Retries: only on connection failures and on 502s the service marks retryable (provider
+unavailable / rate limited). That is safe because every create carries an idempotency key
+derived from our own ids, so a repeated request replays Stripe's first answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import cattrs
+
+from sfr3_ledger.payment_provider import (
+    BalanceTransaction,
+    CardDeclined,
+    DisputeResult,
+    InsufficientFunds,
+    InvalidProviderRequest,
+    PaymentIntentResult,
+    PaymentMethodDetails,
+    PaymentProviderError,
+    ProviderAuthenticationError,
+    ProviderEvent,
+    ProviderRateLimited,
+    ProviderUnavailable,
+    RefundResult,
+    WebhookSignatureInvalid,
+)
+
+PATH = "/internal/stripe"
+API_KEY_HEADER = "x-api-key"
+
+# The allow-list: exactly the port's methods, with the type each one answers.
+RESULT_TYPES: dict[str, Any] = {
+    "create_customer": str,
+    "attach_payment_method": PaymentMethodDetails,
+    "detach_payment_method": None,
+    "create_payment_intent": PaymentIntentResult,
+    "retrieve_payment_intent": PaymentIntentResult,
+    "refund": RefundResult,
+    "list_balance_transactions": list[BalanceTransaction],
+    "submit_dispute_evidence": DisputeResult,
+    "verify_webhook": ProviderEvent,
+}
+ACTIONS = frozenset(RESULT_TYPES)
+
+# Wire names of the typed errors, most specific first (InsufficientFunds is a CardDeclined).
+ERROR_KINDS: list[tuple[str, type[PaymentProviderError]]] = [
+    ("insufficient_funds", InsufficientFunds),
+    ("card_declined", CardDeclined),
+    ("provider_authentication", ProviderAuthenticationError),
+    ("rate_limited", ProviderRateLimited),
+    ("provider_unavailable", ProviderUnavailable),
+    ("invalid_provider_request", InvalidProviderRequest),
+    ("webhook_signature_invalid", WebhookSignatureInvalid),
+    ("provider_error", PaymentProviderError),
+]
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter()
+    conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
+    conv.register_structure_hook(datetime, lambda v, _: datetime.fromisoformat(v))
+    return conv
+
+
+converter = _make_converter()
+
+
+def encode_result(value: Any) -> Any:
+    return converter.unstructure(value)
+
+
+def decode_result(action: str, value: Any) -> Any:
+    kind = RESULT_TYPES[action]
+    return None if kind is None else converter.structure(value, kind)
+
+
+def error_to_wire(err: PaymentProviderError) -> dict[str, Any]:
+    kind = next(name for name, cls in ERROR_KINDS if isinstance(err, cls))
+    body: dict[str, Any] = {"kind": kind, "code": err.code, "message": err.message}
+    if err.payment_intent_id:
+        body["payment_intent_id"] = err.payment_intent_id
+    if isinstance(err, CardDeclined):
+        body["decline_code"] = err.decline_code
+    return body
+
+
+def error_from_wire(body: Mapping[str, Any]) -> PaymentProviderError:
+    cls = dict(ERROR_KINDS).get(str(body.get("kind")), PaymentProviderError)
+    message = str(body.get("message") or "Payment provider error.")
+    code = body.get("code")
+    pi = body.get("payment_intent_id")
+    if issubclass(cls, CardDeclined):
+        return cls(message, decline_code=body.get("decline_code"), code=code,
+                   payment_intent_id=pi)
+    return cls(message, code=code, payment_intent_id=pi)
+
+
+class StripeServiceClient:
+    """The PaymentProvider port, served by the stripeService Lambda over HTTP."""
+
+    def __init__(self, base_url: str, api_key: str, timeout: float = 15.0, *,
+                 max_retries: int = 2, backoff: float = 0.3) -> None:
+        self._url = base_url.rstrip("/") + PATH
+        self._api_key = api_key
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._backoff = backoff
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StripeServiceClient:
+        source = os.environ if env is None else env
+        return cls(source["STRIPE_SERVICE_URL"], source.get("STRIPE_SERVICE_API_KEY", ""),
+                   float(source.get("STRIPE_SERVICE_TIMEOUT", "15")))
+
+    def _call(self, action: str, params: dict[str, Any]) -> Any:
+        data = json.dumps({"action": action, "params": params}).encode()
+        attempt = 0
+        while True:
+            attempt += 1
+            request = urllib.request.Request(
+                self._url, data=data, method="POST",
+                headers={"Content-Type": "application/json", API_KEY_HEADER: self._api_key},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                    return decode_result(action, json.loads(response.read())["result"])
+            except urllib.error.HTTPError as exc:
+                err = self._error(exc)
+                retryable = isinstance(err, (ProviderUnavailable, ProviderRateLimited))
+                if not retryable or attempt > self._max_retries:
+                    raise err from None
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                if attempt > self._max_retries:
+                    raise ProviderUnavailable("stripeService is unreachable.",
+                                              code="provider_unavailable") from exc
+            time.sleep(self._backoff * 2 ** (attempt - 1))
+
+    @staticmethod
+    def _error(exc: urllib.error.HTTPError) -> PaymentProviderError:
+        try:
+            body = json.loads(exc.read() or b"{}").get("error") or {}
+        except (ValueError, AttributeError):
+            body = {}
+        if "kind" in body:
+            return error_from_wire(body)
+        message = str(body.get("message") or f"stripeService answered {exc.code}")
+        if exc.code in (401, 403):
+            return ProviderAuthenticationError(message, code="stripe_service_auth")
+        if exc.code >= 500:
+            return ProviderUnavailable(message, code="provider_unavailable")
+        return InvalidProviderRequest(message, code=str(body.get("code") or "bad_request"))
+
+    # ---- the port ------------------------------------------------------------------------
+    def create_customer(self, *, resident_id: str, email: str | None = None) -> str:
+        return str(self._call("create_customer", {"resident_id": resident_id, "email": email}))
+
+    def attach_payment_method(
+        self, *, customer_id: str, payment_method_id: str
+    ) -> PaymentMethodDetails:
+        result: PaymentMethodDetails = self._call(
+            "attach_payment_method",
+            {"customer_id": customer_id, "payment_method_id": payment_method_id})
+        return result
+
+    def detach_payment_method(self, *, payment_method_id: str) -> None:
+        self._call("detach_payment_method", {"payment_method_id": payment_method_id})
+
+    def create_payment_intent(
+        self,
+        *,
+        payment_id: str,
+        resident_id: str,
+        amount: int,
+        currency: str,
+        customer_id: str,
+        payment_method_id: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> PaymentIntentResult:
+        result: PaymentIntentResult = self._call("create_payment_intent", {
+            "payment_id": payment_id, "resident_id": resident_id, "amount": amount,
+            "currency": currency, "customer_id": customer_id,
+            "payment_method_id": payment_method_id,
+            "metadata": dict(metadata) if metadata is not None else None,
+        })
+        return result
+
+    def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult:
+        result: PaymentIntentResult = self._call("retrieve_payment_intent",
+                                                 {"intent_id": intent_id})
+        return result
+
+    def refund(
+        self,
+        *,
+        payment_intent_id: str,
+        amount: int | None,
+        idempotency_key: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> RefundResult:
+        result: RefundResult = self._call("refund", {
+            "payment_intent_id": payment_intent_id, "amount": amount,
+            "idempotency_key": idempotency_key,
+            "metadata": dict(metadata) if metadata is not None else None,
+        })
+        return result
+
+    def list_balance_transactions(
+        self, *, created_from: datetime, created_to: datetime
+    ) -> list[BalanceTransaction]:
+        result: list[BalanceTransaction] = self._call("list_balance_transactions", {
+            "created_from": created_from.isoformat(), "created_to": created_to.isoformat()})
+        return result
+
+    def submit_dispute_evidence(
+        self, *, dispute_id: str, evidence: Mapping[str, str], submit: bool = True
+    ) -> DisputeResult:
+        result: DisputeResult = self._call("submit_dispute_evidence", {
+            "dispute_id": dispute_id, "evidence": dict(evidence), "submit": submit})
+        return result
+
+    def verify_webhook(self, *, payload: bytes, signature_header: str) -> ProviderEvent:
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WebhookSignatureInvalid("Webhook payload is not UTF-8.") from exc
+        result: ProviderEvent = self._call("verify_webhook",
+                                           {"payload": text, "signature_header": signature_header})
+        return result
