@@ -10,5 +10,6 @@ os.environ.setdefault("AWS_REGION", "us-east-1")
 
 pytest_plugins = [
     "tests.harness.moto_server",
+    "tests.harness.dynamodb_local",
     "tests.harness.backends",
 ]
