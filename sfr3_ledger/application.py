@@ -13,6 +13,8 @@ overpayment" is checked against everything recorded before it.
 from __future__ import annotations
 
 import os
+import random
+import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
@@ -32,7 +34,7 @@ T = TypeVar("T")
 A = TypeVar("A", ResidentLedger, PaymentMethods)
 
 DEFAULT_SNAPSHOT_INTERVAL = 10
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 20
 
 
 def new_id(prefix: str) -> str:
@@ -69,7 +71,7 @@ class LedgerApplication(Application[UUID]):
             raise ValueError("SFR3_SNAPSHOT_INTERVAL must be >= 0")
         env = dict(env or {})
         if interval == 0:
-            env["IS_SNAPSHOTTING_ENABLED"] = ""
+            env["IS_SNAPSHOTTING_ENABLED"] = "n"
         # The library reads the intervals through the instance, so one per instance works.
         self.snapshotting_intervals = (  # type: ignore[misc]
             {ResidentLedger: interval, PaymentMethods: interval} if interval else {}
@@ -101,7 +103,10 @@ class LedgerApplication(Application[UUID]):
         """Run `command` on fresh state and save, retrying when another writer won."""
         if not isinstance(resident_id, str) or not resident_id or len(resident_id) > 200:
             raise InvalidCommand("residentId must be a non-empty string")
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                # Jittered backoff so racing writers stop colliding in lockstep.
+                time.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
             aggregate = self._load(cls, resident_id) or opener()
             result = command(aggregate)
             if not aggregate.pending_events:

@@ -1,0 +1,367 @@
+"""The ledger's laws as a hypothesis state machine, runnable against any backend.
+
+Other teams import this to check their own persistence module:
+
+    from sfr3_ledger.laws import check_ledger_laws
+    check_ledger_laws({"PERSISTENCE_MODULE": "my.module", ...}, max_examples=200)
+
+Random histories of charges, payments (pending, settled, failed, settled late), refunds,
+replays, disputes, late fees and credits go through the public application API; after
+every step the ledger is compared with a plain reference model. Needs `hypothesis`
+(the `testing` extra); nothing else in sfr3_ledger imports it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
+
+import attrs
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from sfr3_ledger.application import LedgerApplication
+from sfr3_ledger.errors import (
+    AmountExceedsBalance,
+    LedgerError,
+    NoBalanceDue,
+    PaymentNotRefundable,
+    RefundExceedsPayment,
+)
+from sfr3_ledger.ledger import ResidentLedger
+from sfr3_ledger.values import COLLECTED_STATUSES, ChargeType, PaymentStatus
+
+AMOUNTS = st.integers(min_value=1, max_value=300_000)
+
+
+@attrs.define
+class ModelPayment:
+    amount: int
+    status: PaymentStatus = PaymentStatus.PENDING
+    refunded: int = 0
+    charged_back: int = 0
+    refunds: dict[str, int] = attrs.Factory(dict)
+
+    @property
+    def refundable(self) -> int:
+        if self.status not in (PaymentStatus.SETTLED, PaymentStatus.PARTIALLY_REFUNDED):
+            return 0
+        return self.amount - self.refunded - self.charged_back
+
+
+@attrs.define
+class Model:
+    """The ledger as arithmetic: what every backend must agree with."""
+
+    charges: int = 0
+    late_fees: int = 0
+    refunds: int = 0
+    chargebacks: int = 0
+    settled: int = 0
+    credits: int = 0
+    pending: int = 0
+    # Only staff credits and a late success of a failed payment may push the payable
+    # balance below zero; `floor` is the lowest those have taken it.
+    floor: int = 0
+    payments: dict[str, ModelPayment] = attrs.Factory(dict)
+    rent_charges: list[str] = attrs.Factory(list)
+    fined: set[str] = attrs.Factory(set)
+    history: list[tuple[datetime, int]] = attrs.Factory(list)
+
+    @property
+    def balance(self) -> int:
+        return (
+            self.charges
+            + self.late_fees
+            + self.refunds
+            + self.chargebacks
+            - self.settled
+            - self.credits
+        )
+
+    @property
+    def payable(self) -> int:
+        return self.balance - self.pending
+
+
+def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
+    """A state machine class bound to one application (one store) for all its examples."""
+    app = LedgerApplication(env=dict(env))
+
+    class LedgerLaws(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.app = app
+            self.resident = f"res-{uuid.uuid4().hex}"
+            self.method = app.enroll_payment_method(
+                self.resident, provider_id="pm_card_visa", method_type="CARD", last4="4242",
+                actor=self.resident,
+            ).method_id
+            self.model = Model()
+
+        # ---- helpers ----------------------------------------------------------------
+
+        def version(self) -> int:
+            return self.app.ledger(self.resident).version
+
+        def record(self) -> None:
+            ledger = self.app.ledger(self.resident)
+            if ledger.version:
+                self.model.history.append((ledger.modified_on, self.model.balance))
+
+        def lower_floor(self) -> None:
+            self.model.floor = min(self.model.floor, self.model.payable)
+
+        # ---- rules ------------------------------------------------------------------
+
+        @rule(amount=AMOUNTS, kind=st.sampled_from(ChargeType))
+        def post_charge(self, amount: int, kind: ChargeType) -> None:
+            charge = self.app.post_charge(
+                self.resident, amount=amount, charge_type=kind.value, description="x",
+                actor="pm",
+            )
+            self.model.charges += amount
+            if kind == ChargeType.RENT:
+                self.model.rent_charges.append(charge.charge_id)
+            self.record()
+
+        @rule(amount=st.one_of(AMOUNTS, st.just(0)))
+        def initiate_payment(self, amount: int) -> None:
+            # 0 stands for "exactly what is payable", the edge that matters most.
+            amount = amount or max(self.model.payable, 1)
+            model = self.model
+            try:
+                started = self.app.initiate_payment(
+                    self.resident, amount=amount, method_id=self.method, actor=self.resident
+                )
+            except NoBalanceDue:
+                assert model.balance <= 0
+                return
+            except AmountExceedsBalance as exc:
+                assert model.balance > 0 and amount > model.payable
+                assert exc.balance == max(model.payable, 0)
+                return
+            assert model.balance > 0 and amount <= model.payable
+            model.payments[started.payment.payment_id] = ModelPayment(amount=amount)
+            model.pending += amount
+            assert started.current_balance == model.balance
+            assert started.balance_after_payment == model.payable
+            self.record()
+
+        @precondition(lambda self: self.model.payments)
+        @rule(data=st.data())
+        def settle(self, data: st.DataObject) -> None:
+            pid = data.draw(st.sampled_from(list(self.model.payments)))
+            payment = self.model.payments[pid]
+            before = self.version()
+            self.app.settle_payment(self.resident, pid, stripe_ref=f"pi_{pid}")
+            if payment.status in COLLECTED_STATUSES:
+                assert self.version() == before, "settling twice changed the ledger"
+                return
+            if payment.status == PaymentStatus.PENDING:
+                self.model.pending -= payment.amount
+            was_failed = payment.status == PaymentStatus.FAILED
+            payment.status = PaymentStatus.SETTLED
+            self.model.settled += payment.amount
+            if was_failed:
+                self.lower_floor()
+            self.record()
+
+        @precondition(lambda self: self.model.payments)
+        @rule(data=st.data())
+        def fail(self, data: st.DataObject) -> None:
+            pid = data.draw(st.sampled_from(list(self.model.payments)))
+            payment = self.model.payments[pid]
+            before = self.version()
+            self.app.fail_payment(self.resident, pid, reason="card_declined")
+            if payment.status != PaymentStatus.PENDING:
+                assert self.version() == before, "a late failure changed the ledger"
+                return
+            payment.status = PaymentStatus.FAILED
+            self.model.pending -= payment.amount
+            self.record()
+
+        @precondition(lambda self: self.model.payments)
+        @rule(data=st.data(), amount=st.one_of(AMOUNTS, st.just(0)))
+        def refund(self, data: st.DataObject, amount: int) -> None:
+            pid = data.draw(st.sampled_from(list(self.model.payments)))
+            payment = self.model.payments[pid]
+            amount = amount or max(payment.refundable, 1)
+            refund_id = f"re_{uuid.uuid4().hex}"
+            try:
+                self.app.apply_refund(
+                    self.resident, pid, refund_id=refund_id, amount=amount, actor="fin"
+                )
+            except PaymentNotRefundable:
+                assert payment.refundable == 0 and payment.status not in (
+                    PaymentStatus.SETTLED,
+                    PaymentStatus.PARTIALLY_REFUNDED,
+                )
+                return
+            except RefundExceedsPayment as exc:
+                assert amount > payment.refundable == exc.refundable
+                return
+            assert amount <= payment.refundable
+            payment.refunded += amount
+            payment.refunds[refund_id] = amount
+            payment.status = (
+                PaymentStatus.REFUNDED
+                if payment.refunded + payment.charged_back >= payment.amount
+                else PaymentStatus.PARTIALLY_REFUNDED
+            )
+            self.model.refunds += amount
+            self.record()
+
+        @precondition(lambda self: any(p.refunds for p in self.model.payments.values()))
+        @rule(data=st.data())
+        def replay_refund(self, data: st.DataObject) -> None:
+            refunded = list(
+                (pid, rid, amt)
+                for pid, p in self.model.payments.items()
+                for rid, amt in p.refunds.items()
+            )
+            pid, rid, amount = data.draw(st.sampled_from(refunded))
+            before = self.version()
+            self.app.apply_refund(self.resident, pid, refund_id=rid, amount=amount, actor="fin")
+            assert self.version() == before, "a replayed refund changed the ledger"
+
+        @precondition(lambda self: self.model.payments)
+        @rule(data=st.data(), won=st.booleans())
+        def dispute(self, data: st.DataObject, won: bool) -> None:
+            pid = data.draw(st.sampled_from(list(self.model.payments)))
+            payment = self.model.payments[pid]
+            dispute_id = f"dp_{uuid.uuid4().hex}"
+            self.app.open_dispute(
+                self.resident, dispute_id=dispute_id, payment_id=pid, amount=payment.amount,
+                reason="fraudulent",
+            )
+            self.app.close_dispute(self.resident, dispute_id, won=won)
+            before = self.version()
+            self.app.close_dispute(self.resident, dispute_id, won=won)  # duplicate webhook
+            assert self.version() == before
+            if not won:
+                held = 0
+                if payment.status in COLLECTED_STATUSES:
+                    held = payment.amount - payment.refunded - payment.charged_back
+                payment.charged_back += held
+                self.model.chargebacks += held
+            self.record()
+
+        @rule(amount=AMOUNTS)
+        def credit(self, amount: int) -> None:
+            self.app.apply_credit(self.resident, amount=amount, reason="goodwill", actor="fin")
+            self.model.credits += amount
+            self.lower_floor()
+            self.record()
+
+        @precondition(lambda self: self.model.rent_charges)
+        @rule(data=st.data(), amount=st.integers(min_value=1, max_value=10_000))
+        def late_fee(self, data: st.DataObject, amount: int) -> None:
+            charge_id = data.draw(st.sampled_from(self.model.rent_charges))
+            before = self.version()
+            self.app.apply_late_fee(self.resident, charge_id, amount=amount)
+            if charge_id in self.model.fined:
+                assert self.version() == before, "a second late fee for one charge"
+                return
+            self.model.fined.add(charge_id)
+            self.model.late_fees += amount
+            self.record()
+
+        @precondition(lambda self: self.model.history)
+        @rule(data=st.data())
+        def balance_as_of_matches_history(self, data: st.DataObject) -> None:
+            index = data.draw(st.integers(min_value=0, max_value=len(self.model.history) - 1))
+            at, _ = self.model.history[index]
+            # Several steps may share a timestamp: the last of them is the state at `at`.
+            expected = [b for t, b in self.model.history if t <= at][-1]
+            assert self.app.balance_as_of(self.resident, at) == expected
+
+        # ---- laws -------------------------------------------------------------------
+
+        @invariant()
+        def ledger_agrees_with_model(self) -> None:
+            ledger = self.app.ledger(self.resident)
+            model = self.model
+            assert ledger.balance == model.balance
+            assert ledger.pending_total == model.pending
+            assert ledger.payable >= model.floor, "payments overdrew the balance"
+            for pid, expected in model.payments.items():
+                actual = ledger.payments[pid]
+                assert actual.status == expected.status
+                assert actual.refunded == expected.refunded
+                assert actual.refunded + actual.charged_back <= actual.amount
+            assert set(ledger.payments) == set(model.payments)
+
+        @invariant()
+        def reloading_gives_the_same_state(self) -> None:
+            ledger_id = ResidentLedger.create_id(self.resident)
+            if ledger_id not in self.app.repository:
+                return
+            with_snapshots: object = self.app.repository.get(ledger_id)
+            replayed: ResidentLedger | None = None
+            for domain_event in self.app.events.get(ledger_id):
+                assert isinstance(domain_event, ResidentLedger.Event)
+                replayed = domain_event.mutate(replayed)
+            assert replayed is not None
+            assert _state(replayed) == _state(with_snapshots)
+
+        @invariant()
+        def no_fact_is_applied_twice(self) -> None:
+            keys: Counter[tuple[str, str]] = Counter()
+            for e in self.app.events.get(ResidentLedger.create_id(self.resident)):
+                field = _FACT_KEYS.get(type(e))
+                if field is not None:
+                    keys[(type(e).__name__, getattr(e, field))] += 1
+            assert not [k for k, n in keys.items() if n > 1], keys.most_common(3)
+
+    return LedgerLaws
+
+
+# Each fact's identity: a second event with the same key would be a fact applied twice.
+_FACT_KEYS: dict[type[object], str] = {
+    ResidentLedger.ChargePosted: "charge_id",
+    ResidentLedger.LateFeeApplied: "late_fee_for",
+    ResidentLedger.PaymentInitiated: "payment_id",
+    ResidentLedger.PaymentSubmitted: "payment_id",
+    ResidentLedger.PaymentSettled: "payment_id",
+    ResidentLedger.PaymentFailed: "payment_id",
+    ResidentLedger.RefundApplied: "refund_id",
+    ResidentLedger.DisputeOpened: "dispute_id",
+    ResidentLedger.DisputeEvidenceSubmitted: "dispute_id",
+    ResidentLedger.DisputeWon: "dispute_id",
+    ResidentLedger.ChargebackApplied: "dispute_id",
+    ResidentLedger.CreditApplied: "credit_id",
+}
+
+
+def _state(aggregate: object) -> dict[str, object]:
+    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+
+
+def check_ledger_laws(
+    env: Mapping[str, str], *, max_examples: int = 200, steps: int = 25
+) -> None:
+    """Run the laws; raises with a minimal failing history if any law breaks."""
+    machine = ledger_laws(env)
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=max_examples,
+            stateful_step_count=steps,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            database=None,
+        ),
+    )
+
+
+__all__ = ["LedgerError", "Model", "check_ledger_laws", "ledger_laws"]
