@@ -189,6 +189,11 @@ class StripeAdapter:
         metadata: Mapping[str, str] | None = None,
     ) -> PaymentIntentResult:
         meta = {**(metadata or {}), "resident_id": resident_id, "payment_id": payment_id}
+        # Name the method's own type rather than `automatic_payment_methods`: an off-session
+        # rent payment has no browser for redirect methods, and the explicit list is also
+        # what localstripe (the cross-check server) understands.
+        method = self._call(lambda: self._client.v1.payment_methods.retrieve(
+            payment_method_id))
         params: dict[str, Any] = {
             "amount": amount,
             "currency": currency.lower(),
@@ -196,8 +201,7 @@ class StripeAdapter:
             "payment_method": payment_method_id,
             "confirm": True,
             "off_session": True,
-            # No redirects: an off-session rent payment has no browser to return to.
-            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+            "payment_method_types": [method["type"]],
             "metadata": meta,
         }
         pi = self._call(lambda: self._client.v1.payment_intents.create(

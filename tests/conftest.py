@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.harness.moto_server",
     "tests.harness.dynamodb_local",
     "tests.harness.backends",
+    "tests.harness.stripe_sandbox",
 ]

@@ -16,6 +16,8 @@ Controls (JSON bodies):
   POST /_sandbox/webhooks/drain {"timeout"?: s}  wait for in-flight deliveries
   POST /_sandbox/events/<id>/resend             deliver an event again
   POST /_sandbox/fail {"status": 429|500|401, "count": n}   next n API calls fail
+  POST /_sandbox/fail {"mode": "drop_response", "count": n, "path"?: p}
+                                                the next n calls (to p) run, answers lost
   GET  /_sandbox/deliveries                     every webhook POST made, in order
 """
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,6 +64,8 @@ class StripeSandbox:
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        # paths (None: any) of coming requests that are served but whose answer is lost
+        self.drop_responses: list[str | None] = []
 
     @property
     def url(self) -> str:
@@ -135,6 +140,10 @@ class StripeSandbox:
                 event = store._get("event", parts[1])
             dispatcher.redeliver(event, store.endpoints_for(event["type"]))
             return 200, {"ok": True}
+        if parts == ["fail"] and body.get("mode") == "drop_response":
+            with store.lock:
+                self.drop_responses.extend([body.get("path")] * int(body.get("count", 1)))
+            return 200, {"queued": int(body.get("count", 1))}
         if parts == ["fail"]:
             status = int(body.get("status", 500))
             type_, message, code = _INJECTED.get(status, _INJECTED[500])
@@ -180,6 +189,15 @@ class _Handler(BaseHTTPRequestHandler):
             params = decode(url.query if method in ("GET", "DELETE") else raw)
             idem = self.headers.get("Idempotency-Key")
             status, answer, replayed = self.sandbox.store.call(method, url.path, params, idem)
+            drops = self.sandbox.drop_responses
+            with self.sandbox.store.lock:
+                match = next((i for i, p in enumerate(drops) if p in (None, url.path)), None)
+                if match is not None:
+                    del drops[match]
+            if match is not None:  # the work is done, but the caller never hears back
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             extra = {"Idempotent-Replayed": "true"} if replayed else {}
             if idem:
                 extra["Idempotency-Key"] = idem

@@ -1,0 +1,206 @@
+"""Stripe servers for tests: our sandbox (in-process, real HTTP) and localstripe (subprocess).
+
+Fixtures:
+  stripe_sandbox      the local Stripe-compatible server, state reset for each test
+                      (`.url`, `.control(path, body)`, `.advance(s)`, `.drain()`, ...)
+  webhook_receiver    a loopback HTTP endpoint that records webhook POSTs
+  localstripe         base URL of `localstripe` (PyPI), started on loopback for the session
+  stripe_service_url  the stripeService handler behind a tiny API-Gateway-like HTTP shim
+
+localstripe workarounds (v1.15.10 on Python 3.11): its `localstripe --port` binds every
+interface (`::`) and pickles its store to /tmp/localstripe.pickle on every write, so the
+harness starts its aiohttp `app` itself, bound to 127.0.0.1, with disk persistence off.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import attrs
+import pytest
+
+from sfr3_dev.stripe_sandbox import StripeSandbox
+from tests.harness.procs import free_port, running
+
+LOCALSTRIPE_LAUNCHER = """
+import sys
+from aiohttp import web
+from localstripe import resources
+from localstripe.server import app
+type(resources.store).dump_to_disk = lambda self: None
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+"""
+
+
+class SandboxHandle:
+    """Test-side view of a running sandbox: its URL and its `/_sandbox` controls over HTTP."""
+
+    def __init__(self, sandbox: StripeSandbox) -> None:
+        self.sandbox = sandbox
+        self.url = sandbox.url
+
+    def control(self, path: str, body: dict[str, Any] | None = None,
+                method: str = "POST") -> Any:
+        data = json.dumps(body or {}).encode() if method == "POST" else None
+        request = urllib.request.Request(f"{self.url}/_sandbox/{path}", data=data,
+                                         method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def advance(self, seconds: int) -> list[str]:
+        return list(self.control("clock/advance", {"seconds": seconds})["settled"])
+
+    def drain(self, timeout: float = 30) -> None:
+        assert self.control("webhooks/drain", {"timeout": timeout})["idle"], "deliveries stuck"
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return list(self.control("deliveries", method="GET")["data"])
+
+    def register_webhook(self, url: str, events: list[str] | None = None) -> str:
+        """Register an endpoint through Stripe's own API; returns the `whsec_…` secret."""
+        body = urllib.parse.urlencode(
+            [("url", url)] + [("enabled_events[]", e) for e in (events or ["*"])]).encode()
+        request = urllib.request.Request(f"{self.url}/v1/webhook_endpoints", data=body,
+                                         method="POST",
+                                         headers={"Authorization": "Bearer sk_test_harness"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return str(json.loads(response.read())["secret"])
+
+
+@pytest.fixture(scope="session")
+def stripe_sandbox_server() -> Iterator[StripeSandbox]:
+    with StripeSandbox(retry_delays=(0.05, 0.1, 0.2)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def stripe_sandbox(stripe_sandbox_server: StripeSandbox) -> SandboxHandle:
+    handle = SandboxHandle(stripe_sandbox_server)
+    handle.control("reset")
+    return handle
+
+
+@attrs.define
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class WebhookReceiver:
+    """Records every POST; answers `statuses` in turn (then 200) to exercise retries."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.statuses: list[int] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver.lock:
+                    receiver.received.append(Received(self.path, dict(self.headers), body))
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/webhooks/stripe"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [json.loads(r.body) for r in self.received]
+
+    def wait_for(self, predicate: Callable[[list[Received]], bool],
+                 timeout: float = 30) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                snapshot = list(self.received)
+            if predicate(snapshot):
+                return snapshot
+            time.sleep(0.05)
+        raise AssertionError(f"webhooks not received in {timeout}s: {len(snapshot)} so far")
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    try:
+        yield receiver
+    finally:
+        receiver.httpd.shutdown()
+        receiver.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-c", LOCALSTRIPE_LAUNCHER, str(port)]
+    with running(cmd, f"{url}/v1/customers", log_name="localstripe"):
+        yield url
+
+
+def apigw_event(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as the deployed stage would send it."""
+    try:
+        text, encoded = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode(), True
+    return {
+        "resource": path, "path": path, "httpMethod": method,
+        "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": None, "stageVariables": None,
+        "requestContext": {"resourcePath": path, "httpMethod": method, "path": f"/test{path}",
+                           "stage": "test", "requestId": "req-test",
+                           "identity": {"sourceIp": "127.0.0.1"}},
+        "body": text or None, "isBase64Encoded": encoded,
+    }
+
+
+@pytest.fixture
+def stripe_service_url() -> Iterator[str]:
+    """The stripeService handler served over HTTP the way API Gateway would invoke it."""
+    from sfr3_lambdas import stripe_service
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            event = apigw_event("POST", self.path, dict(self.headers), body)
+            result = stripe_service.handler(event, None)
+            data = (result.get("body") or "").encode()
+            self.send_response(result["statusCode"])
+            for name, value in (result.get("headers") or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
