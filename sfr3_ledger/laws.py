@@ -103,7 +103,10 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
             self.app = app
             self.resident = f"res-{uuid.uuid4().hex}"
             self.method = app.enroll_payment_method(
-                self.resident, provider_id="pm_card_visa", method_type="CARD", last4="4242",
+                self.resident,
+                provider_id="pm_card_visa",
+                method_type="CARD",
+                last4="4242",
                 actor=self.resident,
             ).method_id
             self.model = Model()
@@ -126,7 +129,10 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
         @rule(amount=AMOUNTS, kind=st.sampled_from(ChargeType))
         def post_charge(self, amount: int, kind: ChargeType) -> None:
             charge = self.app.post_charge(
-                self.resident, amount=amount, charge_type=kind.value, description="x",
+                self.resident,
+                amount=amount,
+                charge_type=kind.value,
+                description="x",
                 actor="pm",
             )
             self.model.charges += amount
@@ -241,7 +247,10 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
             payment = self.model.payments[pid]
             dispute_id = f"dp_{uuid.uuid4().hex}"
             self.app.open_dispute(
-                self.resident, dispute_id=dispute_id, payment_id=pid, amount=payment.amount,
+                self.resident,
+                dispute_id=dispute_id,
+                payment_id=pid,
+                amount=payment.amount,
                 reason="fraudulent",
             )
             self.app.close_dispute(self.resident, dispute_id, won=won)
@@ -347,9 +356,7 @@ def _state(aggregate: object) -> dict[str, object]:
     return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
 
 
-def check_ledger_laws(
-    env: Mapping[str, str], *, max_examples: int = 200, steps: int = 25
-) -> None:
+def check_ledger_laws(env: Mapping[str, str], *, max_examples: int = 200, steps: int = 25) -> None:
     """Run the laws; raises with a minimal failing history if any law breaks."""
     machine = ledger_laws(env)
     run_state_machine_as_test(

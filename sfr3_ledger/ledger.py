@@ -105,8 +105,13 @@ class ResidentLedger(Aggregate):
     # ---- events -------------------------------------------------------------------
 
     class LedgerEvent(Aggregate.Event):
-        """Every ledger fact records who, where (property, US state) and when (timestamp)."""
+        """Every ledger fact records whose, who, where (property, US state) and when.
 
+        `resident_id` is on every event (not only `Opened`) so a consumer of one event,
+        such as the stream processor, needs no lookup to say whose money moved.
+        """
+
+        resident_id: str
         actor: str
         property_id: str
         us_state: str
@@ -320,6 +325,7 @@ class ResidentLedger(Aggregate):
             ledger.funding_order.append(self.credit_id)
 
     def _trigger(self, event_class: type[LedgerEvent], actor: str, **kwargs: Any) -> None:
+        kwargs.setdefault("resident_id", self.resident_id)
         kwargs.setdefault("property_id", self.property_id)
         kwargs.setdefault("us_state", self.us_state)
         self.trigger_event(event_class, actor=actor, **kwargs)

@@ -30,13 +30,21 @@ class PaymentMethods(Aggregate):
         self.customer_id: str | None = None
         self.methods: dict[str, PaymentMethod] = {}
 
-    class CustomerLinked(Aggregate.Event):
+    class MethodsEvent(Aggregate.Event):
+        """Carries `resident_id` so consumers of a single event know whose method it is."""
+
+        resident_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            raise NotImplementedError
+
+    class CustomerLinked(MethodsEvent):
         customer_id: str
 
         def apply(self, aggregate: Any) -> None:
             aggregate.customer_id = self.customer_id
 
-    class MethodEnrolled(Aggregate.Event):
+    class MethodEnrolled(MethodsEvent):
         actor: str
         method_id: str
         provider_id: str
@@ -58,7 +66,7 @@ class PaymentMethods(Aggregate):
                 enrolled_at=self.timestamp,
             )
 
-    class DefaultChanged(Aggregate.Event):
+    class DefaultChanged(MethodsEvent):
         actor: str
         method_id: str
 
@@ -66,7 +74,7 @@ class PaymentMethods(Aggregate):
             for method in aggregate.methods.values():
                 method.is_default = method.method_id == self.method_id
 
-    class MethodRemoved(Aggregate.Event):
+    class MethodRemoved(MethodsEvent):
         actor: str
         method_id: str
 
@@ -80,7 +88,9 @@ class PaymentMethods(Aggregate):
             return
         if self.customer_id is not None:
             raise ConflictingFact(f"Resident already has customer {self.customer_id}")
-        self.trigger_event(self.CustomerLinked, customer_id=customer_id)
+        self.trigger_event(
+            self.CustomerLinked, resident_id=self.resident_id, customer_id=customer_id
+        )
 
     def enroll(
         self,
@@ -108,6 +118,7 @@ class PaymentMethods(Aggregate):
             raise ConflictingFact(f"Payment method {method_id} already exists")
         self.trigger_event(
             self.MethodEnrolled,
+            resident_id=self.resident_id,
             actor=actor,
             method_id=method_id,
             provider_id=provider_id,
@@ -117,13 +128,17 @@ class PaymentMethods(Aggregate):
             brand=brand,
         )
         if make_default or self.default is None:
-            self.trigger_event(self.DefaultChanged, actor=actor, method_id=method_id)
+            self.trigger_event(
+                self.DefaultChanged, resident_id=self.resident_id, actor=actor, method_id=method_id
+            )
         return self.methods[method_id]
 
     def set_default(self, method_id: str, *, actor: str) -> PaymentMethod:
         method = self.get_active(method_id)
         if not method.is_default:
-            self.trigger_event(self.DefaultChanged, actor=actor, method_id=method_id)
+            self.trigger_event(
+                self.DefaultChanged, resident_id=self.resident_id, actor=actor, method_id=method_id
+            )
         return method
 
     def remove(self, method_id: str, *, actor: str) -> PaymentMethod:
@@ -132,7 +147,9 @@ class PaymentMethods(Aggregate):
         if method is None:
             raise PaymentMethodNotFound(method_id)
         if method.active:
-            self.trigger_event(self.MethodRemoved, actor=actor, method_id=method_id)
+            self.trigger_event(
+                self.MethodRemoved, resident_id=self.resident_id, actor=actor, method_id=method_id
+            )
         return method
 
     def get_active(self, method_id: str) -> PaymentMethod:
