@@ -73,7 +73,7 @@ class StripeSandbox:
         return f"http://{host}:{port}"
 
     def start(self) -> StripeSandbox:
-        self._thread = threading.Thread(target=self.httpd.serve_forever,
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
                                         name="stripe-sandbox", daemon=True)
         self._thread.start()
         return self
