@@ -1,0 +1,163 @@
+"""What ships: handler paths that exist, a bundle of only runtime code, pinned requirements."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+import zipfile
+from typing import Any
+
+import pytest
+
+from tests.deploy.conftest import REPO, Package
+
+HANDLERS = {
+    "ApiLambdaFunction": "sfr3_lambdas/api.handler",
+    "StripeWebhookLambdaFunction": "sfr3_lambdas/stripe_webhook.handler",
+    "StripeServiceLambdaFunction": "sfr3_lambdas/stripe_service.handler",
+    "StreamProcessorLambdaFunction": "sfr3_lambdas/stream_processor.handler",
+    "NotificationsLambdaFunction": "sfr3_lambdas/notifications.handler",
+    "ReceiptsLambdaFunction": "sfr3_lambdas/receipts.handler",
+}
+# Lambda's limit for a function's unzipped code.
+UNZIPPED_LIMIT = 262_144_000
+RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"}
+NEVER_SHIPPED = {
+    "tests",
+    "sfr3_dev",
+    "node_modules",
+    "docs",
+    "bench",
+    "resources",
+    ".venv",
+    ".sfr3",
+    "serverless.yml",
+    "pyproject.toml",
+    "package.json",
+}
+
+
+def test_functions_and_handlers_are_the_agreed_ones(package: Package) -> None:
+    functions = package.functions()
+    assert {k: f["Properties"]["Handler"] for k, f in functions.items()} == HANDLERS
+    for function in functions.values():
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.12"
+        assert props["Architectures"] == ["arm64"]
+        assert isinstance(props["MemorySize"], int)
+        assert isinstance(props["Timeout"], int)
+        assert props["TracingConfig"] == {"Mode": "Active"}
+
+
+def _lambda_env(function: dict[str, Any]) -> dict[str, str]:
+    """The function's environment as Lambda would set it (intrinsics as placeholders)."""
+    variables = function["Properties"]["Environment"]["Variables"]
+    env = {k: v if isinstance(v, str) else f"placeholder-{k.lower()}" for k, v in variables.items()}
+    env["STRIPE_SERVICE_URL"] = "http://127.0.0.1:9/internal/stripe"
+    env["STRIPE_SERVICE_API_KEY"] = "test-api-key"
+    return env
+
+
+@pytest.mark.parametrize("function", sorted(HANDLERS))
+def test_handler_module_exists_and_has_a_handler(package: Package, function: str) -> None:
+    """Imports each handler in a fresh interpreter with the function's own environment."""
+    module, attribute = HANDLERS[function].replace("/", ".").rsplit(".", 1)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        **_lambda_env(package.functions()[function]),
+    }
+    code = (
+        "import importlib, sys\n"
+        f"m = importlib.import_module({module!r})\n"
+        f"h = getattr(m, {attribute!r}, None)\n"
+        "assert callable(h), 'no callable handler'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"{HANDLERS[function]}: {result.stderr[-2000:]}"
+    names = set(package.zip_names())
+    assert f"{module.replace('.', '/')}.py" in names
+
+
+def test_the_bundle_holds_runtime_code_only(package: Package) -> None:
+    names = package.zip_names()
+    tops = {n.split("/", 1)[0] for n in names}
+    assert {"sfr3_ledger", "sfr3_adapters", "sfr3_lambdas"} <= tops
+    assert {"eventsourcing", "aws_lambda_powertools", "cattrs", "fpdf", "stripe"} <= tops
+    assert not tops & NEVER_SHIPPED
+    assert not {t.split("-")[0] for t in tops} & RUNTIME_PROVIDED
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+
+def test_binary_wheels_are_for_lambda_arm64(package: Package) -> None:
+    shared = [n for n in package.zip_names() if n.endswith(".so")]
+    assert shared, "expected compiled extensions (pydantic_core, Pillow)"
+    assert all("x86_64" not in n for n in shared), shared
+    assert any("aarch64" in n for n in shared), shared
+    assert any("cpython-312" in n for n in shared if "pydantic_core" in n)
+
+
+def test_the_bundle_fits_lambda(package: Package) -> None:
+    with zipfile.ZipFile(package.zip_path) as bundle:
+        unzipped = sum(i.file_size for i in bundle.infolist())
+    assert unzipped < UNZIPPED_LIMIT
+
+
+def _requirement_pins() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (REPO / "requirements-lambda.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[^]]*\])?==(\S+)", line).groups()
+            pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
+def test_requirements_cover_the_runtime_dependencies_at_the_tested_versions() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = [
+        *project["dependencies"],
+        *project["optional-dependencies"]["aws"],
+        *project["optional-dependencies"]["stripe"],
+    ]
+    names = {re.split(r"[\[<>=!~ ;]", d, maxsplit=1)[0].lower().replace("_", "-") for d in declared}
+    pins = _requirement_pins()
+    assert set(pins) == names - {"boto3"}
+    for name, version in pins.items():
+        assert importlib.metadata.version(name) == version, name
+
+
+def test_serverless_yml_needs_no_network_to_package() -> None:
+    text = (REPO / "serverless.yml").read_text()
+    for fragment in [text, *(p.read_text() for p in (REPO / "resources").glob("*.yml"))]:
+        code = "\n".join(
+            line for line in fragment.splitlines() if not line.lstrip().startswith("#")
+        )
+        assert not re.search(r"\$\{(ssm|aws|cf|s3):", code)
+
+
+def test_secrets_are_references(package: Package) -> None:
+    dumped = json.dumps(package.template)
+    for function in package.functions().values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert not any("SECRET" in k for k in variables)
+        key = variables.get("STRIPE_SERVICE_API_KEY")
+        if key is not None:
+            assert key == "{{resolve:ssm:/sfr3/dev/STRIPE_SERVICE_API_KEY}}"
+    assert "sk_live" not in dumped and "sk_test" not in dumped and "whsec_" not in dumped

@@ -1,0 +1,181 @@
+"""Least privilege: each function has its own role, naming only its own resources.
+
+Every Resource of every statement must be one of
+* a reference to a resource this function owns (OWN below, as (logical id, attribute)),
+* its own log group,
+* one of the explicit exceptions, each tied to one function:
+  - '*' for X-Ray's PutTraceSegments/PutTelemetryRecords (X-Ray has no resource-level
+    permissions; CloudWatch metrics go out as EMF log lines, so no PutMetricData),
+  - stripeService: the two Stripe SSM parameters, and kms:Decrypt on `key/*` of this account
+    narrowed by kms:ViaService=ssm and the parameters' encryption context (the aws/ssm key's
+    id is unknown before deploy),
+  - notifications: the SES identity of FROM_EMAIL, with ses:FromAddress pinned.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.deploy.conftest import SERVICE, STAGE, Package
+
+LEDGER_READ = {("EventsTable", "Arn"), ("SnapshotsTable", "Arn")}
+IDEMPOTENCY = {("IdempotencyTable", "Arn")}
+
+OWN: dict[str, set[tuple[str, str]]] = {
+    "ApiLambdaFunction": LEDGER_READ | IDEMPOTENCY,
+    "StripeWebhookLambdaFunction": LEDGER_READ | IDEMPOTENCY,
+    "StripeServiceLambdaFunction": set(),
+    "StreamProcessorLambdaFunction": {
+        ("EventsTable", "StreamArn"),
+        ("EventBus", "Arn"),
+        ("EventsLakeFirehose", "Arn"),
+        ("StreamProcessorDLQ", "Arn"),
+    },
+    "NotificationsLambdaFunction": LEDGER_READ | {("NotificationsDLQ", "Arn")},
+    "ReceiptsLambdaFunction": LEDGER_READ | {("ReceiptsBucket", "Arn/*"), ("ReceiptsDLQ", "Arn")},
+}
+
+# Which AWS services each function may call at all.
+SERVICES: dict[str, set[str]] = {
+    "ApiLambdaFunction": {"logs", "xray", "dynamodb"},
+    "StripeWebhookLambdaFunction": {"logs", "xray", "dynamodb"},
+    "StripeServiceLambdaFunction": {"logs", "xray", "ssm", "kms"},
+    "StreamProcessorLambdaFunction": {"logs", "xray", "dynamodb", "events", "firehose", "sqs"},
+    "NotificationsLambdaFunction": {"logs", "xray", "dynamodb", "ses", "sqs"},
+    "ReceiptsLambdaFunction": {"logs", "xray", "dynamodb", "s3", "sqs"},
+}
+
+XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+ARN = "arn:${AWS::Partition}"
+ACCOUNT = "${AWS::Region}:${AWS::AccountId}"
+STRIPE_PARAMETERS = {
+    f"{ARN}:ssm:{ACCOUNT}:parameter/sfr3/{STAGE}/STRIPE_SECRET_KEY",
+    f"{ARN}:ssm:{ACCOUNT}:parameter/sfr3/{STAGE}/STRIPE_WEBHOOK_SECRET",
+}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(package: Package, function: str) -> list[dict[str, Any]]:
+    role = package.resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    policies = package.resources[role]["Properties"]["Policies"]
+    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+
+
+def _reference(resource: Any) -> tuple[str, str] | str:
+    """(logical id, attribute) for a reference to a template resource, else the literal."""
+    if isinstance(resource, str):
+        return resource
+    if "Fn::GetAtt" in resource:
+        logical, attribute = resource["Fn::GetAtt"]
+        return (logical, attribute)
+    if "Ref" in resource:
+        return (resource["Ref"], "Ref")
+    if "Fn::Sub" in resource:
+        text = resource["Fn::Sub"]
+        match = re.fullmatch(r"\$\{(\w+)\.(\w+)\}(.*)", text)
+        if match and not match.group(1).startswith("AWS"):
+            return (match.group(1), match.group(2) + match.group(3))
+        return str(text)
+    raise AssertionError(f"unexpected resource form {resource!r}")
+
+
+def _function_name(package: Package, function: str) -> str:
+    return str(package.resources[function]["Properties"]["FunctionName"])
+
+
+def test_every_function_has_a_role_of_its_own(package: Package) -> None:
+    functions = package.functions()
+    assert set(functions) == set(OWN)
+    roles = [f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()]
+    assert len(set(roles)) == len(roles)
+    # No provider-wide role holding the union of every function's grants.
+    assert "IamRoleLambdaExecution" not in package.resources
+    for role in roles:
+        assert not package.resources[role]["Properties"].get("ManagedPolicyArns")
+
+
+@pytest.mark.parametrize("function", sorted(OWN))
+def test_statements_name_only_the_functions_own_resources(package: Package, function: str) -> None:
+    own_log_group = (
+        f"{ARN}:logs:{ACCOUNT}:log-group:/aws/lambda/{_function_name(package, function)}:*:*"
+    )
+    for statement in _statements(package, function):
+        assert statement["Effect"] == "Allow"
+        actions = set(_as_list(statement["Action"]))
+        assert not any(a == "*" or a.endswith(":*") for a in actions), statement
+        assert {a.split(":")[0] for a in actions} <= SERVICES[function], statement
+        for resource in _as_list(statement["Resource"]):
+            ref = _reference(resource)
+            if isinstance(ref, tuple):
+                assert ref in OWN[function], (function, statement)
+            elif ref == "*":
+                assert actions <= XRAY, statement
+            elif ref == own_log_group:
+                assert actions <= {
+                    "logs:CreateLogStream",
+                    "logs:CreateLogGroup",
+                    "logs:PutLogEvents",
+                }
+            elif ref in STRIPE_PARAMETERS:
+                assert function == "StripeServiceLambdaFunction"
+                assert actions <= {"ssm:GetParameter", "ssm:GetParameters"}
+            elif ref == f"{ARN}:kms:{ACCOUNT}:key/*":
+                assert function == "StripeServiceLambdaFunction"
+                assert actions == {"kms:Decrypt"}
+                condition = statement["Condition"]
+                via = condition["StringEquals"]["kms:ViaService"]
+                assert via == {"Fn::Sub": "ssm.${AWS::Region}.amazonaws.com"}
+                context = condition["StringLike"]["kms:EncryptionContext:PARAMETER_ARN"]
+                assert {c["Fn::Sub"] for c in context} == STRIPE_PARAMETERS
+            elif ref.startswith(f"{ARN}:ses:{ACCOUNT}:identity/"):
+                assert function == "NotificationsLambdaFunction"
+                sender = ref.rsplit("/", 1)[1]
+                assert statement["Condition"]["StringEquals"]["ses:FromAddress"] == sender
+                env = package.resources[function]["Properties"]["Environment"]["Variables"]
+                assert sender == env["FROM_EMAIL"]
+            else:
+                raise AssertionError(f"{function} names a foreign resource: {ref!r}")
+
+
+def _actions_of(package: Package, function: str) -> set[str]:
+    return {a for s in _statements(package, function) for a in _as_list(s["Action"])}
+
+
+def test_only_stripe_service_reads_stripe_secrets(package: Package) -> None:
+    for function in OWN:
+        touches_ssm = any(a.startswith(("ssm:", "kms:")) for a in _actions_of(package, function))
+        assert touches_ssm == (function == "StripeServiceLambdaFunction"), function
+
+
+def test_only_the_stream_processor_publishes_events(package: Package) -> None:
+    for function in OWN:
+        publishes = any(
+            a.startswith(("events:", "firehose:")) for a in _actions_of(package, function)
+        )
+        assert publishes == (function == "StreamProcessorLambdaFunction"), function
+
+
+def test_only_the_ledger_writers_write_the_ledger(package: Package) -> None:
+    writers = {"ApiLambdaFunction", "StripeWebhookLambdaFunction"}
+    for function in OWN:
+        ledger_writes = {
+            a
+            for s in _statements(package, function)
+            for a in _as_list(s["Action"])
+            if a in WRITE_ACTIONS
+            and any(_reference(r) in LEDGER_READ for r in _as_list(s["Resource"]))
+        }
+        assert bool(ledger_writes) == (function in writers), function
+        assert "dynamodb:DeleteItem" not in ledger_writes  # the ledger is append-only
+
+
+def test_log_group_names_follow_the_service(package: Package) -> None:
+    for function in OWN:
+        assert _function_name(package, function).startswith(f"{SERVICE}-{STAGE}-")
