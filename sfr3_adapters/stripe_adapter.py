@@ -33,6 +33,7 @@ from sfr3_ledger.payment_provider import (
 )
 
 INSUFFICIENT = {"insufficient_funds"}
+TEST_TOKEN_TYPES = (("pm_card_", "card"), ("pm_usBankAccount_", "us_bank_account"))
 
 
 def _ts(value: int) -> datetime:
@@ -192,8 +193,6 @@ class StripeAdapter:
         # Name the method's own type rather than `automatic_payment_methods`: an off-session
         # rent payment has no browser for redirect methods, and the explicit list is also
         # what localstripe (the cross-check server) understands.
-        method = self._call(lambda: self._client.v1.payment_methods.retrieve(
-            payment_method_id))
         params: dict[str, Any] = {
             "amount": amount,
             "currency": currency.lower(),
@@ -201,7 +200,7 @@ class StripeAdapter:
             "payment_method": payment_method_id,
             "confirm": True,
             "off_session": True,
-            "payment_method_types": [method["type"]],
+            "payment_method_types": [self._method_type(payment_method_id)],
             "metadata": meta,
         }
         pi = self._call(lambda: self._client.v1.payment_intents.create(
@@ -209,6 +208,15 @@ class StripeAdapter:
             options={"idempotency_key": f"pi-{payment_id}"},
         ))
         return payment_intent_result(pi)
+
+    def _method_type(self, payment_method_id: str) -> str:
+        """Stripe's test tokens name their type; a real `pm_…` id costs one lookup."""
+        for prefix, kind in TEST_TOKEN_TYPES:
+            if payment_method_id.startswith(prefix):
+                return kind
+        method = self._call(lambda: self._client.v1.payment_methods.retrieve(
+            payment_method_id))
+        return str(method["type"])
 
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult:
         return payment_intent_result(
