@@ -157,14 +157,14 @@ class StripeServiceClient:
             body = json.loads(exc.read() or b"{}").get("error") or {}
         except (ValueError, AttributeError):
             body = {}
-        if "kind" in body:
+        if body.get("kind") in dict(ERROR_KINDS):  # a provider error, typed by the service
             return error_from_wire(body)
         message = str(body.get("message") or f"stripeService answered {exc.code}")
         if exc.code in (401, 403):
             return ProviderAuthenticationError(message, code="stripe_service_auth")
         if exc.code >= 500:
             return ProviderUnavailable(message, code="provider_unavailable")
-        return InvalidProviderRequest(message, code=str(body.get("code") or "bad_request"))
+        return InvalidProviderRequest(message, code=str(body.get("kind") or "bad_request"))
 
     # ---- the port ------------------------------------------------------------------------
     def create_customer(self, *, resident_id: str, email: str | None = None) -> str:
