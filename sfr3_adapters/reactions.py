@@ -1,0 +1,156 @@
+"""Reactions to integration events: resident emails and PDF receipts.
+
+The same code runs behind EventBridge rules (sfr3_lambdas.notifications / .receipts) and in
+the local backbone, with different sinks behind the ports. Both reactions are safe to
+repeat for a redelivered event: an email is keyed by the event id where the sink can
+dedupe (the local mailer; the notifications Lambda adds Powertools idempotency), and a
+receipt is stored under the payment id with deterministic bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from sfr3_adapters.receipts import ReceiptData, money, render_receipt
+from sfr3_ledger.application import LedgerApplication
+from sfr3_ledger.integration_events import Envelope
+from sfr3_ledger.ports import Mailer, ReceiptStore, ResidentDirectory
+
+logger = logging.getLogger(__name__)
+
+EMAIL_TYPES = frozenset({"charge.posted", "payment.settled", "payment.failed", "payment.refunded"})
+RECEIPT_TYPES = frozenset({"payment.settled"})
+
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
+
+
+@attrs.frozen
+class DomainDirectory:
+    """`{residentId}@{domain}`: the convention of tests and local runs (and of tenants
+    whose resident ids are their mailbox names). A resident id that is not a valid
+    mailbox name has no address, rather than a guessed one."""
+
+    domain: str
+
+    def email_for(self, resident_id: str) -> str | None:
+        if not self.domain or not _LOCAL_PART.match(resident_id):
+            return None
+        return f"{resident_id}@{self.domain}"
+
+
+def directory_from_env(env: Mapping[str, str] | None = None) -> ResidentDirectory | None:
+    env = os.environ if env is None else env
+    domain = env.get("RESIDENT_EMAIL_DOMAIN", "")
+    return DomainDirectory(domain) if domain else None
+
+
+def _amount(data: Mapping[str, Any]) -> str:
+    amount = data.get("amount")
+    return money(int(amount), str(data.get("currency") or "USD")) if amount is not None else "-"
+
+
+def compose(envelope: Envelope) -> tuple[str, str] | None:
+    """(subject, text) for the resident, or None for an event nobody is mailed about."""
+    kind = envelope["eventType"]
+    data = envelope["data"]
+    amount = _amount(data)
+    if kind == "charge.posted":
+        what = data.get("description") or data.get("chargeType") or "charge"
+        due = f", due {data['dueDate']}" if data.get("dueDate") else ""
+        return (
+            f"New charge: {what} {amount}",
+            f"A charge of {amount} ({what}{due}) was posted to your account.",
+        )
+    if kind == "payment.settled":
+        return (
+            f"Payment received: {amount}",
+            f"We received your payment of {amount}. Payment id: {data.get('paymentId')}. "
+            "Your receipt is available in your payment history.",
+        )
+    if kind == "payment.failed":
+        reason = data.get("failureReason") or "unknown"
+        return (
+            f"Payment failed: {amount}",
+            f"Your payment of {amount} (payment id {data.get('paymentId')}) failed: {reason}. "
+            "No money was taken; please try again or use another payment method.",
+        )
+    if kind == "payment.refunded":
+        return (
+            f"Refund issued: {amount}",
+            f"A refund of {amount} for payment {data.get('paymentId')} was issued to your "
+            "original payment method.",
+        )
+    return None
+
+
+class Notifier:
+    def __init__(self, mailer: Mailer, directory: ResidentDirectory | None) -> None:
+        self.mailer = mailer
+        self.directory = directory
+
+    def handle(self, envelope: Envelope) -> str | None:
+        """Send the resident's email for `envelope`; the message id, or None if none is due."""
+        message = compose(envelope) if envelope.get("eventType") in EMAIL_TYPES else None
+        if message is None:
+            return None
+        resident_id = str(envelope["data"]["residentId"])
+        to = self.directory.email_for(resident_id) if self.directory else None
+        if to is None:
+            logger.warning(
+                "no email address for resident; not notified",
+                extra={"eventId": envelope["eventId"]},
+            )
+            return None
+        subject, text = message
+        ref = html.escape(str(envelope["eventId"]))
+        body = f"<p>{html.escape(text)}</p><p style='color:#666'>Ref {ref}</p>"
+        return self.mailer.send(to=to, subject=subject, text=text, html=body)
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+class ReceiptWriter:
+    def __init__(self, app: LedgerApplication, store: ReceiptStore) -> None:
+        self.app = app
+        self.store = store
+
+    def receipt_data(self, envelope: Envelope) -> ReceiptData:
+        data = envelope["data"]
+        resident_id = str(data["residentId"])
+        payment = self.app.payment(resident_id, str(data["paymentId"]))
+        method = self.app.payment_methods(resident_id).methods.get(payment.method_id)
+        if method is None:
+            label = "Payment method on file"
+        else:
+            kind = method.brand.title() if method.brand else method.method_type.value.title()
+            label = f"{kind} ending {method.last4}"
+        return ReceiptData(
+            resident_id=resident_id,
+            payment_id=payment.payment_id,
+            amount=int(data.get("amount") or payment.amount),
+            currency=str(data.get("currency") or "USD"),
+            settled_at=_parse(str(envelope["timestamp"])),
+            initiated_at=payment.initiated_at,
+            method=label,
+            reference=data.get("stripeRef") or payment.stripe_ref,
+            property_id=data.get("propertyId"),
+            state=data.get("state"),
+        )
+
+    def handle(self, envelope: Envelope) -> str | None:
+        """Write the receipt of a settled payment; its key, or None for other events."""
+        if envelope.get("eventType") not in RECEIPT_TYPES:
+            return None
+        data = envelope["data"]
+        pdf = render_receipt(self.receipt_data(envelope))
+        return self.store.put(str(data["residentId"]), str(data["paymentId"]), pdf)

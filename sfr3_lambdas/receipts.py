@@ -1,0 +1,53 @@
+"""receipts: a PDF receipt in the receipts bucket for each payment.settled event.
+
+Key `receipts/{residentId}/{paymentId}.pdf`; the API links it from the payment history
+with a presigned URL. The PDF is deterministic, so a redelivered event rewrites the same
+bytes. Environment: RECEIPTS_BUCKET and the ledger's (it reads the payment and the
+payment method's last4).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from sfr3_adapters.reactions import ReceiptWriter
+from sfr3_adapters.s3 import S3ReceiptStore
+from sfr3_ledger import LedgerApplication
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger(service="receipts")
+_lock = threading.Lock()
+_writer: ReceiptWriter | None = None
+
+
+def writer() -> ReceiptWriter:
+    global _writer
+    with _lock:
+        if _writer is None:
+            _writer = ReceiptWriter(
+                LedgerApplication(env=dict(os.environ)),
+                S3ReceiptStore(os.environ.get("RECEIPTS_BUCKET", "")),
+            )
+        return _writer
+
+
+def reset() -> None:
+    global _writer
+    with _lock:
+        if _writer is not None:
+            _writer.app.close()
+        _writer = None
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    envelope = event["detail"]
+    key = writer().handle(envelope)
+    logger.info("receipt", extra={"eventId": envelope.get("eventId"), "key": key})
+    return {"eventId": envelope.get("eventId"), "key": key}
