@@ -99,6 +99,7 @@ class Store:
         with self.lock:
             self.clock_offset = 0
             self.objects: dict[str, Obj] = {}  # every object by id, insertion-ordered
+            self.by_kind: dict[str, dict[str, Obj]] = {}  # the same, grouped by `object`
             self.behaviour: dict[str, catalog.TestMethod] = {}  # pm id -> outcome
             self.pending_ach: dict[str, int] = {}  # pi id -> settles at (sandbox clock)
             self.idempotency: dict[str, tuple[str, int, Obj]] = {}
@@ -122,6 +123,7 @@ class Store:
     # ---- plumbing ------------------------------------------------------------------------
     def _put(self, obj: Obj) -> Obj:
         self.objects[obj["id"]] = obj
+        self.by_kind.setdefault(obj["object"], {})[obj["id"]] = obj
         return obj
 
     def _get(self, kind: str, id_: str, param: str = "id") -> Obj:
@@ -149,7 +151,7 @@ class Store:
         return event
 
     def _all(self, kind: str) -> list[Obj]:
-        return [o for o in self.objects.values() if o.get("object") == kind]
+        return list(self.by_kind.get(kind, {}).values())
 
     # ---- entry point ---------------------------------------------------------------------
     def call(self, method: str, path: str, params: Obj,
@@ -769,6 +771,7 @@ class Store:
     def delete_webhook_endpoint(self, params: Obj, id_: str) -> Obj:
         self._get("webhook_endpoint", id_)
         del self.objects[id_]
+        del self.by_kind["webhook_endpoint"][id_]
         self.webhook_secrets.pop(id_, None)
         return {"id": id_, "object": "webhook_endpoint", "deleted": True}
 
