@@ -23,9 +23,10 @@ from tests.deploy.conftest import SERVICE, STAGE, Package
 
 LEDGER_READ = {("EventsTable", "Arn"), ("SnapshotsTable", "Arn")}
 IDEMPOTENCY = {("IdempotencyTable", "Arn")}
+RECEIPTS = ("ReceiptsBucket", "Arn/receipts/*")
 
 OWN: dict[str, set[tuple[str, str]]] = {
-    "ApiLambdaFunction": LEDGER_READ | IDEMPOTENCY,
+    "ApiLambdaFunction": LEDGER_READ | IDEMPOTENCY | {RECEIPTS},
     "StripeWebhookLambdaFunction": LEDGER_READ | IDEMPOTENCY,
     "StripeServiceLambdaFunction": set(),
     "StreamProcessorLambdaFunction": {
@@ -35,12 +36,12 @@ OWN: dict[str, set[tuple[str, str]]] = {
         ("StreamProcessorDLQ", "Arn"),
     },
     "NotificationsLambdaFunction": LEDGER_READ | {("NotificationsDLQ", "Arn")},
-    "ReceiptsLambdaFunction": LEDGER_READ | {("ReceiptsBucket", "Arn/*"), ("ReceiptsDLQ", "Arn")},
+    "ReceiptsLambdaFunction": LEDGER_READ | {RECEIPTS, ("ReceiptsDLQ", "Arn")},
 }
 
 # Which AWS services each function may call at all.
 SERVICES: dict[str, set[str]] = {
-    "ApiLambdaFunction": {"logs", "xray", "dynamodb"},
+    "ApiLambdaFunction": {"logs", "xray", "dynamodb", "s3"},
     "StripeWebhookLambdaFunction": {"logs", "xray", "dynamodb"},
     "StripeServiceLambdaFunction": {"logs", "xray", "ssm", "kms"},
     "StreamProcessorLambdaFunction": {"logs", "xray", "dynamodb", "events", "firehose", "sqs"},
@@ -160,6 +161,15 @@ def test_only_the_stream_processor_publishes_events(package: Package) -> None:
             a.startswith(("events:", "firehose:")) for a in _actions_of(package, function)
         )
         assert publishes == (function == "StreamProcessorLambdaFunction"), function
+
+
+def test_only_the_receipts_worker_writes_receipts(package: Package) -> None:
+    for function in OWN:
+        s3_actions = {a for a in _actions_of(package, function) if a.startswith("s3:")}
+        if function == "ReceiptsLambdaFunction":
+            assert s3_actions == {"s3:PutObject"}
+        else:
+            assert s3_actions <= {"s3:GetObject"}, function
 
 
 def test_only_the_ledger_writers_write_the_ledger(package: Package) -> None:

@@ -1,0 +1,186 @@
+"""Cold-start figures: each handler module's import time and the deployment bundle's size.
+
+Import time is what a cold Lambda pays before the first request (beyond the runtime's own
+start): `python -X importtime -c "import sfr3_lambdas.X"` in fresh interpreters, the median
+of several runs, read from the cumulative time of the handler module's own line. It also
+reports whether `stripe` was imported (only stripeService may) and how many modules loaded.
+
+The bundle is the zip `osls package` builds (serverless-python-requirements included). Pass
+`--package DIR` to measure an existing `osls package --package DIR` output, or let the
+script package into `.sfr3/bench-package` (about 30-60 s; requirements come from the cache).
+
+Usage: .venv/bin/python bench/cold_start.py [--runs 7] [--package DIR] [--no-bundle]
+Target (issue 7): API handlers under 300 ms on this machine; no stripe outside stripeService.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+HANDLERS = {
+    "api": "sfr3_lambdas.api",
+    "stripeWebhook": "sfr3_lambdas.stripe_webhook",
+    "stripeService": "sfr3_lambdas.stripe_service",
+    "streamProcessor": "sfr3_lambdas.stream_processor",
+    "notifications": "sfr3_lambdas.notifications",
+    "receipts": "sfr3_lambdas.receipts",
+}
+API_HANDLERS = {"api", "stripeWebhook", "stripeService"}
+TARGET_MS = 300.0
+STRIPE_ALLOWED = {"stripeService"}
+
+# What the functions see in Lambda (serverless.yml provider.environment), with fake values.
+LAMBDA_ENV = {
+    "STAGE": "dev",
+    "PERSISTENCE_MODULE": "sfr3_adapters.dynamodb",
+    "DYNAMODB_TABLE": "sfr3-dev-ledger",
+    "CREATE_TABLE": "no",
+    "IDEMPOTENCY_TABLE": "sfr3-dev-idempotency",
+    "EVENT_BUS_NAME": "sfr3-dev-events",
+    "FIREHOSE_STREAM_NAME": "sfr3-dev-events-lake",
+    "LAKE_BUCKET": "sfr3-dev-events-lake",
+    "RECEIPTS_BUCKET": "sfr3-dev-receipts",
+    "FROM_EMAIL": "payments-dev@example.com",
+    "POWERTOOLS_SERVICE_NAME": "sfr3-payments",
+    "POWERTOOLS_METRICS_NAMESPACE": "SFR3Payments",
+    "LOG_LEVEL": "INFO",
+    "STRIPE_SERVICE_URL": "http://127.0.0.1:9/dev/internal/stripe",
+    "STRIPE_SERVICE_API_KEY": "bench-key",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
+
+
+def import_once(module: str) -> tuple[float, bool, int]:
+    """(cumulative ms of `module`, stripe imported?, modules imported) in a new interpreter."""
+    env = {"PATH": os.environ.get("PATH", ""), **LAMBDA_ENV}
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "?"
+        raise RuntimeError(last)
+    cumulative_us = None
+    names: list[str] = []
+    for match in LINE.finditer(result.stderr):
+        names.append(match.group(4))
+        if match.group(4) == module:
+            cumulative_us = int(match.group(2))
+    if cumulative_us is None:
+        raise RuntimeError(f"{module} not in -X importtime output")
+    stripe = any(n == "stripe" or n.startswith("stripe.") for n in names)
+    return cumulative_us / 1000, stripe, len(names)
+
+
+def measure_imports(runs: int) -> list[tuple[str, str, str]]:
+    rows = []
+    for function, module in HANDLERS.items():
+        try:
+            samples = [import_once(module) for _ in range(runs)]
+        except RuntimeError as exc:
+            rows.append((function, module, f"cannot import: {exc}"))
+            continue
+        times = sorted(s[0] for s in samples)
+        stripe = any(s[1] for s in samples)
+        verdict = []
+        if function in API_HANDLERS and statistics.median(times) >= TARGET_MS:
+            verdict.append(f"OVER {TARGET_MS:.0f} ms")
+        if stripe and function not in STRIPE_ALLOWED:
+            verdict.append("IMPORTS stripe")
+        rows.append(
+            (
+                function,
+                module,
+                f"{statistics.median(times):7.1f} ms  ({times[0]:.0f}-{times[-1]:.0f})  "
+                f"modules={samples[0][2]:4d}  stripe={'yes' if stripe else 'no '}  "
+                + (" ".join(verdict) or "ok"),
+            )
+        )
+    return rows
+
+
+def package_dir(given: str | None) -> Path:
+    if given:
+        return Path(given)
+    out = REPO / ".sfr3" / "bench-package"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLS_"))}
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": "dummy",
+            "AWS_SECRET_ACCESS_KEY": "dummy",
+            "AWS_REGION": "us-east-1",
+            "SLS_TELEMETRY_DISABLED": "1",
+            "SLS_NOTIFICATIONS_MODE": "off",
+            "SFR3_PYTHON_BIN": sys.executable,
+        }
+    )
+    osls = REPO / "node_modules" / ".bin" / "osls"
+    subprocess.run(
+        [str(osls), "package", "--stage", "dev", "--package", str(out)],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+    return out
+
+
+def bundle_report(directory: Path) -> list[str]:
+    zip_path = directory / "sfr3-payments.zip"
+    with zipfile.ZipFile(zip_path) as bundle:
+        infos = bundle.infolist()
+    by_top: Counter[str] = Counter()
+    for info in infos:
+        by_top[info.filename.split("/", 1)[0]] += info.file_size
+    unzipped = sum(by_top.values())
+    lines = [
+        f"bundle {zip_path.name}: {zip_path.stat().st_size / 1e6:.1f} MB zipped, "
+        f"{unzipped / 1e6:.1f} MB unzipped (Lambda limit 262.1 MB), {len(infos)} files",
+        "largest parts (unzipped):",
+    ]
+    lines += [f"  {size / 1e6:6.2f} MB  {name}" for name, size in by_top.most_common(10)]
+    own = sum(v for k, v in by_top.items() if k.startswith("sfr3_"))
+    lines.append(f"  {own / 1e6:6.2f} MB  sfr3_* (this project's code)")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--package", help="an existing `osls package --package DIR` output")
+    parser.add_argument("--no-bundle", action="store_true", help="import times only")
+    args = parser.parse_args(argv)
+
+    print(f"handler import time, median of {args.runs} fresh interpreters "
+          f"({sys.version.split()[0]}, {os.cpu_count()} cores)")
+    print(f"{'function':16} {'module':32} import")
+    for function, module, figures in measure_imports(args.runs):
+        print(f"{function:16} {module:32} {figures}")
+    if not args.no_bundle:
+        print()
+        for line in bundle_report(package_dir(args.package)):
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
