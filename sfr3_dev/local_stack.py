@@ -1,0 +1,223 @@
+"""`make run` / `sfr3 run`: the whole system in one process, on loopback, on embedded defaults.
+
+  http://127.0.0.1:${PORT:-8000}   the API (same paths as deployed, no stage prefix), the
+                                   Stripe webhook and /internal/stripe, all through the
+                                   local gateway (sfr3_dev.gateway) to the real handlers
+  ${SFR3_HOME:-.sfr3}/ledger.db    the ledger (eventsourcing SQLite)
+  .../idempotency.db               Idempotency-Key records (Powertools, SQLite layer)
+  .../stripe-sandbox.pickle        the local Stripe's state, saved on exit, loaded on start
+  .../files/                       local stand-in for the receipts bucket
+  .../dev-signing-key.pem          the key `sfr3 dev-token` signs with
+
+The API reaches Stripe exactly as deployed: API → StripeServiceClient → POST
+/internal/stripe (x-api-key) → stripeService → Stripe adapter → the local sandbox, which
+forwards its signed events to /webhooks/stripe the way `stripe listen` does. Ctrl-C
+stops everything; the next run finds the data again. Setting PERSISTENCE_MODULE (e.g. to
+`sfr3_adapters.dynamodb` with DYNAMODB_TABLE/DYNAMODB_ENDPOINT_URL) swaps the ledger store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import pickle
+import secrets
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from sfr3_dev.gateway import Gateway
+from sfr3_dev.stripe_sandbox import StripeSandbox
+
+log = logging.getLogger(__name__)
+
+# The sandbox Store's state attributes (sfr3_dev.stripe_sandbox.store.Store.reset).
+_SANDBOX_STATE = ("clock_offset", "objects", "behaviour", "pending_ach", "idempotency",
+                  "webhook_secrets")
+
+
+def _secret(path: Path, prefix: str) -> str:
+    """A random value kept in `path`, so restarts reuse it."""
+    if path.exists():
+        return path.read_text().strip()
+    value = f"{prefix}{secrets.token_hex(16)}"
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+class LocalStack:
+    """Everything `make run` serves; tests start it in-process on a free port."""
+
+    def __init__(self, home: Path, *, port: int = 8000, host: str = "127.0.0.1",
+                 env: dict[str, str] | None = None, persist_sandbox: bool = True,
+                 sandbox_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)) -> None:
+        self.home = home.resolve()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.host, self.port = host, port
+        self.extra_env = dict(env or {})
+        self.persist_sandbox = persist_sandbox
+        self.retry_delays = sandbox_retry_delays
+        self.gateway: Gateway | None = None
+        self.sandbox: StripeSandbox | None = None
+        self.backbone: Any = None
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def url(self) -> str:
+        assert self.gateway is not None
+        return self.gateway.url
+
+    def _environment(
+        self, gateway_url: str, sandbox_url: str, webhook_secret: str
+    ) -> dict[str, str]:
+        env = {
+            "STAGE": "local",
+            "STRIPE_SERVICE_URL": gateway_url,
+            "STRIPE_SERVICE_API_KEY": _secret(self.home / "stripe-service-api-key", "local_"),
+            "STRIPE_SECRET_KEY": "sk_test_local_sandbox",
+            "STRIPE_WEBHOOK_SECRET": webhook_secret,
+            "STRIPE_API_BASE": sandbox_url,
+            "STRIPE_MAX_NETWORK_RETRIES": "0",
+            "SFR3_FILES_DIR": str(self.home / "files"),
+            "POWERTOOLS_METRICS_NAMESPACE": "SFR3Local",
+            "POWERTOOLS_TRACE_DISABLED": "1",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+        }
+        if not (os.environ.get("PERSISTENCE_MODULE") or "PERSISTENCE_MODULE" in self.extra_env):
+            env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+            env["SQLITE_DBNAME"] = str(self.home / "ledger.db")
+        if not (os.environ.get("IDEMPOTENCY_TABLE") or "IDEMPOTENCY_TABLE" in self.extra_env):
+            env["IDEMPOTENCY_SQLITE_PATH"] = str(self.home / "idempotency.db")
+        env.update(self.extra_env)
+        return env
+
+    def _set_env(self, env: dict[str, str]) -> None:
+        for key, value in env.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def start(self) -> LocalStack:
+        from sfr3_lambdas import wiring
+
+        self.gateway = Gateway(host=self.host, port=self.port, key_home=self.home)
+        webhook_secret = _secret(self.home / "stripe-webhook-secret", "whsec_")
+        self.sandbox = StripeSandbox(host=self.host, port=0,
+                                     forward_to=f"{self.gateway.url}/webhooks/stripe",
+                                     forward_secret=webhook_secret,
+                                     retry_delays=self.retry_delays)
+        self._load_sandbox()
+        self._set_env(self._environment(self.gateway.url, self.sandbox.url, webhook_secret))
+        wiring.reset()
+        self.sandbox.start()
+        self.gateway.start()
+        wiring.payment_service()  # open the ledger now: a bad configuration fails at start
+        try:
+            from sfr3_dev.backbone import LocalBackbone  # type: ignore[import-not-found]
+        except ImportError:
+            log.info("sfr3_dev.backbone not available: no local event backbone")
+        else:
+            self.backbone = LocalBackbone(wiring.ledger(), self.home)
+            self.backbone.start()
+        return self
+
+    def stop(self) -> None:
+        from sfr3_lambdas import wiring
+
+        if self.backbone is not None:
+            with contextlib.suppress(Exception):
+                self.backbone.stop()
+        if self.gateway is not None:
+            self.gateway.stop()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self._save_sandbox()
+        wiring.reset()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # The sandbox keeps its state in memory; saving it lets a second run pay with the
+    # customers and payment methods the ledger remembers.
+    def _sandbox_file(self) -> Path:
+        return self.home / "stripe-sandbox.pickle"
+
+    def _load_sandbox(self) -> None:
+        path = self._sandbox_file()
+        if not (self.persist_sandbox and path.exists()) or self.sandbox is None:
+            return
+        try:
+            state = pickle.loads(path.read_bytes())
+            with self.sandbox.store.lock:
+                for name in _SANDBOX_STATE:
+                    if name in state:
+                        setattr(self.sandbox.store, name, state[name])
+        except Exception as exc:
+            log.warning("could not restore the Stripe sandbox state (%s); starting empty", exc)
+
+    def _save_sandbox(self) -> None:
+        if not self.persist_sandbox or self.sandbox is None:
+            return
+        store = self.sandbox.store
+        with store.lock:
+            state = {name: getattr(store, name) for name in _SANDBOX_STATE
+                     if hasattr(store, name)}
+            data = pickle.dumps(state)
+        tmp = self._sandbox_file().with_suffix(".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, self._sandbox_file())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sfr3 run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--home", type=Path,
+                        default=Path(os.environ.get("SFR3_HOME") or ".sfr3"))
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    os.environ["SFR3_HOME"] = str(args.home)
+    stack = LocalStack(args.home, port=args.port)
+    try:
+        stack.start()
+    except OSError as exc:
+        print(f"cannot start: {exc} (is something else on port {args.port}? try PORT=...)",
+              file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    assert stack.sandbox is not None
+    print(f"""sfr3-payments is running
+  API            {stack.url}   (e.g. GET {stack.url}/residents/res-1/balance)
+  Stripe (local) {stack.sandbox.url}   webhooks forwarded to {stack.url}/webhooks/stripe
+  data           {stack.home}
+tokens:
+  export RESIDENT=$(.venv/bin/sfr3 dev-token --resident res-1)
+  export MANAGER=$(.venv/bin/sfr3 dev-token --staff pm-1 --group property-managers)
+  export FINANCE=$(.venv/bin/sfr3 dev-token --staff fin-1 --group finance)
+  curl -H "Authorization: Bearer $RESIDENT" {stack.url}/residents/res-1/balance
+The README's "End-to-end walkthrough" goes through every step. Ctrl-C stops.""", flush=True)
+    try:
+        stop.wait()
+    finally:
+        print("stopping…", flush=True)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

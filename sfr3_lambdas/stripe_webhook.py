@@ -1,0 +1,101 @@
+"""`POST /webhooks/stripe`: Stripe's signed events, verified, deduplicated and applied.
+
+The signature is checked by the stripeService (the only holder of the signing secret),
+through the payment-provider port; a bad or missing signature is 400 and nothing else
+happens. Each event id is processed at most once (Powertools idempotency keyed on the
+Stripe event id); a duplicate delivery gets 200 with the first outcome. Order does not
+matter: the ledger's commands are idempotent and monotonic (a `payment_failed` after
+`succeeded` cannot un-settle a payment), which is what makes late and out-of-order
+delivery safe. Answers: 200 once applied (or deliberately ignored), 409 while the same
+event is being processed by another delivery, 503 when the provider or the store is
+unavailable (Stripe retries).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
+
+from sfr3_lambdas import wiring
+from sfr3_ledger.payment_provider import (
+    PaymentProviderError,
+    ProviderEvent,
+    WebhookSignatureInvalid,
+)
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger(service="stripeWebhook")
+PATH = "/webhooks/stripe"
+
+
+def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(body), "isBase64Encoded": False}
+
+
+def _apply(data: dict[str, Any]) -> dict[str, Any]:
+    event: ProviderEvent = data["event"]
+    outcome = wiring.payment_service().handle_provider_event(event)
+    return {"outcome": outcome}
+
+
+def _process_once(event: ProviderEvent, context: Any) -> dict[str, Any]:
+    config = IdempotencyConfig(
+        event_key_jmespath="id",
+        expires_after_seconds=max(wiring.idempotency_ttl(), 3 * 86_400),
+        use_local_cache=False,
+    )
+    if context is not None:
+        config.register_lambda_context(context)
+
+    def run(data: dict[str, Any]) -> dict[str, Any]:
+        return _apply({"event": event})
+
+    guarded = idempotent_function(
+        data_keyword_argument="data", persistence_store=wiring.idempotency_store(), config=config
+    )(run)
+    result: dict[str, Any] = guarded(data={"id": f"stripe-event:{event.id}"})
+    return result
+
+
+def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+    """API Gateway REST (v1) proxy entry point (no authorizer: the signature is the auth)."""
+    if str(event.get("httpMethod", "")).upper() != "POST" or event.get("path") != PATH:
+        return _answer(404, {"error": "Not found", "code": "not_found"})
+    raw = event.get("body") or ""
+    payload = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode()
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    signature = headers.get("stripe-signature", "")
+    if not signature or not payload:
+        return _answer(400, {"error": "Missing Stripe-Signature or body",
+                             "code": "webhook_signature_invalid"})
+    try:
+        verified = wiring.payment_service().verify_webhook(payload, signature)
+    except WebhookSignatureInvalid:
+        logger.warning("webhook signature rejected")
+        return _answer(400, {"error": "Invalid webhook signature",
+                             "code": "webhook_signature_invalid"})
+    except PaymentProviderError as err:
+        logger.warning("cannot verify webhook now", extra={"error_code": err.code})
+        return _answer(503, {"error": "Cannot verify the signature now; retry",
+                             "code": "provider_unavailable"})
+    try:
+        result = _process_once(verified, context)
+    except IdempotencyAlreadyInProgressError:
+        return _answer(409, {"error": "This event is being processed", "code": "in_progress"})
+    except Exception:
+        logger.exception("webhook processing failed", extra={"event_id": verified.id,
+                                                             "event_type": verified.type})
+        return _answer(503, {"error": "Processing failed; retry", "code": "retry"})
+    logger.info("webhook", extra={"event_id": verified.id, "event_type": verified.type,
+                                  "outcome": result.get("outcome")})
+    return _answer(200, {"received": True, "id": verified.id, **result})

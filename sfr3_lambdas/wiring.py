@@ -1,0 +1,126 @@
+"""What a Lambda builds once per cold start, from its environment, on first use.
+
+Nothing is built at import time: importing a handler must not open a database or read a
+secret (tests and the OpenAPI generator import them freely). The first request builds
+the ledger application, the payment-provider client and the idempotency store; later
+requests in the same execution environment reuse them. `reset()` forgets them (tests and
+the local stack call it after changing the environment).
+
+Environment:
+  PERSISTENCE_MODULE, SQLITE_DBNAME | DYNAMODB_TABLE, ...   the ledger (see sfr3_ledger)
+  STRIPE_SERVICE_URL, STRIPE_SERVICE_API_KEY                the stripeService client
+  IDEMPOTENCY_TABLE          Powertools' DynamoDB idempotency store (deployed)
+  IDEMPOTENCY_SQLITE_PATH    the SQLite idempotency store (`make run`); with neither, an
+                             in-memory SQLite store (one process only) and a warning
+  IDEMPOTENCY_TTL_SECONDS    how long a key is remembered (default 86400)
+  RECEIPTS_BUCKET            S3 bucket of PDF receipts (deployed), or
+  SFR3_FILES_DIR             local directory standing in for the receipts bucket
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sfr3_ledger import LedgerApplication
+from sfr3_ledger.payment_service import PaymentService
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import (
+        BasePersistenceLayer,
+    )
+
+    from sfr3_ledger.payment_provider import PaymentProvider
+
+log = logging.getLogger(__name__)
+_lock = threading.RLock()
+_built: dict[str, Any] = {}
+
+
+def _once(name: str, build: Any) -> Any:
+    with _lock:
+        if name not in _built:
+            _built[name] = build()
+        return _built[name]
+
+
+def reset() -> None:
+    """Forget everything built (the next call rebuilds from the current environment)."""
+    with _lock:
+        ledger = _built.pop("ledger", None)
+        _built.clear()
+    if ledger is not None:
+        ledger.close()
+
+
+def ledger() -> LedgerApplication:
+    return _once("ledger", lambda: LedgerApplication(env=dict(os.environ)))  # type: ignore[no-any-return]
+
+
+def provider() -> PaymentProvider:
+    from sfr3_adapters.stripe_service_client import StripeServiceClient
+
+    return _once("provider", StripeServiceClient.from_env)  # type: ignore[no-any-return]
+
+
+def payment_service() -> PaymentService:
+    return _once("service", lambda: PaymentService(ledger(), provider()))  # type: ignore[no-any-return]
+
+
+def idempotency_store() -> BasePersistenceLayer:
+    def build() -> BasePersistenceLayer:
+        table = os.environ.get("IDEMPOTENCY_TABLE")
+        if table:
+            from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+            return DynamoDBPersistenceLayer(table_name=table)
+        from sfr3_adapters.idempotency_sqlite import SQLitePersistenceLayer
+
+        path = os.environ.get("IDEMPOTENCY_SQLITE_PATH")
+        if not path:
+            log.warning("no IDEMPOTENCY_TABLE or IDEMPOTENCY_SQLITE_PATH: keys kept in memory")
+        return SQLitePersistenceLayer(path or ":memory:")
+
+    return _once("idempotency", build)  # type: ignore[no-any-return]
+
+
+def idempotency_ttl() -> int:
+    return int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", "86400"))
+
+
+def receipt_key(resident_id: str, payment_id: str) -> str:
+    """Where the receipts worker writes a payment's PDF (the contract between the two)."""
+    return f"receipts/{resident_id}/{payment_id}.pdf"
+
+
+def receipt_url(resident_id: str, payment_id: str) -> str | None:
+    """A link to the payment's receipt if one exists; None when not (yet) or on any error.
+
+    Deployed: a presigned S3 GET valid for an hour. Locally: a file:// URL.
+    """
+    key = receipt_key(resident_id, payment_id)
+    try:
+        bucket = os.environ.get("RECEIPTS_BUCKET")
+        if bucket:
+            s3 = _once("s3", _s3_client)
+            s3.head_object(Bucket=bucket, Key=key)
+            url: str = s3.generate_presigned_url(
+                "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=3600
+            )
+            return url
+        files = os.environ.get("SFR3_FILES_DIR")
+        if files:
+            path = Path(files) / key
+            return path.resolve().as_uri() if path.is_file() else None
+    except Exception:  # a receipt link is a convenience: never fail the history for it
+        return None
+    return None
+
+
+def _s3_client() -> Any:
+    import boto3
+
+    return boto3.client("s3")
