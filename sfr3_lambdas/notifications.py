@@ -30,9 +30,11 @@ if TYPE_CHECKING:
 logger = Logger(service="notifications")
 _lock = threading.Lock()
 _send: Callable[..., Any] | None = None
+_config: Any = None
 
 
 def _build() -> Callable[..., Any]:
+    global _config
     notifier = Notifier(SesMailer(os.environ.get("FROM_EMAIL", "")), directory_from_env())
 
     def send(envelope: Envelope) -> str | None:
@@ -48,6 +50,7 @@ def _build() -> Callable[..., Any]:
     )
 
     config = IdempotencyConfig(event_key_jmespath="eventId", expires_after_seconds=7 * 24 * 3600)
+    _config = config
     return idempotent_function(  # type: ignore[no-any-return]
         data_keyword_argument="envelope",
         persistence_store=DynamoDBPersistenceLayer(table_name=table),
@@ -64,15 +67,18 @@ def sender() -> Callable[..., Any]:
 
 
 def reset() -> None:
-    global _send
+    global _send, _config
     with _lock:
-        _send = None
+        _send = _config = None
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     envelope: Envelope = event["detail"]
-    message_id = sender()(envelope=envelope)
+    send = sender()
+    if _config is not None:
+        _config.register_lambda_context(context)
+    message_id = send(envelope=envelope)
     logger.info(
         "notification",
         extra={
