@@ -13,9 +13,9 @@ import requests
 
 from sfr3_adapters import aws_clients
 from sfr3_adapters.s3 import S3ReceiptStore
+from sfr3_lambdas import notifications, receipts, stream_processor
 from sfr3_ledger import LedgerApplication
 from sfr3_ledger.integration_events import event_id
-from sfr3_lambdas import notifications, receipts, stream_processor
 from tests.backbone.scenario import EXPECTED_TYPES, pay_and_refund
 from tests.backbone.support import (
     Backbone,
