@@ -29,13 +29,15 @@ OWN: dict[str, set[tuple[str, str]]] = {
     "ApiLambdaFunction": LEDGER_READ | IDEMPOTENCY | {RECEIPTS},
     "StripeWebhookLambdaFunction": LEDGER_READ | IDEMPOTENCY,
     "StripeServiceLambdaFunction": set(),
-    "StreamProcessorLambdaFunction": {
+    "StreamProcessorLambdaFunction": LEDGER_READ
+    | IDEMPOTENCY
+    | {
         ("EventsTable", "StreamArn"),
         ("EventBus", "Arn"),
         ("EventsLakeFirehose", "Arn"),
         ("StreamProcessorDLQ", "Arn"),
     },
-    "NotificationsLambdaFunction": LEDGER_READ | {("NotificationsDLQ", "Arn")},
+    "NotificationsLambdaFunction": IDEMPOTENCY | {("NotificationsDLQ", "Arn")},
     "ReceiptsLambdaFunction": LEDGER_READ | {RECEIPTS, ("ReceiptsDLQ", "Arn")},
 }
 
