@@ -262,7 +262,9 @@ def _once(
     if app.lambda_context is not None:
         config.register_lambda_context(app.lambda_context)
     guarded = idempotent_function(
-        data_keyword_argument="data", persistence_store=wiring.idempotency_store(), config=config
+        data_keyword_argument="data",
+        persistence_store=wiring.idempotency_store("api"),
+        config=config,
     )(run)
     try:
         stored = guarded(data={"scope": scope, "body": body, "resident": resident_id})

@@ -38,8 +38,12 @@ PATH = "/webhooks/stripe"
 
 
 def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps(body), "isBase64Encoded": False}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
 
 
 def _apply(data: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +65,9 @@ def _process_once(event: ProviderEvent, context: Any) -> dict[str, Any]:
         return _apply({"event": event})
 
     guarded = idempotent_function(
-        data_keyword_argument="data", persistence_store=wiring.idempotency_store(), config=config
+        data_keyword_argument="data",
+        persistence_store=wiring.idempotency_store("webhook"),
+        config=config,
     )(run)
     result: dict[str, Any] = guarded(data={"id": f"stripe-event:{event.id}"})
     return result
@@ -76,26 +82,37 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     signature = headers.get("stripe-signature", "")
     if not signature or not payload:
-        return _answer(400, {"error": "Missing Stripe-Signature or body",
-                             "code": "webhook_signature_invalid"})
+        return _answer(
+            400, {"error": "Missing Stripe-Signature or body", "code": "webhook_signature_invalid"}
+        )
     try:
         verified = wiring.payment_service().verify_webhook(payload, signature)
     except WebhookSignatureInvalid:
         logger.warning("webhook signature rejected")
-        return _answer(400, {"error": "Invalid webhook signature",
-                             "code": "webhook_signature_invalid"})
+        return _answer(
+            400, {"error": "Invalid webhook signature", "code": "webhook_signature_invalid"}
+        )
     except PaymentProviderError as err:
         logger.warning("cannot verify webhook now", extra={"error_code": err.code})
-        return _answer(503, {"error": "Cannot verify the signature now; retry",
-                             "code": "provider_unavailable"})
+        return _answer(
+            503, {"error": "Cannot verify the signature now; retry", "code": "provider_unavailable"}
+        )
     try:
         result = _process_once(verified, context)
     except IdempotencyAlreadyInProgressError:
         return _answer(409, {"error": "This event is being processed", "code": "in_progress"})
     except Exception:
-        logger.exception("webhook processing failed", extra={"event_id": verified.id,
-                                                             "event_type": verified.type})
+        logger.exception(
+            "webhook processing failed",
+            extra={"event_id": verified.id, "event_type": verified.type},
+        )
         return _answer(503, {"error": "Processing failed; retry", "code": "retry"})
-    logger.info("webhook", extra={"event_id": verified.id, "event_type": verified.type,
-                                  "outcome": result.get("outcome")})
+    logger.info(
+        "webhook",
+        extra={
+            "event_id": verified.id,
+            "event_type": verified.type,
+            "outcome": result.get("outcome"),
+        },
+    )
     return _answer(200, {"received": True, "id": verified.id, **result})

@@ -70,7 +70,9 @@ def payment_service() -> PaymentService:
     return _once("service", lambda: PaymentService(ledger(), provider()))  # type: ignore[no-any-return]
 
 
-def idempotency_store() -> BasePersistenceLayer:
+def idempotency_store(purpose: str) -> BasePersistenceLayer:
+    """One store per purpose: Powertools binds a store to the first config it is used with."""
+
     def build() -> BasePersistenceLayer:
         table = os.environ.get("IDEMPOTENCY_TABLE")
         if table:
@@ -84,7 +86,7 @@ def idempotency_store() -> BasePersistenceLayer:
             log.warning("no IDEMPOTENCY_TABLE or IDEMPOTENCY_SQLITE_PATH: keys kept in memory")
         return SQLitePersistenceLayer(path or ":memory:")
 
-    return _once("idempotency", build)  # type: ignore[no-any-return]
+    return _once(f"idempotency:{purpose}", build)  # type: ignore[no-any-return]
 
 
 def idempotency_ttl() -> int:

@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.harness.dynamodb_local",
     "tests.harness.backends",
     "tests.harness.stripe_sandbox",
+    "tests.e2e.stack",
 ]
