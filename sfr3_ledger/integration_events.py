@@ -171,12 +171,20 @@ def lake_partition(envelope: Mapping[str, Any]) -> str:
     return f"year={stamp[0:4]}/month={stamp[5:7]}/day={stamp[8:10]}"
 
 
-class ResidentResolver:
-    """Which resident owns an aggregate: remembered from `Opened` events as they pass,
-    else read from the aggregate's first stored event (its `Opened`) once and cached.
+def _own_resident_id(event: object) -> str | None:
+    """The resident id the event carries itself (every ledger and payment-method event
+    does now; events stored before that carry it only on `Opened`)."""
+    owner = vars(event).get("resident_id") if hasattr(event, "__dict__") else None
+    return owner if isinstance(owner, str) and owner else None
 
-    Aggregate ids are uuid5 of the resident id, so they cannot be reversed; a commit that
-    creates an aggregate carries its `Opened`, so in a stream the lookup is rarely needed.
+
+class ResidentResolver:
+    """Which resident owns an aggregate: the event's own `resident_id` when it has one,
+    else remembered from earlier events of the aggregate, else read from the aggregate's
+    first stored event (its `Opened`) once and cached.
+
+    Aggregate ids are uuid5 of the resident id, so they cannot be reversed; the lookup is
+    only for events stored before every event carried `resident_id`.
     """
 
     def __init__(
@@ -203,8 +211,8 @@ class ResidentResolver:
 
     def observe(self, events: Iterable[DomainEventProtocol[Any]]) -> None:
         for event in events:
-            owner = getattr(event, "resident_id", None)
-            if isinstance(owner, str) and type(event) in (LEDGER_OPENED, METHODS_OPENED):
+            owner = _own_resident_id(event)
+            if owner is not None:
                 self._remember(UUID(str(event.originator_id)), owner)
 
     def resident_id(self, originator_id: UUID | str) -> str:
@@ -234,7 +242,8 @@ def envelopes_for(
     for event in batch:
         if type(event) in SKIPPED:
             continue
-        envelope = to_envelope(event, resolver.resident_id(event.originator_id))
+        owner = _own_resident_id(event) or resolver.resident_id(event.originator_id)
+        envelope = to_envelope(event, owner)
         if envelope is not None:
             envelopes.append(envelope)
     return envelopes

@@ -1,0 +1,319 @@
+"""`sfr3 analytics [--home DIR] [--as-of YYYY-MM-DD] [--html out.html]`: the finance
+team's three Athena queries, run with DuckDB on the local events lake.
+
+The SQL is written once for both engines: it reads the table `events` (in Athena the Glue
+table `sfr3_events_<stage>.events`; here a DuckDB view over
+`${SFR3_HOME}/lake/year=*/month=*/day=*/*.jsonl`), uses only functions both have, and
+compares the envelope's RFC 3339 timestamps as text (they sort as time). Each query first
+keeps one row per `eventId`: Firehose delivers at least once, the lake may hold a repeat.
+
+1. trailing-30-day payment success rate by day (settled vs failed outcomes);
+2. failure breakdown by reason;
+3. collected vs outstanding by state (collected = settled - refunded - charged back;
+   outstanding = the sum of every fact's effect on balances).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+DEDUPED = """
+WITH deduped AS (
+  SELECT * FROM (
+    SELECT e.*, ROW_NUMBER() OVER (PARTITION BY eventId ORDER BY timestamp) AS copy_no
+    FROM events e
+  ) t WHERE copy_no = 1
+)
+"""
+
+SUCCESS_RATE_BY_DAY = (
+    DEDUPED
+    + """
+SELECT substr(timestamp, 1, 10) AS day,
+       SUM(CASE WHEN eventType = 'payment.settled' THEN 1 ELSE 0 END) AS settled,
+       SUM(CASE WHEN eventType = 'payment.failed' THEN 1 ELSE 0 END) AS failed,
+       ROUND(100.0 * SUM(CASE WHEN eventType = 'payment.settled' THEN 1 ELSE 0 END)
+             / COUNT(*), 1) AS success_pct,
+       SUM(CASE WHEN eventType = 'payment.settled' THEN data.amount ELSE 0 END) AS settled_cents
+FROM deduped
+WHERE eventType IN ('payment.settled', 'payment.failed')
+  AND timestamp >= '{since}' AND timestamp < '{until}'
+GROUP BY substr(timestamp, 1, 10)
+ORDER BY day
+"""
+)
+
+FAILURES_BY_REASON = (
+    DEDUPED
+    + """
+SELECT COALESCE(data.failureReason, 'unknown') AS reason,
+       COUNT(*) AS failures,
+       SUM(data.amount) AS failed_cents,
+       ROUND(100.0 * COUNT(*) / SUM(COUNT(*)) OVER (), 1) AS share_pct
+FROM deduped
+WHERE eventType = 'payment.failed'
+GROUP BY COALESCE(data.failureReason, 'unknown')
+ORDER BY failures DESC, reason
+"""
+)
+
+COLLECTED_VS_OUTSTANDING_BY_STATE = (
+    DEDUPED
+    + """
+SELECT COALESCE(data.state, '--') AS state,
+       SUM(CASE WHEN eventType = 'payment.settled' THEN data.amount
+                WHEN eventType IN ('payment.refunded', 'chargeback.applied') THEN -data.amount
+                ELSE 0 END) AS collected_cents,
+       SUM(CASE WHEN eventType IN ('charge.posted', 'late_fee.applied', 'payment.refunded',
+                                   'chargeback.applied') THEN data.amount
+                WHEN eventType IN ('payment.settled', 'credit.applied') THEN -data.amount
+                ELSE 0 END) AS outstanding_cents
+FROM deduped
+WHERE eventType IN ('charge.posted', 'late_fee.applied', 'payment.settled', 'payment.refunded',
+                    'chargeback.applied', 'credit.applied')
+GROUP BY COALESCE(data.state, '--')
+ORDER BY state
+"""
+)
+
+COLUMNS = {
+    "eventId": "VARCHAR",
+    "eventType": "VARCHAR",
+    "source": "VARCHAR",
+    "timestamp": "VARCHAR",
+    "version": "INTEGER",
+    "data": (
+        "STRUCT(residentId VARCHAR, propertyId VARCHAR, state VARCHAR, amount BIGINT, "
+        "currency VARCHAR, paymentMethod VARCHAR, failureReason VARCHAR, stripeRef VARCHAR)"
+    ),
+}
+
+Table = tuple[list[str], list[tuple[Any, ...]]]
+
+
+def connect(home: Path) -> Any:
+    import duckdb
+
+    con = duckdb.connect()
+    files = sorted((home / "lake").glob("year=*/month=*/day=*/*.jsonl"))
+    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
+    if not files:
+        con.execute(f"CREATE TABLE events ({columns})")
+        return con
+    spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS.items()) + "}"
+    pattern = str(home / "lake" / "year=*" / "month=*" / "day=*" / "*.jsonl").replace("'", "''")
+    con.execute(
+        "CREATE VIEW events AS SELECT * FROM read_json("
+        f"'{pattern}', format='newline_delimited', hive_partitioning=true, columns={spec})"
+    )
+    return con
+
+
+def _run(con: Any, sql: str) -> Table:
+    result = con.execute(sql)
+    names = [d[0] for d in result.description]
+    return names, [tuple(row) for row in result.fetchall()]
+
+
+def run_queries(home: Path, as_of: date) -> dict[str, Table]:
+    con = connect(home)
+    until = as_of + timedelta(days=1)
+    since = until - timedelta(days=30)
+    try:
+        return {
+            "Payment success rate by day (trailing 30 days)": _run(
+                con,
+                SUCCESS_RATE_BY_DAY.format(since=since.isoformat(), until=until.isoformat()),
+            ),
+            "Payment failures by reason": _run(con, FAILURES_BY_REASON),
+            "Collected vs outstanding by state": _run(con, COLLECTED_VS_OUTSTANDING_BY_STATE),
+        }
+    finally:
+        con.close()
+
+
+def _cell(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name.endswith("_cents"):
+        cents = int(value)
+        sign = "-" if cents < 0 else ""
+        return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+    if name.endswith("_pct"):
+        return f"{float(value):.1f}%"
+    return str(value)
+
+
+def _header(name: str) -> str:
+    return name.replace("_cents", " ($)").replace("_pct", " (%)").replace("_", " ")
+
+
+def format_table(table: Table) -> str:
+    names, rows = table
+    cells = [[_cell(n, v) for n, v in zip(names, row, strict=True)] for row in rows]
+    headers = [_header(n) for n in names]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    numeric = [
+        n.endswith(("_cents", "_pct")) or n in {"settled", "failed", "failures"} for n in names
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in cells] or ["(no rows)"]
+    return "\n".join(out)
+
+
+# ---- HTML report with inline SVG bar charts -------------------------------------------------
+
+
+def _bars(labels: list[str], series: list[tuple[str, str, list[float]]], unit: str) -> str:
+    """A grouped vertical bar chart: `series` is (name, colour, values per label)."""
+    if not labels:
+        return "<p><em>No data.</em></p>"
+    width, height, pad = max(360, 70 * len(labels) * len(series)), 220, 40
+    top = max([abs(v) for _, _, values in series for v in values] + [1e-9])
+    group = (width - pad) / len(labels)
+    bar = group * 0.8 / len(series)
+    parts = [
+        f'<svg role="img" width="{width}" height="{height + 40}" '
+        f'viewBox="0 0 {width} {height + 40}" xmlns="http://www.w3.org/2000/svg">',
+        f'<line x1="{pad}" y1="{height}" x2="{width}" y2="{height}" stroke="#999"/>',
+    ]
+    for i, label in enumerate(labels):
+        x0 = pad + i * group + group * 0.1
+        for j, (name, colour, values) in enumerate(series):
+            value = values[i]
+            h = (height - 20) * abs(value) / top
+            x = x0 + j * bar
+            shown = f"{value:,.1f}{unit}" if unit == "%" else f"{unit}{value:,.2f}"
+            parts.append(
+                f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
+                f'fill="{colour}"><title>{html.escape(label)} {html.escape(name)}: '
+                f"{html.escape(shown)}</title></rect>"
+            )
+            parts.append(
+                f'<text x="{x + bar / 2:.1f}" y="{height - h - 4:.1f}" font-size="10" '
+                f'text-anchor="middle">{html.escape(shown)}</text>'
+            )
+        parts.append(
+            f'<text x="{x0 + group * 0.4:.1f}" y="{height + 15}" font-size="11" '
+            f'text-anchor="middle">{html.escape(label)}</text>'
+        )
+    legend_x = pad
+    for name, colour, _ in series:
+        parts.append(
+            f'<rect x="{legend_x}" y="{height + 25}" width="10" height="10" '
+            f'fill="{colour}"/><text x="{legend_x + 14}" y="{height + 34}" '
+            f'font-size="11">{html.escape(name)}</text>'
+        )
+        legend_x += 20 + 8 * len(name)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _chart(title: str, table: Table) -> str:
+    names, rows = table
+    col = {n: i for i, n in enumerate(names)}
+    if "success_pct" in col:
+        labels = [str(r[col["day"]]) for r in rows]
+        return _bars(
+            labels, [("success rate", "#2e7d32", [float(r[col["success_pct"]]) for r in rows])], "%"
+        )
+    if "failures" in col:
+        labels = [str(r[col["reason"]]) for r in rows]
+        return _bars(
+            labels,
+            [("failed amount", "#c62828", [int(r[col["failed_cents"]] or 0) / 100 for r in rows])],
+            "$",
+        )
+    labels = [str(r[col["state"]]) for r in rows]
+    return _bars(
+        labels,
+        [
+            ("collected", "#1565c0", [int(r[col["collected_cents"]] or 0) / 100 for r in rows]),
+            ("outstanding", "#ef6c00", [int(r[col["outstanding_cents"]] or 0) / 100 for r in rows]),
+        ],
+        "$",
+    )
+
+
+def render_html(results: dict[str, Table], as_of: date, home: Path) -> str:
+    sections = []
+    for title, (names, rows) in results.items():
+        head = "".join(f"<th>{html.escape(_header(n))}</th>" for n in names)
+        body = (
+            "".join(
+                "<tr>"
+                + "".join(
+                    f"<td>{html.escape(_cell(n, v))}</td>" for n, v in zip(names, row, strict=True)
+                )
+                + "</tr>"
+                for row in rows
+            )
+            or f'<tr><td colspan="{len(names)}"><em>No rows.</em></td></tr>'
+        )
+        sections.append(
+            f"<section><h2>{html.escape(title)}</h2>{_chart(title, (names, rows))}"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>"
+        )
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>SFR3 payments - finance report</title><style>"
+        "body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:960px}"
+        "table{border-collapse:collapse;margin:1rem 0 2rem}"
+        "th,td{border-bottom:1px solid #ddd;padding:.3rem .8rem;text-align:right}"
+        "th:first-child,td:first-child{text-align:left}"
+        "</style></head><body><h1>SFR3 payments - finance report</h1>"
+        f"<p>As of {as_of.isoformat()} (UTC) from the events lake at "
+        f"<code>{html.escape(str(home / 'lake'))}</code>; generated {generated}. "
+        "Amounts in US dollars.</p>" + "".join(sections) + "</body></html>"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sfr3 analytics", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=Path(os.environ.get("SFR3_HOME") or ".sfr3"),
+        help="the local data directory (default: $SFR3_HOME or .sfr3)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        help="last day of the trailing 30-day window (default: today, UTC)",
+    )
+    parser.add_argument("--html", type=Path, default=None, help="also write an HTML report")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    as_of = args.as_of or datetime.now(UTC).date()
+    if not (args.home / "lake").is_dir():
+        print(
+            f"no events lake at {args.home / 'lake'} (run `make run` and make a payment)",
+            file=sys.stderr,
+        )
+    results = run_queries(args.home, as_of)
+    for title, table in results.items():
+        print(f"\n{title}\n")
+        print(format_table(table))
+    if args.html is not None:
+        args.html.write_text(render_html(results, as_of, args.home), encoding="utf-8")
+        print(f"\nreport written to {args.html}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
