@@ -88,7 +88,7 @@ def test_payment_story_lands_in_the_lake_and_analytics(
     capsys.readouterr()
     assert sfr3(["analytics", "--home", str(stack.home), "--html", str(report)]) == 0
     out = capsys.readouterr().out
-    collected_line = next(line for line in out.splitlines() if line.startswith("--"))
+    collected_line = next(line for line in out.splitlines() if line.split()[:1] == ["--"])
     shown = f"${collected // 100:,}.{collected % 100:02d}"
     assert collected_line.split()[1] == shown, out
     assert "<svg" in report.read_text()
