@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-BACKENDS = ["popo", "sqlite"]
+BACKENDS = ["popo", "sqlite", "dynamodb"]
 
 
 def backend_env(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:

@@ -14,7 +14,9 @@ import pytest
 
 from tests.harness.procs import ROOT, free_port, running
 
-ENDPOINT_VARS = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODBSTREAMS")
+# boto3 derives a service's endpoint variable from its service id: "DynamoDB Streams"
+# reads AWS_ENDPOINT_URL_DYNAMODB_STREAMS (not ..._DYNAMODBSTREAMS).
+ENDPOINT_VARS = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS")
 
 
 def dynamodb_local_dir() -> Path:
@@ -47,7 +49,8 @@ def dynamodb_local_command(port: int) -> list[str]:
 
 @pytest.fixture(scope="session")
 def dynamodb_local() -> Iterator[str]:
-    """The DynamoDB Local endpoint URL; also exported for boto3 as AWS_ENDPOINT_URL_DYNAMODB."""
+    """The DynamoDB Local endpoint URL; also exported for boto3 as AWS_ENDPOINT_URL_DYNAMODB
+    and AWS_ENDPOINT_URL_DYNAMODB_STREAMS (DynamoDB Local serves both APIs)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with running(dynamodb_local_command(port), url, log_name="dynamodb-local", timeout=90):
