@@ -366,8 +366,25 @@ class LedgerApplication(Application[UUID]):
     def balance(self, resident_id: str) -> int:
         return self.ledger(resident_id).balance
 
+    def full_history(self, resident_id: str) -> ResidentLedger:
+        """Replay every stored event with archiving off: the ledger's whole life.
+
+        O(history), unlike `ledger()`: for old records and audits, not for commands.
+        """
+        replayed: ResidentLedger | None = None
+        for domain_event in self.events.get(ResidentLedger.create_id(resident_id)):
+            assert isinstance(domain_event, ResidentLedger.Event)
+            replayed = domain_event.mutate(replayed)
+            if replayed is not None and replayed.version == 1:
+                replayed.archive_after_days = 0
+        return replayed or self.ledger(resident_id)
+
     def payment(self, resident_id: str, payment_id: str) -> Payment:
-        return self.ledger(resident_id).get_payment(payment_id)
+        """A payment by id, archived ones included."""
+        ledger = self.ledger(resident_id)
+        if payment_id in ledger.payments or not ledger.archived_payments:
+            return ledger.get_payment(payment_id)
+        return self.full_history(resident_id).get_payment(payment_id)
 
     def payment_history(
         self,
@@ -377,7 +394,10 @@ class LedgerApplication(Application[UUID]):
         end: datetime | None = None,
         method_id: str | None = None,
     ) -> list[Payment]:
-        return self.ledger(resident_id).payment_history(start=start, end=end, method_id=method_id)
+        ledger = self.ledger(resident_id)
+        if not ledger.holds_payments_since(start):
+            ledger = self.full_history(resident_id)
+        return ledger.payment_history(start=start, end=end, method_id=method_id)
 
     def outstanding_charges(self, resident_id: str) -> list[OutstandingCharge]:
         return self.ledger(resident_id).outstanding_charges()

@@ -309,6 +309,12 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
                 assert actual.refunded == expected.refunded
                 assert actual.refunded + actual.charged_back <= actual.amount
             assert set(ledger.payments) == set(model.payments)
+            # Allocation accounts for every cent: what charges still owe, plus money
+            # reinstated against archived charges, less money waiting for a charge.
+            owed = sum(o.remaining for o in ledger.outstanding_charges())
+            waiting = sum(ledger.unallocated.values())
+            assert owed + ledger.unassigned_debt - waiting == ledger.balance
+            assert all(o.remaining > 0 for o in ledger.outstanding_charges())
 
         @invariant()
         def reloading_gives_the_same_state(self) -> None:

@@ -16,7 +16,7 @@ retries deliver facts more than once.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -34,7 +34,7 @@ from sfr3_ledger.errors import (
     PaymentNotRefundable,
     RefundExceedsPayment,
 )
-from sfr3_ledger.records import Charge, Dispute, Payment
+from sfr3_ledger.records import Charge, Credit, Dispute, Payment
 from sfr3_ledger.values import (
     COLLECTED_STATUSES,
     US_STATES,
@@ -46,6 +46,15 @@ from sfr3_ledger.values import (
 
 LEDGER_NAMESPACE = UUID("4b0d5d0e-5a3c-4c52-9a57-0b8a3f1f5e21")
 SYSTEM = "system"
+
+# Facts finished longer ago than this leave the aggregate's state (their events stay in
+# the store forever), so a load costs the same after 10 or 5,000 events. 540 days is past
+# every window in which a card network or bank can still reverse a payment.
+ARCHIVE_AFTER_DAYS = 540
+
+
+def _due_order(charge: Charge) -> tuple[date, datetime]:
+    return (charge.effective_due, charge.posted_at)
 
 
 @attrs.frozen
@@ -96,11 +105,17 @@ class ResidentLedger(Aggregate):
         self.charges: dict[str, Charge] = {}
         self.payments: dict[str, Payment] = {}
         self.disputes: dict[str, Dispute] = {}
-        self.credits: dict[str, int] = {}
+        self.credits: dict[str, Credit] = {}
         self.refund_index: dict[str, str] = {}  # refund id -> payment id
         self.late_fees: dict[str, str] = {}  # charge id -> late fee charge id
-        # Settled payments and credits in the order they reduced the balance, for allocation.
-        self.funding_order: list[str] = []
+        # Money received but not matched to a charge yet (an overpayment waits here for
+        # the next charge), by source, and money reinstated against archived charges.
+        self.unallocated: dict[str, int] = {}
+        self.unassigned_debt = 0
+        # 0 keeps every fact in state (the full-history view used for old records).
+        self.archive_after_days = ARCHIVE_AFTER_DAYS
+        self.archived_at: datetime | None = None
+        self.archived_payments = 0
 
     # ---- events -------------------------------------------------------------------
 
@@ -149,6 +164,7 @@ class ResidentLedger(Aggregate):
             ledger.property_id = self.property_id
             ledger.us_state = self.us_state
             ledger.balance += self.amount
+            ledger._charge_added(ledger.charges[self.charge_id], self.timestamp)
 
     class LateFeeApplied(LedgerEvent):
         charge_id: str  # the late fee's own charge id
@@ -175,6 +191,7 @@ class ResidentLedger(Aggregate):
             )
             ledger.late_fees[self.late_fee_for] = self.charge_id
             ledger.balance += self.amount
+            ledger._charge_added(ledger.charges[self.charge_id], self.timestamp)
 
     class PaymentInitiated(LedgerEvent):
         payment_id: str
@@ -221,7 +238,8 @@ class ResidentLedger(Aggregate):
             payment.settled_at = self.timestamp
             payment.stripe_ref = self.stripe_ref or payment.stripe_ref
             ledger.balance -= self.amount
-            ledger.funding_order.append(self.payment_id)
+            ledger._fund(self.payment_id, self.amount, self.timestamp)
+            ledger._archive(self.timestamp)
 
     class PaymentFailed(LedgerEvent):
         payment_id: str
@@ -259,6 +277,7 @@ class ResidentLedger(Aggregate):
             )
             ledger.refund_index[self.refund_id] = self.payment_id
             ledger.balance += self.amount
+            ledger._unfund(self.payment_id, self.amount)
 
     class DisputeOpened(LedgerEvent):
         dispute_id: str
@@ -309,6 +328,7 @@ class ResidentLedger(Aggregate):
             payment = ledger.payments[self.payment_id]
             payment.charged_back += self.amount
             ledger.balance += self.amount
+            ledger._unfund(self.payment_id, self.amount)
 
     class CreditApplied(LedgerEvent):
         credit_id: str
@@ -320,9 +340,106 @@ class ResidentLedger(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             ledger: ResidentLedger = aggregate
-            ledger.credits[self.credit_id] = self.amount
+            ledger.credits[self.credit_id] = Credit(
+                credit_id=self.credit_id,
+                amount=self.amount,
+                reason=self.reason,
+                applied_at=self.timestamp,
+                applied_by=self.actor,
+            )
             ledger.balance -= self.amount
-            ledger.funding_order.append(self.credit_id)
+            ledger._fund(self.credit_id, self.amount, self.timestamp)
+            ledger._archive(self.timestamp)
+
+    # ---- allocation and archiving (called only from events' apply) -----------------
+
+    def _fund(self, source: str, amount: int, at: datetime) -> None:
+        """Money in: pay open charges, oldest due first; keep any excess for later charges."""
+        take = min(amount, self.unassigned_debt)
+        self.unassigned_debt -= take
+        amount -= take
+        for charge in sorted(self.charges.values(), key=_due_order):
+            if not amount:
+                break
+            take = min(amount, charge.remaining)
+            if take > 0:
+                charge.paid_by[source] = charge.paid_by.get(source, 0) + take
+                charge.paid_at = at
+                amount -= take
+        if amount:
+            self.unallocated[source] = self.unallocated.get(source, 0) + amount
+
+    def _unfund(self, source: str, amount: int) -> None:
+        """Money back out (refund, chargeback): undo that source's payments, latest due first."""
+        held = self.unallocated.get(source, 0)
+        take = min(amount, held)
+        if take:
+            if take == held:
+                del self.unallocated[source]
+            else:
+                self.unallocated[source] = held - take
+            amount -= take
+        paid = [c for c in self.charges.values() if source in c.paid_by]
+        for charge in sorted(paid, key=_due_order, reverse=True):
+            if not amount:
+                break
+            take = min(amount, charge.paid_by[source])
+            charge.paid_by[source] -= take
+            if not charge.paid_by[source]:
+                del charge.paid_by[source]
+            amount -= take
+        self.unassigned_debt += amount
+
+    def _charge_added(self, charge: Charge, at: datetime) -> None:
+        for source in list(self.unallocated):
+            if not charge.remaining:
+                break
+            held = self.unallocated[source]
+            take = min(held, charge.remaining)
+            charge.paid_by[source] = charge.paid_by.get(source, 0) + take
+            charge.paid_at = at
+            if take == held:
+                del self.unallocated[source]
+            else:
+                self.unallocated[source] = held - take
+        self._archive(at)
+
+    def _archive(self, now: datetime) -> None:
+        """Drop facts finished before the archive window; at most one sweep a day."""
+        if not self.archive_after_days:
+            return
+        if self.archived_at is not None and now - self.archived_at < timedelta(days=1):
+            return
+        self.archived_at = now
+        cutoff = now - timedelta(days=self.archive_after_days)
+        open_disputes = {
+            d.payment_id
+            for d in self.disputes.values()
+            if d.status in (DisputeStatus.OPEN, DisputeStatus.UNDER_REVIEW)
+        }
+        for pid, payment in list(self.payments.items()):
+            finished = payment.settled_at or payment.failed_at
+            if (
+                payment.status != PaymentStatus.PENDING
+                and finished is not None
+                and finished < cutoff
+                and pid not in open_disputes
+                and pid not in self.unallocated
+            ):
+                del self.payments[pid]
+                self.archived_payments += 1
+                for refund_id in payment.refunds:
+                    self.refund_index.pop(refund_id, None)
+        for charge_id, charge in list(self.charges.items()):
+            if not charge.remaining and (charge.paid_at or charge.posted_at) < cutoff:
+                del self.charges[charge_id]
+                self.late_fees.pop(charge_id, None)
+        for did, dispute in list(self.disputes.items()):
+            if dispute.closed_at is not None and dispute.closed_at < cutoff:
+                del self.disputes[did]
+        for credit_id, credit in list(self.credits.items()):
+            if credit.applied_at < cutoff and credit_id not in self.unallocated:
+                del self.credits[credit_id]
 
     def _trigger(self, event_class: type[LedgerEvent], actor: str, **kwargs: Any) -> None:
         kwargs.setdefault("resident_id", self.resident_id)
@@ -551,7 +668,7 @@ class ResidentLedger(Aggregate):
         amount = cents(amount)
         reason = _text(reason, "reason")
         if credit_id in self.credits:
-            if self.credits[credit_id] != amount:
+            if self.credits[credit_id].amount != amount:
                 raise ConflictingFact(f"Credit {credit_id} was already applied with other details")
             return self.balance
         self._trigger(self.CreditApplied, actor, credit_id=credit_id, amount=amount, reason=reason)
@@ -577,37 +694,27 @@ class ResidentLedger(Aggregate):
             raise DisputeNotFound(dispute_id) from None
 
     def allocations(self) -> list[Allocation]:
-        """Which charges each payment or credit paid: oldest due first, in funding order."""
-        charges = sorted(self.charges.values(), key=lambda c: c.effective_due)
-        remaining = {c.charge_id: c.amount for c in charges}
-        out: list[Allocation] = []
-        index = 0
-        for source in self.funding_order:
-            if source in self.payments:
-                available = self.payments[source].net_collected
-            else:
-                available = self.credits[source]
-            while available > 0 and index < len(charges):
-                charge_id = charges[index].charge_id
-                take = min(available, remaining[charge_id])
-                if take:
-                    out.append(Allocation(source=source, charge_id=charge_id, amount=take))
-                    remaining[charge_id] -= take
-                    available -= take
-                if remaining[charge_id] == 0:
-                    index += 1
-        return out
+        """Which payment or credit paid which charge (charges oldest due first)."""
+        return [
+            Allocation(source=source, charge_id=charge.charge_id, amount=amount)
+            for charge in sorted(self.charges.values(), key=_due_order)
+            for source, amount in charge.paid_by.items()
+        ]
 
     def outstanding_charges(self) -> list[OutstandingCharge]:
-        paid: dict[str, int] = {}
-        for allocation in self.allocations():
-            paid[allocation.charge_id] = paid.get(allocation.charge_id, 0) + allocation.amount
-        charges = sorted(self.charges.values(), key=lambda c: c.effective_due)
         return [
-            OutstandingCharge(charge=c, remaining=c.amount - paid.get(c.charge_id, 0))
-            for c in charges
-            if c.amount - paid.get(c.charge_id, 0) > 0
+            OutstandingCharge(charge=c, remaining=c.remaining)
+            for c in sorted(self.charges.values(), key=_due_order)
+            if c.remaining > 0
         ]
+
+    def holds_payments_since(self, start: datetime | None) -> bool:
+        """Whether every payment initiated at or after `start` is still in this state."""
+        if not self.archived_payments:
+            return True
+        if start is None or self.archived_at is None:
+            return False
+        return start >= self.archived_at - timedelta(days=self.archive_after_days)
 
     def payment_history(
         self,

@@ -26,10 +26,21 @@ class Charge:
     us_state: str
     # The charge a LATE_FEE was assessed on (once per charge cycle).
     late_fee_for: str | None = None
+    # Which payment or credit paid how much of this charge, and when it was last paid.
+    paid_by: dict[str, int] = attrs.Factory(dict)
+    paid_at: datetime | None = None
 
     @property
     def effective_due(self) -> date:
         return self.due_date or self.posted_at.date()
+
+    @property
+    def paid(self) -> int:
+        return sum(self.paid_by.values())
+
+    @property
+    def remaining(self) -> int:
+        return self.amount - self.paid
 
 
 @attrs.define
@@ -62,6 +73,15 @@ class Payment:
         if self.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return 0
         return self.amount - self.refunded - self.charged_back
+
+
+@attrs.define
+class Credit:
+    credit_id: str
+    amount: int
+    reason: str
+    applied_at: datetime
+    applied_by: str
 
 
 @attrs.define

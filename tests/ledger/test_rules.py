@@ -231,19 +231,35 @@ def test_charge_records_property_state_and_actor(app: LedgerApplication) -> None
         date(2026, 12, 1),
     )
     # Reposting the same charge id is a no-op; with other details a conflict.
-    app.post_charge(R, amount=2100, charge_type="RENT", description="Rent", actor="pm-9",
-                    charge_id="chg_a")
+    app.post_charge(
+        R, amount=2100, charge_type="RENT", description="Rent", actor="pm-9", charge_id="chg_a"
+    )
     assert app.balance(R) == 2100
     with pytest.raises(ConflictingFact):
-        app.post_charge(R, amount=999, charge_type="RENT", description="Rent", actor="pm-9",
-                        charge_id="chg_a")
+        app.post_charge(
+            R, amount=999, charge_type="RENT", description="Rent", actor="pm-9", charge_id="chg_a"
+        )
 
 
 def test_outstanding_charges_are_paid_oldest_due_first(app: LedgerApplication, method: str) -> None:
-    app.post_charge(R, amount=500, charge_type="UTILITY", description="Water", actor="pm",
-                    due_date=date(2026, 12, 15), charge_id="water")
-    app.post_charge(R, amount=2100, charge_type="RENT", description="Rent", actor="pm",
-                    due_date=date(2026, 12, 1), charge_id="rent")
+    app.post_charge(
+        R,
+        amount=500,
+        charge_type="UTILITY",
+        description="Water",
+        actor="pm",
+        due_date=date(2026, 12, 15),
+        charge_id="water",
+    )
+    app.post_charge(
+        R,
+        amount=2100,
+        charge_type="RENT",
+        description="Rent",
+        actor="pm",
+        due_date=date(2026, 12, 1),
+        charge_id="rent",
+    )
     pid = app.initiate_payment(R, amount=2300, method_id=method, actor=R).payment.payment_id
     app.settle_payment(R, pid)
     outstanding = app.outstanding_charges(R)
@@ -294,7 +310,12 @@ def test_payment_methods_enroll_default_remove(app: LedgerApplication) -> None:
     )
     assert again.method_id == card.method_id, "the same token enrolled twice is one method"
     bank = app.enroll_payment_method(
-        R, provider_id="pm_2", method_type="ACH", last4="6789", label="Chase", actor=R,
+        R,
+        provider_id="pm_2",
+        method_type="ACH",
+        last4="6789",
+        label="Chase",
+        actor=R,
         make_default=True,
     )
     methods = app.payment_methods(R)
@@ -312,8 +333,15 @@ def test_payment_methods_enroll_default_remove(app: LedgerApplication) -> None:
 def test_late_fees_once_per_charge(app: LedgerApplication) -> None:
     from sfr3_ledger import LateFeePolicy, late_fees_due
 
-    app.post_charge(R, amount=2000, charge_type="RENT", description="Rent", actor="pm",
-                    due_date=date(2026, 11, 1), charge_id="rent-nov")
+    app.post_charge(
+        R,
+        amount=2000,
+        charge_type="RENT",
+        description="Rent",
+        actor="pm",
+        due_date=date(2026, 11, 1),
+        charge_id="rent-nov",
+    )
     policy = LateFeePolicy(grace_days=5, percent_bps=500)
     ledger = app.ledger(R)
     assert late_fees_due(ledger, policy, date(2026, 11, 6)) == []
