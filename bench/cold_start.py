@@ -21,6 +21,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -63,9 +64,16 @@ LAMBDA_ENV = {
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
-def import_once(module: str) -> tuple[float, bool, int]:
-    """(cumulative ms of `module`, stripe imported?, modules imported) in a new interpreter."""
+def import_once(module: str, *, bytecode: bool = True) -> tuple[float, bool, int]:
+    """(cumulative ms of `module`, stripe imported?, modules imported) in a new interpreter.
+
+    bytecode=False compiles every module from source, as Lambda does with a bundle that
+    ships no .pyc (its /var/task is read-only, so nothing is cached between cold starts).
+    """
     env = {"PATH": os.environ.get("PATH", ""), **LAMBDA_ENV}
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="sfr3-nopyc-")
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
         cwd=REPO,
@@ -100,6 +108,9 @@ def measure_imports(runs: int) -> list[tuple[str, str, str]]:
             continue
         times = sorted(s[0] for s in samples)
         stripe = any(s[1] for s in samples)
+        cold = statistics.median(
+            import_once(module, bytecode=False)[0] for _ in range(max(1, runs // 2))
+        )
         verdict = []
         if function in API_HANDLERS and statistics.median(times) >= TARGET_MS:
             verdict.append(f"OVER {TARGET_MS:.0f} ms")
@@ -110,6 +121,7 @@ def measure_imports(runs: int) -> list[tuple[str, str, str]]:
                 function,
                 module,
                 f"{statistics.median(times):7.1f} ms  ({times[0]:.0f}-{times[-1]:.0f})  "
+                f"no-pyc {cold:7.1f} ms  "
                 f"modules={samples[0][2]:4d}  stripe={'yes' if stripe else 'no '}  "
                 + (" ".join(verdict) or "ok"),
             )
@@ -172,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"handler import time, median of {args.runs} fresh interpreters "
           f"({sys.version.split()[0]}, {os.cpu_count()} cores)")
+    print("(no-pyc: every module compiled from source, as from a bundle without .pyc)")
     print(f"{'function':16} {'module':32} import")
     for function, module, figures in measure_imports(args.runs):
         print(f"{function:16} {module:32} {figures}")

@@ -1,5 +1,9 @@
 """Packages the service once per session, offline, the way CI and a deployer would.
 
+osls and its plugins write scratch files into the service directory (`.serverless/`), so
+the package is built from a private copy of what the service is made of (node_modules
+linked), and parallel test sessions in the shared checkout cannot trip over each other.
+
 `osls package --stage dev` runs with dummy AWS credentials and telemetry off; nothing in
 serverless.yml may need the network at package time (no ${ssm:}, ${aws:} or ${cf:}), so a
 call to AWS here is itself a failure. Requirements come from PyPI once and are then served
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -54,12 +59,28 @@ def osls_env() -> dict[str, str]:
     return env
 
 
-def run_osls(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+SERVICE_FILES = ("serverless.yml", "requirements-lambda.txt", "package.json")
+SERVICE_DIRS = ("resources", "sfr3_ledger", "sfr3_adapters", "sfr3_lambdas")
+
+
+def service_copy(dest: Path) -> Path:
+    """What `osls package` reads, copied to `dest` (node_modules as a link)."""
+    for name in SERVICE_FILES:
+        shutil.copy2(REPO / name, dest / name)
+    for name in SERVICE_DIRS:
+        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / "node_modules").symlink_to(REPO / "node_modules")
+    return dest
+
+
+def run_osls(
+    *args: str, cwd: Path = REPO, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     if not OSLS.exists():
         pytest.fail(f"{OSLS} is missing: run `npm ci` (make install does)")
     result = subprocess.run(
         [str(OSLS), *args],
-        cwd=REPO,
+        cwd=cwd,
         env=osls_env(),
         capture_output=True,
         text=True,
@@ -97,7 +118,8 @@ class Package:
 @pytest.fixture(scope="session")
 def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
     out = tmp_path_factory.mktemp("sls-package")
-    run_osls("package", "--stage", STAGE, "--package", str(out))
+    service = service_copy(tmp_path_factory.mktemp("sls-service"))
+    run_osls("package", "--stage", STAGE, "--package", str(out), cwd=service)
     template = json.loads((out / TEMPLATE).read_text())
     state = json.loads((out / "serverless-state.json").read_text())
     yield Package(out, template, state)

@@ -81,6 +81,9 @@ def test_handler_module_exists_and_has_a_handler(package: Package, function: str
         f"h = getattr(m, {attribute!r}, None)\n"
         "assert callable(h), 'no callable handler'\n"
     )
+    if function != "StripeServiceLambdaFunction":
+        # Only stripeService may load the Stripe SDK (cold start and blast radius).
+        code += "assert 'stripe' not in sys.modules, 'imports stripe'\n"
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=REPO,
