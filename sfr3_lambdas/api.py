@@ -20,6 +20,7 @@ fixes the payment id, so even a lost idempotency record cannot make a second pay
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -458,6 +459,11 @@ def _gate(event: dict[str, Any]) -> dict[str, Any] | auth.Principal:
         return _raw(401, _error_body(str(exc), "unauthorized"))
     except auth.Forbidden as exc:
         return _raw(403, _error_body(str(exc), "forbidden"))
+    if event.get("body") and event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(str(event["body"]), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return _raw(400, _error_body("Request body must be UTF-8 JSON", "invalid_json"))
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     content_type = headers.get("content-type", "").strip().lower()
     if event.get("body") and content_type and not content_type.startswith("application/json"):
