@@ -33,7 +33,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from threading import Event, Thread
 from typing import Any
@@ -72,6 +72,11 @@ TRANSIENT_REASONS = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
      "RequestLimitExceeded"}
 )
+# Snapshots: item i of P for version v has sort key v*PART_SLOTS + (P-1-i), so part 0
+# (which says how many parts there are) is the first a descending query meets, and the
+# last part of every version sits at v*PART_SLOTS: a second writer of v always collides.
+PART_SLOTS = 16
+MAX_PARTS = 10  # 10 x 380 KB fits in one 4 MB transaction
 MAX_SEQUENCE_ATTEMPTS = 200
 MAX_TRANSIENT_ATTEMPTS = 12
 
@@ -139,6 +144,10 @@ def _s(value: str) -> dict[str, str]:
 
 def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _part_sk(version: int, parts: int, index: int) -> int:
+    return version * PART_SLOTS + (parts - 1 - index)
 
 
 def _backoff(attempt: int) -> None:
@@ -234,9 +243,10 @@ class DynamoDBRecorder(Recorder):
         condition: str = "",
         values: dict[str, Any] | None = None,
         forward: bool = True,
-        page_size: int | None = None,
+        page_size: int | Callable[[], int | None] | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Items of one partition in key order, strongly consistent, across 1 MB pages."""
+        """Items of one partition in key order, strongly consistent, across 1 MB pages.
+        `page_size` (the Limit of each request) may be a callable, asked before each page."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk" + (f" AND {condition}" if condition else ""),
@@ -244,9 +254,12 @@ class DynamoDBRecorder(Recorder):
             "ConsistentRead": True,
             "ScanIndexForward": forward,
         }
-        if page_size:
-            kwargs["Limit"] = page_size
         while True:
+            size = page_size() if callable(page_size) else page_size
+            if size:
+                kwargs["Limit"] = size
+            else:
+                kwargs.pop("Limit", None)
             response = self._call("query", **kwargs)
             yield from response.get("Items", [])
             last = response.get("LastEvaluatedKey")
@@ -404,38 +417,74 @@ class DynamoDBAggregateRecorder(DynamoDBRecorder, AggregateRecorder):
             oid = events[0].originator_id
             if self.chunked:
                 items.append(self._head_item(oid, versions[0], versions[-1]))
-                runs = _split_by_size(events)
+                items += self._chunk_items(oid, _split_by_size(events))
             else:
-                runs = [[e] for e in events]
-                for run in runs:
-                    _split_by_size(run)  # only to name the item limit for a huge snapshot
-            for run in runs:
-                blob = codec.encode(run)
-                last = run[-1].originator_version
-                items.append(
-                    _TxItem(
-                        role="chunk" if self.chunked else "event",
-                        request={
-                            "Put": {
-                                "TableName": self.table,
-                                "Item": {
-                                    schema.PK: _s(self._events_pk(oid)),
-                                    schema.SK: _n(last),
-                                    "k": _s(KIND_CHUNK),
-                                    "b": {"B": blob},
-                                },
-                                "ConditionExpression": "attribute_not_exists(pk)",
-                            }
-                        },
-                        size=len(blob) + ITEM_OVERHEAD_BYTES,
-                        describe=(
-                            f"stored events of {oid} up to version {last}"
-                            if self.chunked
-                            else f"stored event {oid} v{last}"
-                        ),
-                    )
-                )
+                for event in events:
+                    items += self._part_items(oid, event)
         return items
+
+    def _chunk_items(
+        self, oid: UUID | str, runs: Sequence[Sequence[StoredEvent]]
+    ) -> list[_TxItem]:
+        items: list[_TxItem] = []
+        for run in runs:
+            blob = codec.encode(run)
+            last = run[-1].originator_version
+            items.append(
+                _TxItem(
+                    role="chunk",
+                    request={
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": {
+                                schema.PK: _s(self._events_pk(oid)),
+                                schema.SK: _n(last),
+                                "k": _s(KIND_CHUNK),
+                                "b": {"B": blob},
+                            },
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    size=len(blob) + ITEM_OVERHEAD_BYTES,
+                    describe=f"stored events of {oid} up to version {last}",
+                )
+            )
+        return items
+
+    def _part_items(self, oid: UUID | str, event: StoredEvent) -> list[_TxItem]:
+        """One event (a snapshot) as one item, or as up to MAX_PARTS items when its state
+        outgrows an item (an aggregate that keeps its whole history in its state)."""
+        blob = codec.encode([event])
+        parts = [blob[i : i + MAX_BLOB_BYTES] for i in range(0, len(blob), MAX_BLOB_BYTES)]
+        if len(parts) > MAX_PARTS:
+            raise CommitTooLargeError(
+                f"stored event {oid} v{event.originator_version} is {len(event.state)} bytes; "
+                f"split over DynamoDB items of 400 KB it needs {len(parts)} of them, more "
+                f"than fit in one 4 MB transaction ({MAX_PARTS} here)"
+            )
+        version = event.originator_version
+        return [
+            _TxItem(
+                role="event",
+                request={
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {
+                            schema.PK: _s(self._events_pk(oid)),
+                            schema.SK: _n(_part_sk(version, len(parts), index)),
+                            "k": _s(KIND_CHUNK),
+                            "p": _n(len(parts)),
+                            "i": _n(index),
+                            "b": {"B": part},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                size=len(part) + ITEM_OVERHEAD_BYTES,
+                describe=f"stored event {oid} v{version}",
+            )
+            for index, part in enumerate(parts)
+        ]
 
     def _head_item(self, oid: UUID | str, first: int, last: int) -> _TxItem:
         return _TxItem(
@@ -473,23 +522,48 @@ class DynamoDBAggregateRecorder(DynamoDBRecorder, AggregateRecorder):
             return results
         # Chunks are keyed by their last version, so "after gt" is a key condition;
         # "up to lte" is only one for single-event items (a chunk may straddle lte).
-        condition = ""
-        values: dict[str, Any] = {}
-        upper = lte if not self.chunked else None
-        if gt is not None and upper is not None:
-            condition, values = "sk BETWEEN :lo AND :hi", {":lo": _n(gt + 1), ":hi": _n(upper)}
-        elif gt is not None:
-            condition, values = "sk > :lo", {":lo": _n(gt)}
-        elif upper is not None:
-            condition, values = "sk <= :hi", {":hi": _n(upper)}
+        lo: int | None = None
+        hi: int | None = None
+        if self.chunked:
+            lo = None if gt is None else gt + 1
+        else:
+            lo = None if gt is None else (gt + 1) * PART_SLOTS
+            hi = None if lte is None else lte * PART_SLOTS + PART_SLOTS - 1
+        condition, values = "", {}
+        if lo is not None and hi is not None:
+            condition, values = "sk BETWEEN :lo AND :hi", {":lo": _n(lo), ":hi": _n(hi)}
+        elif lo is not None:
+            condition, values = "sk >= :lo", {":lo": _n(lo)}
+        elif hi is not None:
+            condition, values = "sk <= :hi", {":hi": _n(hi)}
+        parts: dict[int, bytes] = {}
+        missing = [0]
+
+        def next_page_size() -> int | None:
+            # Enough items for the events still wanted, and for the rest of a snapshot
+            # whose first part has arrived.
+            if limit is None:
+                return None
+            still_wanted = limit - len(results) - (1 if missing[0] else 0)
+            return max(still_wanted, 0) + missing[0] or 1
+
         for item in self._query(
             self._events_pk(originator_id),
             condition=condition,
             values=values,
             forward=not desc,
-            page_size=limit,
+            page_size=next_page_size,
         ):
-            events = codec.decode(item["b"]["B"])
+            blob = item["b"]["B"]
+            if "p" in item and int(item["p"]["N"]) > 1:
+                count = int(item["p"]["N"])
+                parts[int(item["i"]["N"])] = blob
+                missing[0] = count - len(parts)
+                if missing[0]:
+                    continue
+                blob = b"".join(parts[i] for i in range(count))
+                parts.clear()
+            events = codec.decode(blob)
             if desc:
                 events.reverse()
             for event in events:

@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from sfr3_adapters.dynamodb.recorders import (
     CommitTooLargeError,
+    DynamoDBAggregateRecorder,
     DynamoDBApplicationRecorder,
     _SequenceState,
 )
@@ -154,3 +155,39 @@ def test_compressed_and_encrypted_state_goes_through(dynamodb_local: str) -> Non
     other = Application[UUID](env={**env, "CIPHER_KEY": AESCipher.create_key(32)})
     with pytest.raises(ValueError):
         other.repository.get(note.id)
+
+
+def test_a_snapshot_larger_than_an_item_is_split_into_parts() -> None:
+    """A ledger that keeps every charge in its state outgrows one 400 KB item."""
+    recorder = DynamoDBAggregateRecorder(fresh_datastore(), purpose="snapshots")
+    oid = uuid4()
+    small1, big, small2 = (
+        events(oid, range(1, 2), size=1_000)[0],
+        events(oid, range(2, 3), size=1_000_000)[0],  # three parts
+        events(oid, range(3, 4), size=2_000)[0],
+    )
+    for snapshot in (small1, big, small2):
+        recorder.insert_events([snapshot])
+    with pytest.raises(IntegrityError):  # a second writer of v2, whatever its size
+        recorder.insert_events(events(oid, range(2, 3), size=10))
+    with pytest.raises(IntegrityError):
+        recorder.insert_events(events(oid, range(3, 4), size=900_000))
+    assert recorder.select_events(oid) == [small1, big, small2]
+    assert recorder.select_events(oid, desc=True) == [small2, big, small1]
+    assert recorder.select_events(oid, gt=1, lte=2) == [big]
+
+    queries: list[int] = []
+
+    def count(**kwargs: object) -> None:
+        queries.append(1)
+
+    recorder.client.meta.events.register("after-call.dynamodb.Query", count)
+    try:
+        assert recorder.select_events(oid, lte=2, desc=True, limit=1) == [big]
+        assert len(queries) == 2  # part 0 says "3 parts"; one more request for the rest
+        assert recorder.select_events(oid, desc=True, limit=1) == [small2]
+        assert len(queries) == 3
+    finally:
+        recorder.client.meta.events.unregister("after-call.dynamodb.Query", count)
+    with pytest.raises(CommitTooLargeError, match="4 MB"):
+        recorder.insert_events(events(oid, range(9, 10), size=4_500_000))
