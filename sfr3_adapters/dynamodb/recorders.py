@@ -284,7 +284,9 @@ class DynamoDBRecorder(Recorder):
             except ClientError as exc:
                 if _error_code(exc) != "TransactionCanceledException":
                     raise self._translate(exc) from exc
-                reasons = exc.response.get("CancellationReasons") or []
+                reasons: list[dict[str, Any]] = list(
+                    exc.response.get("CancellationReasons") or []  # type: ignore[arg-type]
+                )
                 codes = [str(r.get("Code") or "None") for r in reasons]
                 if "ConditionalCheckFailed" in codes:
                     raise _CancelledError(items, reasons) from exc
@@ -638,7 +640,8 @@ class DynamoDBApplicationRecorder(DynamoDBAggregateRecorder, ApplicationRecorder
                         if attempt > 2:
                             _backoff(attempt - 2)
                         continue
-                    sequence.known = None
+                    # Our counter value was right (its condition held), so the cache
+                    # stays valid for the application's retry.
                     raise exc.integrity_error() from None
                 except BaseException:
                     sequence.known = None

@@ -20,7 +20,7 @@ from sfr3_adapters.dynamodb import codec
 def _binary(value: dict[str, Any]) -> bytes:
     raw = value["B"]
     # Lambda delivers binary attributes base64-encoded; boto3's streams client, as bytes.
-    return raw if isinstance(raw, bytes | bytearray) else base64.b64decode(raw)
+    return bytes(raw) if isinstance(raw, bytes | bytearray) else base64.b64decode(raw)
 
 
 def _new_image(record: dict[str, Any]) -> dict[str, Any]:
