@@ -5,9 +5,9 @@
 Without --endpoint it starts DynamoDB Local (the test harness's command) on a free
 loopback port. Every request the recorder sends asks for ReturnConsumedCapacity=TOTAL;
 the table lists, per operation and history length, the requests by API call and the
-read/write capacity units DynamoDB reported. Histories are loaded in bulk (500-event
-commits), then a snapshot is taken at the last interval boundary, as the application's
-own snapshotting would have left it. Prints figures; asserts nothing.
+read/write capacity units consumed. Histories have a real resident's shape (monthly
+rent, paid and settled; bench/ledger_bench.py's builder), saved with the application's
+own snapshotting (every 10th version). Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -23,13 +23,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sfr3_ledger import LedgerApplication, ResidentLedger
+from ledger_bench import build_history  # bench/ is this script's directory
+
+from sfr3_ledger import LedgerApplication
 
 READS = {"GetItem", "Query", "BatchGetItem", "Scan", "TransactGetItems"}
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 HISTORIES = (10, 1_000, 5_000)
-BULK_COMMIT = 500
 
 
 def attribute_size(value: dict[str, Any]) -> int:
@@ -108,21 +110,10 @@ class Meter:
 
 
 def load_history(app: LedgerApplication, resident: str, events: int) -> None:
-    ledger = ResidentLedger(resident_id=resident, property_id="prop-1", us_state="TX")
-    while ledger.version < events:
-        ledger.post_charge(
-            charge_id=f"chg-{uuid.uuid4().hex[:12]}",
-            charge_type="RENT",
-            amount=2_100,
-            description="Rent",
-            due_date=None,
-            actor="bench",
-        )
-        if len(ledger.pending_events) >= BULK_COMMIT:
-            app.save(ledger)
-    app.save(ledger)
-    if ledger.version % 10:  # at a boundary the application has already taken it
-        app.take_snapshot(ledger.id, version=ledger.version - ledger.version % 10)
+    """A real resident's shape (monthly rent, paid and settled, 30 days apart: see
+    bench/ledger_bench.py). The application snapshots every 10th version as it saves, so
+    the history ends with a snapshot and a tail of at most 9 events."""
+    build_history(app, resident, events)
 
 
 def run(endpoint: str, compress: bool) -> list[tuple[str, int, dict[str, Any]]]:

@@ -97,9 +97,11 @@ def test_a_thousand_events_in_one_call_are_one_atomic_commit() -> None:
     stored = recorder.select_events(oid)
     assert stored == stack
     assert isinstance(stored[0].originator_id, str)
+    bystander = uuid4()
     with pytest.raises(IntegrityError):
-        recorder.insert_events([*events(uuid4(), range(0, 500)), *events(oid, range(999, 1001))])
+        recorder.insert_events([*events(bystander, range(0, 500)), *events(oid, range(999, 1001))])
     assert recorder.max_notification_id() == 1000
+    assert recorder.select_events(bystander) == []  # nothing of the refused commit
 
 
 def test_a_stale_sequence_cache_costs_a_retry_not_a_conflict() -> None:
