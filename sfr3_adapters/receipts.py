@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import attrs
-from fpdf import FPDF
 
 
 @attrs.frozen
@@ -43,6 +42,10 @@ def _stamp(moment: datetime | None) -> str:
 
 
 def render_receipt(data: ReceiptData) -> bytes:
+    # Imported here: fpdf (with fontTools and Pillow) costs ~300 ms, and the notifications
+    # Lambda imports this module without ever rendering a PDF.
+    from fpdf import FPDF
+
     pdf = FPDF(format="Letter")
     pdf.set_creation_date(data.settled_at)
     pdf.set_title(f"Payment receipt {data.payment_id}")

@@ -58,7 +58,7 @@ def _lambda_env(function: dict[str, Any]) -> dict[str, str]:
     """The function's environment as Lambda would set it (intrinsics as placeholders)."""
     variables = function["Properties"]["Environment"]["Variables"]
     env = {k: v if isinstance(v, str) else f"placeholder-{k.lower()}" for k, v in variables.items()}
-    env["STRIPE_SERVICE_URL"] = "http://127.0.0.1:9/internal/stripe"
+    env["STRIPE_SERVICE_URL"] = "http://127.0.0.1:9"
     env["STRIPE_SERVICE_API_KEY"] = "test-api-key"
     return env
 

@@ -38,7 +38,11 @@ def test_environment_comes_from_one_place(package: Package) -> None:
         if has_stripe_client:
             url = variables["STRIPE_SERVICE_URL"]["Fn::Sub"]
             assert "${ApiGatewayRestApi}" in url
-            assert url.endswith(f"/{STAGE}/internal/stripe")
+            # The API's base URL: StripeServiceClient appends /internal/stripe itself.
+            assert url.endswith(f"/{STAGE}")
+            from sfr3_adapters.stripe_service_client import PATH
+
+            assert PATH == "/internal/stripe"
 
 
 def test_event_rules_route_the_envelopes(package: Package) -> None:
@@ -92,9 +96,20 @@ def test_glue_table_describes_the_envelope(package: Package) -> None:
         "source": "string",
         "timestamp": "string",
         "version": "int",
-        "data": "struct<residentId:string,propertyId:string,state:string,amount:bigint,"
-        "currency:string,paymentMethod:string,failureReason:string,stripeRef:string>",
+        "data": columns["data"],
     }
+    # Every key an envelope's `data` can carry is a column of the struct, typed.
+    from sfr3_ledger import integration_events as ie
+
+    struct = dict(
+        field.split(":") for field in columns["data"][len("struct<") : -1].split(",")
+    )
+    keys = {
+        "residentId", "propertyId", "state", "amount", "currency", "paymentMethod",
+        "failureReason", "stripeRef", "balanceEffect", *ie._EXTRA_FIELDS,
+    }
+    assert set(struct) == keys
+    assert {k for k, v in struct.items() if v == "bigint"} == {"amount", "balanceEffect"}
     assert [p["Name"] for p in spec["PartitionKeys"]] == ["year", "month", "day"]
     serde = spec["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
     assert serde == "org.openx.data.jsonserde.JsonSerDe"
