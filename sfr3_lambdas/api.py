@@ -35,12 +35,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from sfr3_lambdas import auth, wiring
@@ -240,6 +234,15 @@ def _once(
     key = _idempotency_key()
     if key is None:
         return action(None)
+    # Imported on first use: the idempotency utility pulls in boto3 (~90 ms), which reads
+    # and requests without a key never need.
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+        IdempotencyValidationError,
+    )
+
     principal = _principal()
     scope = f"{principal.actor}|{app.current_event.http_method}|{app.current_event.path}|{key}"
     token = hashlib.sha256(scope.encode()).hexdigest()[:32]

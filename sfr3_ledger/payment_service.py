@@ -192,7 +192,9 @@ class PaymentService:
         )
         payment = started.payment
         if payment.status == PaymentStatus.PENDING and payment.stripe_ref is None:
-            payment = self._submit(resident_id, payment)
+            self._submit(resident_id, payment)
+        # The payment as accepted (PENDING): its webhook may already be settling it, and
+        # the answer describes the acceptance, not a race with the webhook.
         return PaymentOutcome(
             payment=payment,
             current_balance=started.current_balance,

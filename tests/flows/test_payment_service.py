@@ -71,7 +71,8 @@ def test_card_payment_settles_on_the_webhook_and_refunds_stay_in_step(
     charge(service, 2100)
     outcome = service.pay(R, amount=2100, method_id=method, actor=R)
     assert outcome.payment.status == PaymentStatus.PENDING
-    assert outcome.payment.stripe_ref and outcome.payment.stripe_ref.startswith("pi_")
+    submitted = service.ledger.payment(R, outcome.payment.payment_id)
+    assert submitted.stripe_ref and submitted.stripe_ref.startswith("pi_")
     assert service.ledger.balance(R) == 2100, "not settled until the webhook says so"
 
     assert "settled" in deliver(service, webhook_receiver, stripe_sandbox)
@@ -175,7 +176,8 @@ def test_lost_dispute_is_a_chargeback_on_the_ledger(
     charge(service, 2100)
     payment = service.pay(R, amount=2100, method_id=method, actor=R).payment
     deliver(service, webhook_receiver, stripe_sandbox)
-    dispute = stripe_sandbox.control("disputes", {"payment_intent": payment.stripe_ref})
+    intent = service.ledger.payment(R, payment.payment_id).stripe_ref
+    dispute = stripe_sandbox.control("disputes", {"payment_intent": intent})
     assert "dispute opened" in deliver(service, webhook_receiver, stripe_sandbox)
     service.submit_dispute_evidence(
         R, dispute["id"], evidence={"uncategorized_text": "Resident paid rent"}, actor="fin"
