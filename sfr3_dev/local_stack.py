@@ -116,13 +116,10 @@ class LocalStack:
         self.sandbox.start()
         self.gateway.start()
         wiring.payment_service()  # open the ledger now: a bad configuration fails at start
-        try:
-            from sfr3_dev.backbone import LocalBackbone  # type: ignore[import-not-found]
-        except ImportError:
-            log.info("sfr3_dev.backbone not available: no local event backbone")
-        else:
-            self.backbone = LocalBackbone(wiring.ledger(), self.home)
-            self.backbone.start()
+        from sfr3_dev.backbone import LocalBackbone
+
+        self.backbone = LocalBackbone(wiring.ledger(), self.home)
+        self.backbone.start()
         return self
 
     def stop(self) -> None:
