@@ -11,6 +11,13 @@ keeps one row per `eventId`: Firehose delivers at least once, the lake may hold 
 2. failure breakdown by reason;
 3. collected vs outstanding by state (collected = settled - refunded - charged back;
    outstanding = the sum of every fact's effect on balances).
+
+The lake is written by the local event backbone, which follows the ledger a moment behind.
+So that an answer never depends on that moment, the command first brings the home's lake
+up to date itself (`catch_up`: the home's ledger, opened with the environment `make run`
+uses, through `LocalBackbone.run_until_caught_up`, which takes the same per-home lock as a
+running backbone; `--no-catch-up` skips it). `--resident` restricts every query to one
+resident's envelopes (the walkthrough's step 9; the SQL is unchanged, only the view).
 """
 
 from __future__ import annotations
@@ -98,7 +105,11 @@ COLUMNS = {
 Table = tuple[list[str], list[tuple[Any, ...]]]
 
 
-def connect(home: Path) -> Any:
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect(home: Path, resident: str | None = None) -> Any:
     import duckdb
 
     con = duckdb.connect()
@@ -108,12 +119,46 @@ def connect(home: Path) -> Any:
         con.execute(f"CREATE TABLE events ({columns})")
         return con
     spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS.items()) + "}"
-    pattern = str(home / "lake" / "year=*" / "month=*" / "day=*" / "*.jsonl").replace("'", "''")
+    pattern = str(home / "lake" / "year=*" / "month=*" / "day=*" / "*.jsonl")
+    where = "" if resident is None else f" WHERE data.residentId = {_quote(resident)}"
     con.execute(
         "CREATE VIEW events AS SELECT * FROM read_json("
-        f"'{pattern}', format='newline_delimited', hive_partitioning=true, columns={spec})"
+        f"{_quote(pattern)}, format='newline_delimited', hive_partitioning=true, "
+        f"columns={spec}){where}"
     )
     return con
+
+
+def _has_ledger(home: Path, env: dict[str, str]) -> bool:
+    """Whether `home` is a local stack's home whose ledger can be followed: its backbone has
+    run there (so a lake made by hand, or a home never started, is left alone) and, on the
+    default SQLite ledger, the database exists (opening it must not create an empty one)."""
+    if not (home / "backbone").is_dir():
+        return False
+    if env.get("PERSISTENCE_MODULE") == "eventsourcing.sqlite":
+        return Path(env.get("SQLITE_DBNAME", "")).is_file()
+    return bool(env.get("PERSISTENCE_MODULE"))
+
+
+def catch_up(home: Path) -> int:
+    """Write every ledger event the lake lacks (0 when the home has no ledger yet); how many
+    notifications were processed. Safe beside a running `make run`: same lock, same
+    tracking position, idempotent sinks."""
+    from sfr3_dev.local_stack import home_environment
+
+    overrides = home_environment(home)
+    env = {**os.environ, **overrides}
+    if not _has_ledger(home.resolve(), env):
+        return 0
+    from sfr3_dev.backbone import LocalBackbone
+    from sfr3_ledger import LedgerApplication
+
+    app = LedgerApplication(env=env)
+    try:
+        backbone = LocalBackbone(app, home.resolve(), files_dir=Path(env["SFR3_FILES_DIR"]))
+        return backbone.run_until_caught_up()
+    finally:
+        app.close()
 
 
 def _run(con: Any, sql: str) -> Table:
@@ -122,8 +167,8 @@ def _run(con: Any, sql: str) -> Table:
     return names, [tuple(row) for row in result.fetchall()]
 
 
-def run_queries(home: Path, as_of: date) -> dict[str, Table]:
-    con = connect(home)
+def run_queries(home: Path, as_of: date, resident: str | None = None) -> dict[str, Table]:
+    con = connect(home, resident)
     until = as_of + timedelta(days=1)
     since = until - timedelta(days=30)
     try:
@@ -297,15 +342,24 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="last day of the trailing 30-day window (default: today, UTC)",
     )
+    parser.add_argument("--resident", default=None, help="only this resident's events")
+    parser.add_argument(
+        "--no-catch-up",
+        dest="catch_up",
+        action="store_false",
+        help="query the lake as it is, without first writing the ledger's newer events",
+    )
     parser.add_argument("--html", type=Path, default=None, help="also write an HTML report")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     as_of = args.as_of or datetime.now(UTC).date()
+    if args.catch_up:
+        catch_up(args.home)
     if not (args.home / "lake").is_dir():
         print(
             f"no events lake at {args.home / 'lake'} (run `make run` and make a payment)",
             file=sys.stderr,
         )
-    results = run_queries(args.home, as_of)
+    results = run_queries(args.home, as_of, args.resident)
     for title, table in results.items():
         print(f"\n{title}\n")
         print(format_table(table))

@@ -27,6 +27,7 @@ import secrets
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,23 @@ def _secret(path: Path, prefix: str) -> str:
     path.write_text(value)
     path.chmod(0o600)
     return value
+
+
+def home_environment(home: Path, extra_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The settings that tie the stack's data to `home`: the ledger (SQLite under the home
+    unless PERSISTENCE_MODULE is set), Idempotency-Key records and receipt files, with
+    `extra_env` on top. Shared so that other local tools (`sfr3 analytics`) open the very
+    ledger `make run` writes for a home."""
+    extra = dict(extra_env or {})
+    home = home.resolve()
+    env = {"SFR3_FILES_DIR": str(home / "files")}
+    if not (os.environ.get("PERSISTENCE_MODULE") or "PERSISTENCE_MODULE" in extra):
+        env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
+        env["SQLITE_DBNAME"] = str(home / "ledger.db")
+    if not (os.environ.get("IDEMPOTENCY_TABLE") or "IDEMPOTENCY_TABLE" in extra):
+        env["IDEMPOTENCY_SQLITE_PATH"] = str(home / "idempotency.db")
+    env.update(extra)
+    return env
 
 
 class LocalStack:
@@ -83,17 +101,11 @@ class LocalStack:
             "STRIPE_WEBHOOK_SECRET": webhook_secret,
             "STRIPE_API_BASE": sandbox_url,
             "STRIPE_MAX_NETWORK_RETRIES": "0",
-            "SFR3_FILES_DIR": str(self.home / "files"),
             "POWERTOOLS_METRICS_NAMESPACE": "SFR3Local",
             "POWERTOOLS_TRACE_DISABLED": "1",
             "POWERTOOLS_LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
         }
-        if not (os.environ.get("PERSISTENCE_MODULE") or "PERSISTENCE_MODULE" in self.extra_env):
-            env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
-            env["SQLITE_DBNAME"] = str(self.home / "ledger.db")
-        if not (os.environ.get("IDEMPOTENCY_TABLE") or "IDEMPOTENCY_TABLE" in self.extra_env):
-            env["IDEMPOTENCY_SQLITE_PATH"] = str(self.home / "idempotency.db")
-        env.update(self.extra_env)
+        env.update(home_environment(self.home, self.extra_env))
         return env
 
     def _set_env(self, env: dict[str, str]) -> None:

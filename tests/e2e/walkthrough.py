@@ -36,6 +36,8 @@ _VOLATILE = [
     (re.compile(r', "receiptUrl": "[^"]*"'), ""),
     (re.compile(r"\b(meth|chg|pay|re|cus|pi|ch|evt)_[0-9A-Za-z]{16,}"), r"\1_…"),
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+00:00"), "<time>"),
+    # `sfr3 analytics` groups by day (UTC): today's date.
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}\b"), "<date>"),
 ]
 
 
