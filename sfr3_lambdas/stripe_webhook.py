@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import warnings
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -34,7 +37,21 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="stripeWebhook")
+# Payment health: counted once per Stripe event (inside the idempotent step), published as
+# CloudWatch embedded-metric logs; alarms in resources/alarms.yml watch the failure rate.
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SFR3Payments"),
+    service="stripeWebhook",
+)
+OUTCOME_METRICS = {
+    "settled": "PaymentsSettled",
+    "failed": "PaymentsFailed",
+    "dispute opened": "DisputesOpened",
+    "chargeback applied": "Chargebacks",
+}
 PATH = "/webhooks/stripe"
+# A duplicate delivery counts nothing; that is expected, not worth a warning per request.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +66,11 @@ def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
 def _apply(data: dict[str, Any]) -> dict[str, Any]:
     event: ProviderEvent = data["event"]
     outcome = wiring.payment_service().handle_provider_event(event)
+    name = OUTCOME_METRICS.get(outcome)
+    if name is not None:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    elif outcome.startswith("rejected"):
+        metrics.add_metric(name="WebhookFactsRejected", unit=MetricUnit.Count, value=1)
     return {"outcome": outcome}
 
 
@@ -73,6 +95,7 @@ def _process_once(event: ProviderEvent, context: Any) -> dict[str, Any]:
     return result
 
 
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """API Gateway REST (v1) proxy entry point (no authorizer: the signature is the auth)."""
     if str(event.get("httpMethod", "")).upper() != "POST" or event.get("path") != PATH:
@@ -89,6 +112,7 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
         verified = wiring.payment_service().verify_webhook(payload, signature)
     except WebhookSignatureInvalid:
         logger.warning("webhook signature rejected")
+        metrics.add_metric(name="WebhookSignatureRejected", unit=MetricUnit.Count, value=1)
         return _answer(
             400, {"error": "Invalid webhook signature", "code": "webhook_signature_invalid"}
         )

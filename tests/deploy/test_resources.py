@@ -130,12 +130,14 @@ def test_buckets_are_private_encrypted_and_tiered(package: Package) -> None:
 
 def test_every_function_and_dead_letter_queue_is_alarmed(package: Package) -> None:
     alarms = [a["Properties"] for a in _of_type(package, "AWS::CloudWatch::Alarm").values()]
-    errors = {a["Dimensions"][0]["Value"]["Ref"] for a in alarms if a["MetricName"] == "Errors"}
+    errors = {
+        a["Dimensions"][0]["Value"]["Ref"] for a in alarms if a.get("MetricName") == "Errors"
+    }
     assert errors == set(package.functions())
     depth = {
         a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
         for a in alarms
-        if a["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
     }
     assert depth == set(_of_type(package, "AWS::SQS::Queue"))
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
