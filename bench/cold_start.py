@@ -9,6 +9,10 @@ The bundle is the zip `osls package` builds (serverless-python-requirements incl
 `--package DIR` to measure an existing `osls package --package DIR` output, or let the
 script package into `.sfr3/bench-package` (about 30-60 s; requirements come from the cache).
 
+With a bundle it also imports each handler from the unzipped zip under the CPython 3.12
+that compiled its pycs (`sfr3-payments.bytecode.json`): once with the bundle's own pycs,
+once with the same files minus every pyc (what a cold start paid before they shipped).
+
 Usage: .venv/bin/python bench/cold_start.py [--runs 7] [--package DIR] [--no-bundle]
 Target (issue 7): API handlers under 300 ms on this machine; no stripe outside stripeService.
 """
@@ -16,8 +20,11 @@ Target (issue 7): API handlers under 300 ms on this machine; no stripe outside s
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -64,19 +71,32 @@ LAMBDA_ENV = {
 LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
-def import_once(module: str, *, bytecode: bool = True) -> tuple[float, bool, int]:
+def import_once(
+    module: str,
+    *,
+    bytecode: bool = True,
+    python: str = sys.executable,
+    path: list[Path] | None = None,
+) -> tuple[float, bool, int]:
     """(cumulative ms of `module`, stripe imported?, modules imported) in a new interpreter.
 
     bytecode=False compiles every module from source, as Lambda does with a bundle that
     ships no .pyc (its /var/task is read-only, so nothing is cached between cold starts).
+    `path` (PYTHONPATH, run from an empty directory) imports from an unzipped bundle
+    instead of the checkout; it writes no bytecode, so only shipped pycs count.
     """
     env = {"PATH": os.environ.get("PATH", ""), **LAMBDA_ENV}
+    cwd = REPO
     if not bytecode:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="sfr3-nopyc-")
+    if path is not None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONPATH"] = os.pathsep.join(map(str, path))
+        cwd = Path(tempfile.mkdtemp(prefix="sfr3-cwd-"))
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        cwd=REPO,
+        [python, "-X", "importtime", "-c", f"import {module}"],
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -127,6 +147,111 @@ def measure_imports(runs: int) -> list[tuple[str, str, str]]:
             )
         )
     return rows
+
+
+# What the python3.12 runtime provides (serverless.yml noDeploy), precompiled as there.
+RUNTIME_LIBS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+
+
+def _compile_tree(python: str, directory: Path) -> None:
+    subprocess.run(
+        [
+            python,
+            "-m",
+            "compileall",
+            "-q",
+            "-j0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            str(directory),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+
+
+def bundle_path(python: str, zip_path: Path, work: Path) -> dict[str, list[Path]]:
+    """PYTHONPATHs for the bundle with its pycs and for the same bundle without any.
+
+    Next to the bundle: the runtime's boto3 & co (copied from this venv, compiled by 3.12)
+    and, on a non-arm64 machine, host builds of the bundle's compiled extensions that an
+    import needs (pydantic_core; the bundle's are aarch64), also compiled by 3.12.
+    """
+    with_pyc, without_pyc, runtime, native = (work / n for n in ("pyc", "src", "rt", "native"))
+    with zipfile.ZipFile(zip_path) as bundle:
+        bundle.extractall(with_pyc)
+        for info in bundle.infolist():
+            if "__pycache__/" not in info.filename:
+                bundle.extract(info, without_pyc)
+    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    runtime.mkdir()
+    for name in RUNTIME_LIBS:
+        if (site / name).is_dir():
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(site / name, runtime / name, ignore=ignore)
+        else:
+            shutil.copy2(site / name, runtime / name)
+    _compile_tree(python, runtime)
+    overlay: list[Path] = []
+    if platform.machine() not in ("aarch64", "arm64"):
+        version = re.search(
+            r"_COMPATIBLE_PYDANTIC_CORE_VERSION = '([^']+)'",
+            (with_pyc / "pydantic" / "version.py").read_text(),
+        )
+        if version:
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--no-deps",
+                    "--target",
+                    str(native),
+                    f"--platform=manylinux2014_{platform.machine()}",
+                    "--python-version=3.12",
+                    "--implementation=cp",
+                    "--only-binary=:all:",
+                    f"pydantic-core=={version.group(1)}",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+            _compile_tree(python, native)
+            overlay.append(native)
+    return {
+        "bundle-pyc": [*overlay, with_pyc, runtime],
+        "bundle-src": [*overlay, without_pyc, runtime],
+    }
+
+
+def measure_bundle_imports(runs: int, directory: Path) -> list[str]:
+    report_file = directory / "sfr3-payments.bytecode.json"
+    report = json.loads(report_file.read_text()) if report_file.exists() else {}
+    if report.get("status") != "compiled":
+        return [f"bundle imports: not measured ({report.get('reason', 'no bytecode report')})"]
+    python = str(report["interpreter"])
+    lines = [
+        f"handler import from the unzipped bundle with {python} ({report['version']}), "
+        f"median of {runs}; pyc = the bundle's own {report['compiled']} pycs, "
+        "src = the same bundle without them"
+    ]
+    with tempfile.TemporaryDirectory(prefix="sfr3-bundle-") as work:
+        paths = bundle_path(python, directory / "sfr3-payments.zip", Path(work))
+        for function, module in HANDLERS.items():
+            figures = []
+            for label, path in paths.items():
+                try:
+                    times = [import_once(module, python=python, path=path)[0] for _ in range(runs)]
+                except RuntimeError as exc:
+                    figures.append(f"{label} cannot import: {exc}")
+                    continue
+                figures.append(f"{label} {statistics.median(times):7.1f} ms")
+            lines.append(f"{function:16} {module:32} " + "  ".join(figures))
+    return lines
 
 
 def package_dir(given: str | None) -> Path:
@@ -182,15 +307,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-bundle", action="store_true", help="import times only")
     args = parser.parse_args(argv)
 
-    print(f"handler import time, median of {args.runs} fresh interpreters "
-          f"({sys.version.split()[0]}, {os.cpu_count()} cores)")
+    print(
+        f"handler import time, median of {args.runs} fresh interpreters "
+        f"({sys.version.split()[0]}, {os.cpu_count()} cores)"
+    )
     print("(no-pyc: every module compiled from source, as from a bundle without .pyc)")
     print(f"{'function':16} {'module':32} import")
     for function, module, figures in measure_imports(args.runs):
         print(f"{function:16} {module:32} {figures}")
     if not args.no_bundle:
+        directory = package_dir(args.package)
         print()
-        for line in bundle_report(package_dir(args.package)):
+        for line in measure_bundle_imports(args.runs, directory):
+            print(line)
+        print()
+        for line in bundle_report(directory):
             print(line)
     return 0
 
