@@ -1,7 +1,7 @@
 """Adds CPython 3.12 bytecode to the Lambda bundle, so a cold start does not compile source.
 
 Lambda's /var/task is read-only: a bundle without `__pycache__` makes every cold start
-compile every imported module from source (bench/cold_start.py: 3-4x the import time). The
+compile every imported module from source (bench/cold_start.py: 1.4-2.4x the import time). The
 pycs must come from a 3.12 interpreter (the magic number must match the python3.12 runtime)
 and be unchecked-hash pycs (PEP 552): zip extraction sets mtimes that a timestamp pyc would
 compare against, and a checked-hash pyc would re-read and hash the source on every import.
