@@ -316,7 +316,7 @@ class PaymentService:
 
     # ---- webhooks -------------------------------------------------------------------
 
-    def verify_webhook(self, payload: bytes, signature_header: str) -> Any:
+    def verify_webhook(self, payload: bytes, signature_header: str) -> ProviderEvent:
         return self.provider.verify_webhook(payload=payload, signature_header=signature_header)
 
     def handle_provider_event(self, event: ProviderEvent) -> str:
