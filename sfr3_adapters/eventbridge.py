@@ -9,38 +9,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from sfr3_adapters.aws_clients import client as aws_client
+from sfr3_adapters.batching import batches, send_with_retries
 from sfr3_ledger.integration_events import Envelope
 
 MAX_ENTRIES = 10
 MAX_REQUEST_BYTES = 256 * 1024
-
-
-def batches(
-    items: Sequence[Any], size: int, max_bytes: int, weigh: Callable[[Any], int]
-) -> Iterator[list[Any]]:
-    """Consecutive runs of at most `size` items and `max_bytes` total weight."""
-    batch: list[Any] = []
-    weight = 0
-    for item in items:
-        w = weigh(item)
-        if batch and (len(batch) >= size or weight + w > max_bytes):
-            yield batch
-            batch, weight = [], 0
-        batch.append(item)
-        weight += w
-    if batch:
-        yield batch
-
-
-def backoff(attempt: int) -> float:
-    return float(min(0.05 * 2**attempt, 2.0))
 
 
 class EventBridgePublisher:
@@ -78,16 +56,11 @@ class EventBridgePublisher:
         return failed
 
     def _put(self, batch: list[Envelope]) -> list[Envelope]:
-        pending = batch
-        for attempt in range(self.max_attempts):
-            if attempt:
-                self._sleep(backoff(attempt))
-            try:
-                response = self.client.put_events(Entries=[self.entry(e) for e in pending])
-            except (ClientError, BotoCoreError):
-                continue  # the whole call failed: every entry is still pending
-            results = response.get("Entries", [])
-            pending = [e for e, r in zip(pending, results, strict=True) if r.get("ErrorCode")]
-            if not pending:
-                return []
-        return pending
+        return send_with_retries(
+            batch,
+            lambda pending: self.client.put_events(Entries=[self.entry(e) for e in pending]).get(
+                "Entries", []
+            ),
+            max_attempts=self.max_attempts,
+            sleep=self._sleep,
+        )

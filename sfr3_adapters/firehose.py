@@ -13,10 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from sfr3_adapters.aws_clients import client as aws_client
-from sfr3_adapters.eventbridge import backoff, batches
+from sfr3_adapters.batching import batches, send_with_retries
 from sfr3_ledger.integration_events import Envelope
 
 MAX_RECORDS = 500
@@ -53,19 +51,12 @@ class FirehoseLakeWriter:
         return failed
 
     def _put(self, batch: list[Envelope]) -> list[Envelope]:
-        pending = batch
-        for attempt in range(self.max_attempts):
-            if attempt:
-                self._sleep(backoff(attempt))
-            try:
-                response = self.client.put_record_batch(
-                    DeliveryStreamName=self.stream_name,
-                    Records=[{"Data": json_line(e)} for e in pending],
-                )
-            except (ClientError, BotoCoreError):
-                continue
-            results = response.get("RequestResponses", [])
-            pending = [e for e, r in zip(pending, results, strict=True) if r.get("ErrorCode")]
-            if not pending:
-                return []
-        return pending
+        return send_with_retries(
+            batch,
+            lambda pending: self.client.put_record_batch(
+                DeliveryStreamName=self.stream_name,
+                Records=[{"Data": json_line(e)} for e in pending],
+            ).get("RequestResponses", []),
+            max_attempts=self.max_attempts,
+            sleep=self._sleep,
+        )
