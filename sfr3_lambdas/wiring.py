@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     )
 
     from sfr3_ledger.payment_provider import PaymentProvider
+    from sfr3_ledger.ports import ReceiptStore
 
 log = logging.getLogger(__name__)
 _lock = threading.RLock()
@@ -93,36 +94,33 @@ def idempotency_ttl() -> int:
     return int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", "86400"))
 
 
-def receipt_key(resident_id: str, payment_id: str) -> str:
-    """Where the receipts worker writes a payment's PDF (the contract between the two)."""
-    return f"receipts/{resident_id}/{payment_id}.pdf"
+def receipt_store() -> ReceiptStore | None:
+    """The store the receipts worker writes to: S3 deployed, a folder locally, else none."""
+
+    def build() -> ReceiptStore | None:
+        bucket = os.environ.get("RECEIPTS_BUCKET")
+        if bucket:
+            from sfr3_adapters.s3 import S3ReceiptStore
+
+            return S3ReceiptStore(bucket)
+        files = os.environ.get("SFR3_FILES_DIR")
+        if files:
+            from sfr3_adapters.local_sinks import LocalReceiptStore
+
+            return LocalReceiptStore(Path(files))
+        return None
+
+    return _once("receipts", build)  # type: ignore[no-any-return]
 
 
 def receipt_url(resident_id: str, payment_id: str) -> str | None:
-    """A link to the payment's receipt if one exists; None when not (yet) or on any error.
-
-    Deployed: a presigned S3 GET valid for an hour. Locally: a file:// URL.
-    """
-    key = receipt_key(resident_id, payment_id)
-    try:
-        bucket = os.environ.get("RECEIPTS_BUCKET")
-        if bucket:
-            s3 = _once("s3", _s3_client)
-            s3.head_object(Bucket=bucket, Key=key)
-            url: str = s3.generate_presigned_url(
-                "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=3600
-            )
-            return url
-        files = os.environ.get("SFR3_FILES_DIR")
-        if files:
-            path = Path(files) / key
-            return path.resolve().as_uri() if path.is_file() else None
-    except Exception:  # a receipt link is a convenience: never fail the history for it
+    """A link to the payment's receipt if one exists (presigned S3 GET deployed, file://
+    locally); None when not written yet or on any error."""
+    store = receipt_store()
+    if store is None:
         return None
-    return None
-
-
-def _s3_client() -> Any:
-    import boto3
-
-    return boto3.client("s3")
+    try:
+        return store.url_for(resident_id, payment_id)
+    except Exception:  # a receipt link is a convenience: never fail the history for it
+        log.warning("receipt link unavailable for %s", payment_id, exc_info=True)
+        return None
