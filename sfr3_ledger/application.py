@@ -50,6 +50,9 @@ class PaymentStarted:
     current_balance: int
     balance_after_payment: int
     created: bool
+    # What the provider charges, read with the method check (no second read to submit).
+    provider_method_id: str
+    customer_id: str | None
 
 
 class LedgerApplication(Application[UUID]):
@@ -183,7 +186,7 @@ class LedgerApplication(Application[UUID]):
         methods = self._load(PaymentMethods, resident_id)
         if methods is None:
             raise PaymentMethodNotFound(method_id)
-        methods.get_active(method_id)
+        method = methods.get_active(method_id)
         payment_id = payment_id or new_id("pay")
 
         def command(ledger: ResidentLedger) -> PaymentStarted:
@@ -196,6 +199,8 @@ class LedgerApplication(Application[UUID]):
                 current_balance=ledger.balance,
                 balance_after_payment=ledger.payable,
                 created=created,
+                provider_method_id=method.provider_id,
+                customer_id=methods.customer_id,
             )
 
         return self._ledger_update(resident_id, command)

@@ -192,7 +192,7 @@ class PaymentService:
         )
         payment = started.payment
         if payment.status == PaymentStatus.PENDING and payment.stripe_ref is None:
-            self._submit(resident_id, payment)
+            self._submit(resident_id, payment, started.provider_method_id, started.customer_id)
         # The payment as accepted (PENDING): its webhook may already be settling it, and
         # the answer describes the acceptance, not a race with the webhook.
         return PaymentOutcome(
@@ -207,12 +207,20 @@ class PaymentService:
         payment = self.ledger.payment(resident_id, payment_id)
         if payment.status != PaymentStatus.PENDING or payment.stripe_ref is not None:
             return payment
-        return self._submit(resident_id, payment)
-
-    def _submit(self, resident_id: str, payment: Payment) -> Payment:
         methods = self.ledger.payment_methods(resident_id)
         method = methods.methods.get(payment.method_id)
-        if method is None or methods.customer_id is None:
+        if method is None:
+            raise PaymentMethodNotFound(payment.method_id)
+        return self._submit(resident_id, payment, method.provider_id, methods.customer_id)
+
+    def _submit(
+        self,
+        resident_id: str,
+        payment: Payment,
+        provider_method_id: str,
+        customer_id: str | None,
+    ) -> Payment:
+        if customer_id is None:
             raise PaymentMethodNotFound(payment.method_id)
         pid = payment.payment_id
         try:
@@ -221,8 +229,8 @@ class PaymentService:
                 resident_id=resident_id,
                 amount=payment.amount,
                 currency=self.currency,
-                customer_id=methods.customer_id,
-                payment_method_id=method.provider_id,
+                customer_id=customer_id,
+                payment_method_id=provider_method_id,
                 metadata={"resident_id": resident_id, "payment_id": pid},
             )
         except CardDeclined as exc:
