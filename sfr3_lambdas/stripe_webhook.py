@@ -9,6 +9,13 @@ matter: the ledger's commands are idempotent and monotonic (a `payment_failed` a
 delivery safe. Answers: 200 once applied (or deliberately ignored), 409 while the same
 event is being processed by another delivery, 503 when the provider or the store is
 unavailable (Stripe retries).
+
+A valid signature is not enough to move money: `PaymentService.handle_provider_event`
+checks every intent, refund and dispute event against the payment the ledger recorded
+(its PaymentIntent id, amount and currency) and, where the ledger has no intent yet, against
+Stripe's own copy of the intent. An event that fails the check changes nothing and is
+answered 200 with outcome `rejected: mismatch` (redelivery would not change the answer); it
+is counted as `WebhookMismatch`, which pages (resources/alarms.yml).
 """
 
 from __future__ import annotations
@@ -48,6 +55,9 @@ OUTCOME_METRICS = {
     "failed": "PaymentsFailed",
     "dispute opened": "DisputesOpened",
     "chargeback applied": "Chargebacks",
+    # A signed event that contradicts the ledger and Stripe's records (PaymentService's
+    # WEBHOOK_MISMATCH outcome): parked, nothing moved; alarmed in resources/alarms.yml.
+    "rejected: mismatch": "WebhookMismatch",
 }
 PATH = "/webhooks/stripe"
 # A duplicate delivery counts nothing; that is expected, not worth a warning per request.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sfr3_lambdas import stripe_webhook
+from sfr3_ledger import payment_service
 from tests.deploy.conftest import Package
 
 
@@ -22,3 +23,16 @@ def test_signature_rejections_alarm(package: Package) -> None:
     alarm = package.resources["WebhookSignatureRejectedAlarm"]["Properties"]
     assert alarm["MetricName"] == "WebhookSignatureRejected"
     assert alarm["Namespace"] == stripe_webhook.metrics.namespace
+
+
+def test_webhook_mismatch_alarm_pages_on_the_first_parked_event(package: Package) -> None:
+    alarm = package.resources["WebhookMismatchAlarm"]["Properties"]
+    assert alarm["MetricName"] == "WebhookMismatch"
+    outcome = payment_service.WEBHOOK_MISMATCH
+    assert alarm["MetricName"] == stripe_webhook.OUTCOME_METRICS[outcome]
+    assert alarm["Namespace"] == stripe_webhook.metrics.namespace
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "stripeWebhook"}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -8,6 +8,7 @@ import requests
 
 from sfr3_dev.stripe_sandbox import sign
 from tests.e2e.stack import charge, enroll
+from tests.e2e.test_payment_metrics import emitted
 
 
 def _post_webhook(stack, payload: bytes, signature: str) -> requests.Response:
@@ -123,3 +124,53 @@ def test_declined_card_is_402_failed_and_balance_unchanged(stack, resident, mana
     [p] = resident.get(f"/residents/{rid}/payments").json()["payments"]
     assert p["status"] == "FAILED" and p["failureReason"]
     assert resident.get(f"/residents/{rid}/balance").json()["balance"] == 500
+
+
+def test_signed_events_for_another_intent_move_no_money(stack, resident, manager, rid, capsys):
+    """Issue 10 item 4: a genuine signature on a PaymentIntent the ledger never recorded.
+
+    A success for an unknown intent with amount 1 must not settle the 3,000¢ payment, and
+    a failure for one must not fail it while its real debit is in flight (releasing the
+    reservation would let the resident pay, and be collected, twice).
+    """
+    method = enroll(resident, rid)
+    charge(manager, rid, 3000)
+    stack.control("webhooks", {"hold": True})
+    try:
+        pid = resident.post(f"/residents/{rid}/payments",
+                            {"amount": 3000, "paymentMethodId": method}).json()["paymentId"]
+        [held] = [d.event for d in stack.sandbox.dispatcher._held
+                  if d.event["type"] == "payment_intent.succeeded"
+                  and d.event["data"]["object"]["metadata"].get("payment_id") == pid]
+        capsys.readouterr()
+        forged = json.loads(json.dumps(held))
+        forged["id"] = held["id"] + "forged"
+        forged["data"]["object"].update(id="pi_unknown", amount=1, amount_received=1)
+        failed = json.loads(json.dumps(forged))
+        failed["id"] = held["id"] + "forgedfail"
+        failed["type"] = "payment_intent.payment_failed"
+        failed["data"]["object"].update(amount=3000, amount_received=0,
+                                        status="requires_payment_method",
+                                        last_payment_error={"code": "card_declined"})
+        for event in (forged, failed, forged):  # the replay is deduplicated
+            payload = json.dumps(event).encode()
+            r = _post_webhook(stack, payload, sign(payload, stack.sandbox.forward_secret))
+            assert r.status_code == 200, r.text
+            assert r.json()["outcome"] == "rejected: mismatch"
+        [p] = resident.get(f"/residents/{rid}/payments").json()["payments"]
+        assert (p["paymentId"], p["status"]) == (pid, "PENDING")
+        assert resident.get(f"/residents/{rid}/balance").json()["balance"] == 3000
+        # The reservation holds: nothing more may be paid against the same balance.
+        again = resident.post(f"/residents/{rid}/payments",
+                              {"amount": 1, "paymentMethodId": method})
+        assert again.status_code == 400, again.text
+        totals = emitted(capsys.readouterr().out)
+        assert totals.get("WebhookMismatch") == 2, totals
+        assert "PaymentsSettled" not in totals and "PaymentsFailed" not in totals
+    finally:
+        stack.control("webhooks/release", {"order": "fifo"})
+        stack.control("webhooks", {"hold": False})
+    stack.drain()
+    [p] = resident.get(f"/residents/{rid}/payments").json()["payments"]
+    assert p["status"] == "SETTLED"
+    assert resident.get(f"/residents/{rid}/balance").json()["balance"] == 0
