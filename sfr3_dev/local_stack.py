@@ -5,7 +5,10 @@
                                    local gateway (sfr3_dev.gateway) to the real handlers
   ${SFR3_HOME:-.sfr3}/ledger.db    the ledger (eventsourcing SQLite)
   .../idempotency.db               Idempotency-Key records (Powertools, SQLite layer)
-  .../stripe-sandbox.pickle        the local Stripe's state, saved on exit, loaded on start
+  .../stripe-sandbox.db            the local Stripe's state (SQLite, written as it changes:
+                                   survives kill -9), restored on start
+  .../stripe-sandbox-api-key       the sandbox's API key (STRIPE_SECRET_KEY; its controls
+                                   that reveal or redirect webhooks need it)
   .../files/                       local stand-in for the receipts bucket
   .../dev-signing-key.pem          the key `sfr3 dev-token` signs with
 
@@ -22,7 +25,6 @@ import argparse
 import contextlib
 import logging
 import os
-import pickle
 import secrets
 import signal
 import sys
@@ -35,10 +37,6 @@ from sfr3_dev.gateway import Gateway
 from sfr3_dev.stripe_sandbox import StripeSandbox
 
 log = logging.getLogger(__name__)
-
-# The sandbox Store's state attributes (sfr3_dev.stripe_sandbox.store.Store.reset).
-_SANDBOX_STATE = ("clock_offset", "objects", "behaviour", "pending_ach", "idempotency",
-                  "webhook_secrets")
 
 
 def _secret(path: Path, prefix: str) -> str:
@@ -91,13 +89,13 @@ class LocalStack:
         return self.gateway.url
 
     def _environment(
-        self, gateway_url: str, sandbox_url: str, webhook_secret: str
+        self, gateway_url: str, sandbox_url: str, webhook_secret: str, sandbox_key: str
     ) -> dict[str, str]:
         env = {
             "STAGE": "local",
             "STRIPE_SERVICE_URL": gateway_url,
             "STRIPE_SERVICE_API_KEY": _secret(self.home / "stripe-service-api-key", "local_"),
-            "STRIPE_SECRET_KEY": "sk_test_local_sandbox",
+            "STRIPE_SECRET_KEY": sandbox_key,
             "STRIPE_WEBHOOK_SECRET": webhook_secret,
             "STRIPE_API_BASE": sandbox_url,
             "STRIPE_MAX_NETWORK_RETRIES": "0",
@@ -118,12 +116,16 @@ class LocalStack:
 
         self.gateway = Gateway(host=self.host, port=self.port, key_home=self.home)
         webhook_secret = _secret(self.home / "stripe-webhook-secret", "whsec_")
-        self.sandbox = StripeSandbox(host=self.host, port=0,
+        sandbox_key = _secret(self.home / "stripe-sandbox-api-key", "sk_test_")
+        # The sandbox is reached only from this process: always loopback, whatever `host`.
+        self.sandbox = StripeSandbox(host="127.0.0.1", port=0, api_key=sandbox_key,
                                      forward_to=f"{self.gateway.url}/webhooks/stripe",
                                      forward_secret=webhook_secret,
-                                     retry_delays=self.retry_delays)
-        self._load_sandbox()
-        self._set_env(self._environment(self.gateway.url, self.sandbox.url, webhook_secret))
+                                     retry_delays=self.retry_delays,
+                                     state=self._sandbox_file() if self.persist_sandbox
+                                     else None)
+        self._set_env(self._environment(self.gateway.url, self.sandbox.url, webhook_secret,
+                                        sandbox_key))
         wiring.reset()
         self.sandbox.start()
         self.gateway.start()
@@ -144,7 +146,6 @@ class LocalStack:
             self.gateway.stop()
         if self.sandbox is not None:
             self.sandbox.stop()
-            self._save_sandbox()
         wiring.reset()
         for key, value in self._saved_env.items():
             if value is None:
@@ -159,35 +160,11 @@ class LocalStack:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # The sandbox keeps its state in memory; saving it lets a second run pay with the
-    # customers and payment methods the ledger remembers.
+    # The sandbox writes its state through to SQLite as it changes, so a second run (even
+    # after kill -9) pays with the customers and payment methods the ledger remembers.
+    # (An older run's `stripe-sandbox.pickle` is not read: pickles execute code on load.)
     def _sandbox_file(self) -> Path:
-        return self.home / "stripe-sandbox.pickle"
-
-    def _load_sandbox(self) -> None:
-        path = self._sandbox_file()
-        if not (self.persist_sandbox and path.exists()) or self.sandbox is None:
-            return
-        try:
-            state = pickle.loads(path.read_bytes())
-            with self.sandbox.store.lock:
-                for name in _SANDBOX_STATE:
-                    if name in state:
-                        setattr(self.sandbox.store, name, state[name])
-        except Exception as exc:
-            log.warning("could not restore the Stripe sandbox state (%s); starting empty", exc)
-
-    def _save_sandbox(self) -> None:
-        if not self.persist_sandbox or self.sandbox is None:
-            return
-        store = self.sandbox.store
-        with store.lock:
-            state = {name: getattr(store, name) for name in _SANDBOX_STATE
-                     if hasattr(store, name)}
-            data = pickle.dumps(state)
-        tmp = self._sandbox_file().with_suffix(".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, self._sandbox_file())
+        return self.home / "stripe-sandbox.db"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,10 +1,24 @@
 """HTTP front of the Stripe sandbox: Stripe's wire protocol on `/v1/…`, test controls on
 `/_sandbox/…`.
 
-Run alone with `sfr3 stripe-sandbox --port 12111 [--forward-to URL]`, or in-process through
-`StripeSandbox(...).start()` (what `make run` and the tests do). Point the SDK at it with
-`StripeClient(key, base_addresses={"api": sandbox.url})`; any `sk_test_…` key is accepted
-unless `api_key` pins one.
+Run alone with `sfr3 stripe-sandbox --port 12111 [--forward-to URL] [--state FILE]`, or
+in-process through `StripeSandbox(...).start()` (what `make run` and the tests do). Point
+the SDK at it with `StripeClient(key, base_addresses={"api": sandbox.url})`; any
+`sk_test_…` key is accepted unless `api_key` pins one.
+
+State: with `state=` / `--state FILE` everything is written through to that SQLite file as
+it changes (see `store.py`) and restored on start, so a killed sandbox comes back with its
+customers, payment methods, intents, events, idempotency keys, webhook endpoints and
+control-added forwards. Without it the state lives in memory.
+
+Security: the sandbox binds loopback only; a non-loopback `host` is refused unless
+`allow_remote=True` (`--allow-remote`), because its controls are unauthenticated test
+hooks. Controls that reveal the webhook signing secret or change where events are
+forwarded need the sandbox's own API key, the one the SDK uses (`Authorization: Bearer
+sk_…`: the pinned `api_key`, else any `sk_test_…` key), and a loopback `Host` header (no
+DNS rebinding); without them `POST /_sandbox/webhooks` answers 401 to `forward_to` and
+leaves `forward_secret` out of its answer. The other controls (reset, clock, disputes,
+delivery switches, drain, resend, fault injection) stay open on loopback.
 
 Controls (JSON bodies):
   POST /_sandbox/reset                         forget everything
@@ -12,6 +26,8 @@ Controls (JSON bodies):
   POST /_sandbox/disputes {"charge"|"payment_intent", "reason"?}   open a dispute
   POST /_sandbox/disputes/<id>/close {"outcome": "won"|"lost"}
   POST /_sandbox/webhooks {"duplicates"?: bool, "hold"?: bool, "forward_to"?: url}
+                                                answers the switches (and, with the key,
+                                                `forward_secret`); forward_to needs the key
   POST /_sandbox/webhooks/release {"order": "fifo"|"reverse"|"shuffle"}
   POST /_sandbox/webhooks/drain {"timeout"?: s}  wait for in-flight deliveries
   POST /_sandbox/events/<id>/resend             deliver an event again
@@ -24,7 +40,9 @@ Controls (JSON bodies):
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import os
 import secrets
 import socket
 import sys
@@ -46,22 +64,63 @@ _INJECTED = {
 }
 
 
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    """True if `host` names only this machine (127.0.0.0/8, ::1, localhost)."""
+    host = host.strip("[]")
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class StripeSandbox:
-    """A running sandbox: `url` for the SDK, `store` and `dispatcher` for direct control."""
+    """A running sandbox: `url` for the SDK, `store` and `dispatcher` for direct control.
+
+    `state`: SQLite file to write the state through to and restore it from (None: memory).
+    `allow_remote`: permit binding a non-loopback `host` (off: refused with ValueError).
+    """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
                  forward_to: str | None = None, forward_secret: str | None = None,
                  ach_settle_seconds: int = 4 * 86_400,
-                 retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)) -> None:
-        self.store = Store(ach_settle_seconds=ach_settle_seconds)
+                 retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0),
+                 state: str | os.PathLike[str] | None = None,
+                 allow_remote: bool = False) -> None:
+        if not allow_remote and not is_loopback(host):
+            raise ValueError(f"the Stripe sandbox binds loopback only, not {host!r} (its "
+                             "controls are unauthenticated test hooks); pass "
+                             "allow_remote=True / --allow-remote to override")
+        self.allow_remote = allow_remote
+        self.store = Store(ach_settle_seconds=ach_settle_seconds, path=state)
         self.dispatcher = Dispatcher(retry_delays=retry_delays)
         self.store.on_event = self._publish
         self.api_key = api_key
-        self.forward_secret = forward_secret or f"whsec_{secrets.token_hex(16)}"
+        saved = dict(self.store.extra.get("sandbox") or {})
+        self.forward_secret = (forward_secret or saved.get("forward_secret")
+                               or f"whsec_{secrets.token_hex(16)}")
         if forward_to:
             self.dispatcher.forwards.append((forward_to, self.forward_secret))
+        # forwards added through the control route are state; constructor ones are config
+        self._added_forwards: list[tuple[str, str]] = []
+        for url, secret in saved.get("forwards", []):
+            if url not in [u for u, _ in self.dispatcher.forwards]:
+                self.dispatcher.forwards.append((url, secret))
+                self._added_forwards.append((url, secret))
+        self.dispatcher.duplicates = bool(saved.get("duplicates", False))
+        self.dispatcher.hold = bool(saved.get("hold", False))
+        self._save_settings()
         handler = type("Handler", (_Handler,), {"sandbox": self})
-        self.httpd = ThreadingHTTPServer((host, port), handler)
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), handler)
+        except OSError:
+            self.dispatcher.stop()
+            self.store.close()
+            raise
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
         # paths (None: any) of coming requests that are served but whose answer is lost
@@ -82,6 +141,7 @@ class StripeSandbox:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.dispatcher.stop()
+        self.store.close()
 
     def __enter__(self) -> StripeSandbox:
         return self.start()
@@ -92,8 +152,20 @@ class StripeSandbox:
     def _publish(self, event: dict[str, Any]) -> None:
         self.dispatcher.publish(event, self.store.endpoints_for(event["type"]))
 
+    def _save_settings(self) -> None:
+        """Persist the server's own state (forwards, signing secret, delivery switches)."""
+        with self.store.transaction(), self.dispatcher._cond:
+            self.store.extra["sandbox"] = {
+                "forward_secret": self.forward_secret,
+                "forwards": [list(f) for f in self._added_forwards],
+                "duplicates": self.dispatcher.duplicates, "hold": self.dispatcher.hold,
+            }
+
     # ---- controls ------------------------------------------------------------------------
-    def control(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    def control(self, method: str, path: str, body: dict[str, Any], *,
+                authorised: bool = True) -> tuple[int, Any]:
+        """Serve a `/_sandbox/…` control. `authorised`: the caller proved it holds the API
+        key (HTTP callers must; in-process callers hold the sandbox object already)."""
         parts = path.strip("/").split("/")[1:]
         store, dispatcher = self.store, self.dispatcher
         if method == "GET" and parts == ["health"]:
@@ -106,6 +178,7 @@ class StripeSandbox:
         if parts == ["reset"]:
             store.reset()
             dispatcher.reset()
+            self._save_settings()
             return 200, {"ok": True}
         if parts == ["clock", "advance"]:
             settled = store.advance(int(body.get("seconds", 0)))
@@ -122,15 +195,23 @@ class StripeSandbox:
         if len(parts) == 3 and parts[0] == "disputes" and parts[2] == "close":
             return 200, store.close_dispute(parts[1], body.get("outcome", "lost"))
         if parts == ["webhooks"]:
+            if body.get("forward_to") and not authorised:
+                raise _needs_key("forward_to")
             with dispatcher._cond:
                 if "duplicates" in body:
                     dispatcher.duplicates = bool(body["duplicates"])
                 if "hold" in body:
                     dispatcher.hold = bool(body["hold"])
                 if body.get("forward_to"):
-                    dispatcher.forwards.append((body["forward_to"], self.forward_secret))
-            return 200, {"duplicates": dispatcher.duplicates, "hold": dispatcher.hold,
-                         "forward_secret": self.forward_secret}
+                    forward = (str(body["forward_to"]), self.forward_secret)
+                    dispatcher.forwards.append(forward)
+                    self._added_forwards.append(forward)
+                answer: dict[str, Any] = {"duplicates": dispatcher.duplicates,
+                                          "hold": dispatcher.hold}
+            self._save_settings()
+            if authorised:
+                answer["forward_secret"] = self.forward_secret
+            return 200, answer
         if parts == ["webhooks", "release"]:
             return 200, {"released": dispatcher.release(body.get("order", "fifo"))}
         if parts == ["webhooks", "drain"]:
@@ -148,10 +229,17 @@ class StripeSandbox:
             status = int(body.get("status", 500))
             type_, message, code = _INJECTED.get(status, _INJECTED[500])
             error = StripeError(status, type_, message, code=code)
-            with store.lock:
+            with store.transaction():
                 store.injected.extend([(status, error.body)] * int(body.get("count", 1)))
             return 200, {"queued": int(body.get("count", 1))}
         raise invalid(f"Unrecognized request URL ({method}: {path}).", status=404)
+
+
+def _needs_key(what: str) -> StripeError:
+    return StripeError(401, "invalid_request_error",
+                       f"This sandbox control ({what}) needs the sandbox's API key: send "
+                       "`Authorization: Bearer sk_…` (the key the SDK uses) to a loopback "
+                       "address.")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -184,7 +272,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if url.path.startswith("/_sandbox/"):
                 body = json.loads(raw) if raw.strip().startswith("{") else decode(raw)
-                status, answer = self.sandbox.control(method, url.path, body)
+                status, answer = self.sandbox.control(method, url.path, body,
+                                                      authorised=self._may_control())
                 self._send(status, answer, request_id)
                 return
             if not self._authorised():
@@ -232,6 +321,16 @@ class _Handler(BaseHTTPRequestHandler):
             return secrets.compare_digest(key, self.sandbox.api_key)
         return key.startswith(("sk_test_", "rk_test_"))
 
+    def _may_control(self) -> bool:
+        """The API key, sent to a loopback name (a rebound DNS name gets no secrets)."""
+        if not self._authorised():
+            return False
+        if self.sandbox.allow_remote:
+            return True
+        host = self.headers.get("Host", "")
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        return is_loopback(name)
+
     def _send(self, status: int, body: Any, request_id: str,
               extra: dict[str, str] | None = None) -> None:
         data = json.dumps(body, indent=2).encode()
@@ -249,16 +348,25 @@ class _Handler(BaseHTTPRequestHandler):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sfr3 stripe-sandbox", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (loopback only unless --allow-remote)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="permit a non-loopback --host (the controls are unauthenticated)")
+    parser.add_argument("--state", help="SQLite file the state is written through to and "
+                        "restored from (default: memory only)")
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--api-key", help="accept only this key (default: any sk_test_…)")
     parser.add_argument("--forward-to", help="also deliver every event to this webhook URL")
     parser.add_argument("--forward-secret", help="signing secret for --forward-to")
     parser.add_argument("--ach-settle-seconds", type=int, default=4 * 86_400)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    sandbox = StripeSandbox(host=args.host, port=args.port, api_key=args.api_key,
-                            forward_to=args.forward_to, forward_secret=args.forward_secret,
-                            ach_settle_seconds=args.ach_settle_seconds)
+    try:
+        sandbox = StripeSandbox(host=args.host, port=args.port, api_key=args.api_key,
+                                forward_to=args.forward_to, forward_secret=args.forward_secret,
+                                ach_settle_seconds=args.ach_settle_seconds, state=args.state,
+                                allow_remote=args.allow_remote)
+    except ValueError as exc:
+        parser.error(str(exc))
     print(f"stripe sandbox on {sandbox.url}", flush=True)
     if args.forward_to:
         print(f"forwarding events to {args.forward_to}; signing secret "
@@ -270,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sandbox.httpd.server_close()
         sandbox.dispatcher.stop()
+        sandbox.store.close()
     return 0
 
 

@@ -2,7 +2,8 @@
 
 Fixtures:
   stripe_sandbox      the local Stripe-compatible server, state reset for each test
-                      (`.url`, `.control(path, body)`, `.advance(s)`, `.drain()`, ...)
+                      (`.url`, `.control(path, body)`, `.advance(s)`, `.drain()`, ...);
+                      its state is written through to a SQLite file, as under `make run`
   webhook_receiver    a loopback HTTP endpoint that records webhook POSTs
   localstripe         base URL of `localstripe` (PyPI), started on loopback for the session
   stripe_service_url  the stripeService handler behind a tiny API-Gateway-like HTTP shim
@@ -41,21 +42,33 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 """
 
 
+HARNESS_KEY = "sk_test_harness"
+
+
+def sandbox_control(url: str, path: str, body: dict[str, Any] | None = None,
+                    method: str = "POST", key: str | None = HARNESS_KEY) -> Any:
+    """Call a `/_sandbox/…` control over HTTP, with the API key the guarded ones need."""
+    data = json.dumps(body or {}).encode() if method == "POST" else None
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(f"{url}/_sandbox/{path}", data=data, method=method,
+                                     headers=headers)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
 class SandboxHandle:
     """Test-side view of a running sandbox: its URL and its `/_sandbox` controls over HTTP."""
 
     def __init__(self, sandbox: StripeSandbox) -> None:
         self.sandbox = sandbox
         self.url = sandbox.url
+        self.key = sandbox.api_key or HARNESS_KEY
 
     def control(self, path: str, body: dict[str, Any] | None = None,
                 method: str = "POST") -> Any:
-        data = json.dumps(body or {}).encode() if method == "POST" else None
-        request = urllib.request.Request(f"{self.url}/_sandbox/{path}", data=data,
-                                         method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read())
+        return sandbox_control(self.url, path, body, method, self.key)
 
     def advance(self, seconds: int) -> list[str]:
         return list(self.control("clock/advance", {"seconds": seconds})["settled"])
@@ -72,14 +85,15 @@ class SandboxHandle:
             [("url", url)] + [("enabled_events[]", e) for e in (events or ["*"])]).encode()
         request = urllib.request.Request(f"{self.url}/v1/webhook_endpoints", data=body,
                                          method="POST",
-                                         headers={"Authorization": "Bearer sk_test_harness"})
+                                         headers={"Authorization": f"Bearer {self.key}"})
         with urllib.request.urlopen(request, timeout=10) as response:
             return str(json.loads(response.read())["secret"])
 
 
 @pytest.fixture(scope="session")
-def stripe_sandbox_server() -> Iterator[StripeSandbox]:
-    with StripeSandbox(retry_delays=(0.05, 0.1, 0.2)) as sandbox:
+def stripe_sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StripeSandbox]:
+    state = tmp_path_factory.mktemp("stripe-sandbox") / "state.db"
+    with StripeSandbox(retry_delays=(0.05, 0.1, 0.2), state=state) as sandbox:
         yield sandbox
 
 
