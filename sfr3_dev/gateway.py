@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 
 from sfr3_dev import tokens
+from sfr3_lambdas.http_input import BadInput, check_path
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -153,6 +154,13 @@ class Gateway:
         body = request.rfile.read(length) if length else b""
         headers = {k: v for k, v in request.headers.items()}
         path = urlsplit(request.path).path
+        try:  # the same rule every handler applies: one spelling per route
+            check_path(path)
+        except BadInput as exc:
+            self._send(request, {"statusCode": 400, "body": json.dumps(
+                {"error": exc.message, "code": exc.code}), "headers": {
+                "Content-Type": "application/json"}})
+            return
         for prefix, handler, needs_auth in self.routes:
             if prefix and path != prefix:
                 continue

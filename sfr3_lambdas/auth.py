@@ -59,7 +59,7 @@ class Principal:
             return f"resident:{self.resident_id}"
         return f"staff:{self.subject}"
 
-    def may(self, action: str, resident_id: str) -> bool:
+    def may(self, action: str, resident_id: str | None) -> bool:
         if self.kind == "resident":
             return action in RESIDENT_ACTIONS and resident_id == self.resident_id
         return action in STAFF_ACTIONS
@@ -98,6 +98,6 @@ def principal_from_claims(claims: Mapping[str, Any] | None) -> Principal:
     raise Forbidden("This token grants no access to the payments API")
 
 
-def authorize(principal: Principal, action: str, resident_id: str) -> None:
+def authorize(principal: Principal, action: str, resident_id: str | None) -> None:
     if not principal.may(action, resident_id):
         raise Forbidden("Not allowed to do this for this resident")

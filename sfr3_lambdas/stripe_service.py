@@ -37,6 +37,7 @@ from sfr3_adapters.stripe_service_client import (
     encode_result,
     error_to_wire,
 )
+from sfr3_lambdas.http_input import BadInput, check_path, parse_object
 from sfr3_ledger.payment_provider import (
     CardDeclined,
     InvalidProviderRequest,
@@ -259,10 +260,10 @@ def invoke() -> Response[str]:
         return _error(403, "forbidden", "Invalid API key")
 
     try:
-        body = json.loads(app.current_event.body or "")
-    except ValueError:
-        return _error(400, "bad_request", "Body must be JSON")
-    if not isinstance(body, dict) or set(body) - {"action", "params"}:
+        body = parse_object(app.current_event.body or "")
+    except BadInput as exc:
+        return _error(400, "bad_request", exc.message)
+    if set(body) - {"action", "params"}:
         return _error(400, "bad_request", 'Body must be {"action": ..., "params": {...}}')
     action = body.get("action")
     if not isinstance(action, str) or action not in ACTIONS:
@@ -298,5 +299,11 @@ def invoke() -> Response[str]:
 
 
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
-    """API Gateway REST (v1) proxy entry point."""
+    """API Gateway REST (v1) proxy entry point; only the canonical path is served."""
+    try:
+        check_path(str(event.get("path") or ""))
+    except BadInput as exc:
+        return {"statusCode": 400, "headers": {"Content-Type": "application/json"},
+                "body": json.dumps({"error": {"kind": exc.code, "message": exc.message}}),
+                "isBase64Encoded": False}
     return app.resolve(event, context)  # type: ignore[arg-type]

@@ -34,6 +34,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from sfr3_lambdas import wiring
+from sfr3_lambdas.http_input import BadInput, parse_object
 from sfr3_ledger.payment_provider import (
     PaymentProviderError,
     ProviderEvent,
@@ -118,6 +119,11 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
         return _answer(
             400, {"error": "Missing Stripe-Signature or body", "code": "webhook_signature_invalid"}
         )
+    try:  # what Stripe sends is one flat-enough JSON object; anything else is not Stripe
+        parse_object(payload.decode("utf-8"))
+    except (BadInput, UnicodeDecodeError) as exc:
+        message = exc.message if isinstance(exc, BadInput) else "Body must be UTF-8 JSON"
+        return _answer(400, {"error": message, "code": "invalid_json"})
     try:
         verified = wiring.payment_service().verify_webhook(payload, signature)
     except WebhookSignatureInvalid:

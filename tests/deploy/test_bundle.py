@@ -95,7 +95,8 @@ def test_handler_module_exists_and_has_a_handler(package: Package, function: str
     )
     assert result.returncode == 0, f"{HANDLERS[function]}: {result.stderr[-2000:]}"
     names = set(package.zip_names())
-    assert f"{module.replace('.', '/')}.py" in names
+    base = module.replace(".", "/")
+    assert f"{base}.py" in names or f"{base}/__init__.py" in names
 
 
 def test_the_bundle_holds_runtime_code_only(package: Package) -> None:

@@ -1,0 +1,97 @@
+"""The resident/staff API: one Lambda for every `/residents/{residentId}/...` route.
+
+Powertools' APIGatewayRestResolver routes and validates (`enable_validation=True`,
+pydantic request models in strict mode: `"2100"` and `21.5` are not cents, unknown
+fields are refused); one Router per resource (`payment_methods`, `charges`, `payments`)
+holds its routes, each declaring its access rule with `@allow(...)` (`policy.py`). The
+ledger library and the PaymentService decide. Every refusal is a JSON body
+`{"error": ..., "code": ...}` with a 4xx status (`errors.py`), raised before anything is
+written.
+
+Order of checks for each request (`_gate`, then the resolver):
+1. identity (401);
+2. the path is canonical (400 `invalid_path`, `sfr3_lambdas/http_input.py`);
+3. authorisation of the route the resolver will select, with its path parameters (403;
+   deny by default; a route with no rule is refused to everyone);
+4. the body is one JSON object with unique keys, not too deep or large (400), and JSON
+   (415 for another content type);
+5. request validation (400), then the business rules (400/402/404/409).
+So a caller learns nothing about another resident's data, not even whether their request
+would have been well-formed. Idempotency-Key handling is in `requests.py`.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from sfr3_lambdas import auth
+from sfr3_lambdas.api import charges, errors, payment_methods, payments, policy
+from sfr3_lambdas.http_input import BadInput, check_path, parse_object
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger(service="api")
+app = APIGatewayRestResolver(enable_validation=True)
+errors.register(app)
+for _resource in (payment_methods, charges, payments):
+    app.include_router(_resource.router)
+app.use([policy.same_route])
+
+
+def _body_text(event: dict[str, Any]) -> str | None:
+    body = event.get("body")
+    if not body:
+        return None
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(str(body), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            raise BadInput("Request body must be UTF-8 JSON", "invalid_json") from None
+    return str(body)
+
+
+def _gate(event: dict[str, Any]) -> dict[str, Any] | tuple[auth.Principal, policy.Selected | None]:
+    """Identity, path, authorisation and body shape, before the resolver sees the event."""
+    try:
+        principal = auth.principal_from_claims(auth.claims_of(event))
+        path = str(event.get("path") or "")
+        check_path(path)
+        selected = policy.select(app, str(event.get("httpMethod") or ""), path)
+        if selected is not None:
+            policy.authorize(principal, selected)
+        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+        content_type = headers.get("content-type", "").strip().lower()
+        text = _body_text(event)
+        if text is not None:
+            if content_type and not content_type.startswith("application/json"):
+                return errors.raw(415, errors.error_body(
+                    "Content-Type must be application/json", "unsupported_media"))
+            parse_object(text)
+    except auth.Unauthenticated as exc:
+        return errors.raw(401, errors.error_body(str(exc), "unauthorized"))
+    except auth.Forbidden as exc:
+        return errors.raw(403, errors.error_body(str(exc), "forbidden"))
+    except BadInput as exc:
+        return errors.raw(400, errors.error_body(exc.message, exc.code))
+    return principal, selected
+
+
+def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
+    """API Gateway REST (v1) proxy entry point for every resident/staff route."""
+    gate = _gate(event)
+    if isinstance(gate, dict):
+        return gate
+    principal, selected = gate
+    app.append_context(principal=principal, **{policy.AUTHORISED: selected})
+    try:
+        return app.resolve(event, context)  # type: ignore[arg-type]
+    except Exception:  # never a stack trace to the caller
+        logger.exception("unhandled error")
+        return errors.raw(500, errors.error_body("Internal error", "internal_error"))
+    finally:
+        app.clear_context()

@@ -1,0 +1,134 @@
+"""`/residents/{residentId}/payments` and `/balance`: pay, read history and balance, refund.
+
+Refunds (staff): no body refunds all that remains, `{"amount": n}` part of it. One
+refund request is one refund whatever happens to the request (see
+`PaymentService.refund`): with an `Idempotency-Key` the key names the refund, so a retry
+replays it; without one, a request identical to a refund made for the same payment in
+the last few minutes is refused with 409 `duplicate_refund` (send a new key to make a
+second identical refund deliberately), and one identical to a refund still in flight
+re-drives that refund instead of making another.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from sfr3_lambdas import wiring
+from sfr3_lambdas.api.errors import ApiError, json_response
+from sfr3_lambdas.api.policy import allow
+from sfr3_lambdas.api.requests import Cents, Strict, iso, once, parse_instant, principal, text
+from sfr3_ledger import CURRENCY
+from sfr3_ledger.records import Payment
+
+router = Router()
+Id = Annotated[str, Path(min_length=1, max_length=200)]
+MethodId = text(200, min_length=1)
+
+
+class MakePayment(Strict):
+    amount: Cents
+    paymentMethodId: MethodId
+
+
+class Refund(Strict):
+    amount: Cents | None = None
+
+
+def payment_json(p: Payment, resident_id: str, *, receipts: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "paymentId": p.payment_id,
+        "status": p.status.value,
+        "amount": p.amount,
+        "currency": CURRENCY,
+        "paymentMethodId": p.method_id,
+        "initiatedAt": iso(p.initiated_at),
+        "initiatedBy": p.initiated_by,
+        "settledAt": iso(p.settled_at),
+        "failedAt": iso(p.failed_at),
+        "failureReason": p.failure_reason,
+        "refunded": p.refunded,
+        "chargedBack": p.charged_back,
+    }
+    if receipts and p.settled_at is not None:
+        url = wiring.receipt_url(resident_id, p.payment_id)
+        if url:
+            out["receiptUrl"] = url
+    return out
+
+
+@router.post("/residents/<residentId>/payments", tags=["payments"],
+             summary="Pay toward the balance (any amount up to it)",
+             responses={202: {"description": "Accepted: PENDING until Stripe confirms"}})
+@allow("pay")
+def make_payment(residentId: Id, body: Annotated[MakePayment, Body()]) -> Response[str]:
+    actor = principal(router).actor
+
+    def act(token: str | None) -> Response[str]:
+        outcome = wiring.payment_service().pay(
+            residentId, amount=body.amount, method_id=body.paymentMethodId,
+            actor=actor, payment_id=f"pay_{token}" if token else None)
+        p = outcome.payment
+        return json_response(202, {
+            "paymentId": p.payment_id, "status": p.status.value, "amount": p.amount,
+            "currency": CURRENCY, "paymentMethodId": p.method_id,
+            "currentBalance": outcome.current_balance,
+            "balanceAfterPayment": outcome.balance_after_payment})
+
+    return once(router, residentId, body.model_dump(), act)
+
+
+@router.get("/residents/<residentId>/payments", tags=["payments"],
+            summary="Payment history, newest first")
+@allow("read")
+def payment_history(
+    residentId: Id,
+    from_: Annotated[str | None, Query(alias="from", max_length=40,
+                                       description="ISO date or date-time (UTC)")] = None,
+    to: Annotated[str | None, Query(max_length=40,
+                                    description="ISO date (inclusive) or date-time")] = None,
+    paymentMethodId: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response[str]:
+    start = parse_instant(from_, "from", end=False)
+    end = parse_instant(to, "to", end=True)
+    if start and end and end <= start:
+        raise ApiError(400, "to must be after from", "invalid_request")
+    payments = wiring.ledger().payment_history(
+        residentId, start=start, end=end, method_id=paymentMethodId or None)
+    return json_response(200, {"residentId": residentId,
+                               "payments": [payment_json(p, residentId, receipts=True)
+                                            for p in payments]})
+
+
+@router.get("/residents/<residentId>/balance", tags=["balance"],
+            summary="Current balance (a payment counts once it settles)")
+@allow("read")
+def balance(residentId: Id) -> Response[str]:
+    ledger = wiring.ledger().ledger(residentId)
+    return json_response(200, {"residentId": residentId, "balance": ledger.balance,
+                               "currency": CURRENCY, "pendingPayments": ledger.pending_total,
+                               "payable": ledger.payable})
+
+
+@router.post("/residents/<residentId>/payments/<paymentId>/refund", tags=["payments"],
+             summary="Refund a SETTLED payment (staff): no body = full, {amount} = partial")
+@allow("refund")
+def refund(residentId: Id, paymentId: Id,
+           body: Annotated[Refund | None, Body()] = None) -> Response[str]:
+    actor = principal(router).actor
+    amount = body.amount if body is not None else None
+
+    def act(token: str | None) -> Response[str]:
+        outcome = wiring.payment_service().refund(
+            residentId, paymentId, amount=amount, actor=actor,
+            request_id=f"rfq_{token}" if token else None)
+        p = outcome.payment
+        return json_response(200, {
+            "paymentId": p.payment_id, "refundId": outcome.refund_id,
+            "amount": outcome.amount, "currency": CURRENCY, "status": p.status.value,
+            "refunded": p.refunded, "balance": wiring.ledger().balance(residentId)})
+
+    return once(router, residentId, {"amount": amount}, act)
