@@ -13,6 +13,7 @@ import html
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -91,6 +92,21 @@ def compose(envelope: Envelope) -> tuple[str, str] | None:
     return None
 
 
+def header_safe(value: str, *, limit: int = 150) -> str:
+    """A mail header value from free text: control and line-break characters become spaces.
+
+    Descriptions and failure reasons are validated at the API and in the ledger, but a
+    header is where an injected CR/LF does harm (or makes the mail fail to compose), so
+    the one place that builds subjects never trusts that.
+    """
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch
+        for ch in value
+    )
+    cleaned = " ".join(cleaned.split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
 class Notifier:
     def __init__(self, mailer: Mailer, directory: ResidentDirectory | None) -> None:
         self.mailer = mailer
@@ -110,6 +126,7 @@ class Notifier:
             )
             return None
         subject, text = message
+        subject = header_safe(subject)
         ref = html.escape(str(envelope["eventId"]))
         body = f"<p>{html.escape(text)}</p><p style='color:#666'>Ref {ref}</p>"
         return self.mailer.send(to=to, subject=subject, text=text, html=body)

@@ -27,7 +27,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from sfr3_ledger.errors import ConcurrencyConflict, InvalidCommand, PaymentMethodNotFound
 from sfr3_ledger.ledger import SYSTEM, Allocation, OutstandingCharge, ResidentLedger, balance_of
 from sfr3_ledger.payment_methods import PaymentMethods
-from sfr3_ledger.records import Charge, Dispute, Payment, PaymentMethod
+from sfr3_ledger.records import Charge, Dispute, Payment, PaymentMethod, RefundRequest
 from sfr3_ledger.transcodings import register_ledger_transcodings
 
 T = TypeVar("T")
@@ -234,6 +234,40 @@ class LedgerApplication(Application[UUID]):
             ),
         )
 
+    def request_refund(
+        self,
+        resident_id: str,
+        payment_id: str,
+        *,
+        amount: int | None,
+        actor: str,
+        request_id: str | None = None,
+    ) -> tuple[Payment, RefundRequest]:
+        """Reserve a refund (see ResidentLedger.request_refund); (payment, request)."""
+        new_request_id = new_id("rfq")
+
+        def command(ledger: ResidentLedger) -> tuple[Payment, RefundRequest]:
+            request = ledger.request_refund(
+                payment_id=payment_id,
+                request_id=request_id,
+                amount=amount,
+                actor=actor,
+                new_request_id=new_request_id,
+            )
+            return ledger.payments[payment_id], request
+
+        return self._ledger_update(resident_id, command)
+
+    def fail_refund_request(
+        self, resident_id: str, payment_id: str, request_id: str, *, reason: str
+    ) -> Payment:
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.fail_refund_request(
+                payment_id=payment_id, request_id=request_id, reason=reason
+            ),
+        )
+
     def apply_refund(
         self,
         resident_id: str,
@@ -243,6 +277,7 @@ class LedgerApplication(Application[UUID]):
         amount: int,
         actor: str,
         stripe_ref: str | None = None,
+        request_id: str | None = None,
     ) -> Payment:
         return self._ledger_update(
             resident_id,
@@ -252,6 +287,7 @@ class LedgerApplication(Application[UUID]):
                 amount=amount,
                 actor=actor,
                 stripe_ref=stripe_ref,
+                request_id=request_id,
             ),
         )
 

@@ -109,6 +109,23 @@ class RefundExceedsPayment(LedgerError):
         return {"refundable": self.refundable}
 
 
+class DuplicateRefund(LedgerError):
+    """A refund identical to one just made for this payment, sent without an Idempotency-Key."""
+
+    code = "duplicate_refund"
+    status = 409
+
+    def __init__(self, payment_id: str, refund_id: str | None, amount: int) -> None:
+        super().__init__(
+            "An identical refund of this payment was just made; send an Idempotency-Key "
+            "to make another one deliberately"
+        )
+        self.payment_id, self.refund_id, self.amount = payment_id, refund_id, amount
+
+    def details(self) -> dict[str, object]:
+        return {"paymentId": self.payment_id, "refundId": self.refund_id, "amount": self.amount}
+
+
 class ConflictingFact(LedgerError):
     """The same id was used before for a different fact: a client or integration bug."""
 

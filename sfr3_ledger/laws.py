@@ -33,13 +33,15 @@ from hypothesis.stateful import (
 from sfr3_ledger.application import LedgerApplication
 from sfr3_ledger.errors import (
     AmountExceedsBalance,
+    ConflictingFact,
+    InvalidAmount,
     LedgerError,
     NoBalanceDue,
     PaymentNotRefundable,
     RefundExceedsPayment,
 )
 from sfr3_ledger.ledger import ResidentLedger
-from sfr3_ledger.values import COLLECTED_STATUSES, ChargeType, PaymentStatus
+from sfr3_ledger.values import COLLECTED_STATUSES, MIN_PAYMENT_CENTS, ChargeType, PaymentStatus
 
 AMOUNTS = st.integers(min_value=1, max_value=300_000)
 
@@ -51,12 +53,29 @@ class ModelPayment:
     refunded: int = 0
     charged_back: int = 0
     refunds: dict[str, int] = attrs.Factory(dict)
+    # Refund requests in flight (reserved, not yet recorded): request id -> amount.
+    requests: dict[str, int] = attrs.Factory(dict)
 
     @property
-    def refundable(self) -> int:
+    def unrefunded(self) -> int:
+        """What a refund *fact* may still take (the provider's own limit)."""
         if self.status not in (PaymentStatus.SETTLED, PaymentStatus.PARTIALLY_REFUNDED):
             return 0
         return self.amount - self.refunded - self.charged_back
+
+    @property
+    def refundable(self) -> int:
+        """What a new refund *request* may ask for: requests in flight are reserved."""
+        return max(self.unrefunded - sum(self.requests.values()), 0)
+
+    def record_refund(self, refund_id: str, amount: int) -> None:
+        self.refunded += amount
+        self.refunds[refund_id] = amount
+        self.status = (
+            PaymentStatus.REFUNDED
+            if self.refunded + self.charged_back >= self.amount
+            else PaymentStatus.PARTIALLY_REFUNDED
+        )
 
 
 @attrs.define
@@ -147,6 +166,11 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
                 started = self.app.initiate_payment(
                     self.resident, amount=amount, method_id=self.method, actor=self.resident
                 )
+            except InvalidAmount:
+                # Below the provider's minimum charge: bad input, nothing recorded.
+                assert amount < MIN_PAYMENT_CENTS
+                self.unchanged()
+                return
             except NoBalanceDue:
                 assert model.balance <= 0
                 return
@@ -154,6 +178,7 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
                 assert model.balance > 0 and amount > model.payable
                 assert exc.balance == max(model.payable, 0)
                 return
+            assert amount >= MIN_PAYMENT_CENTS
             assert model.balance > 0 and amount <= model.payable
             model.payments[started.payment.payment_id] = ModelPayment(amount=amount)
             model.pending += amount
@@ -194,29 +219,84 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
         def refund(self, data: st.DataObject, amount: int) -> None:
             pid = data.draw(st.sampled_from(list(self.model.payments)))
             payment = self.model.payments[pid]
-            amount = amount or max(payment.refundable, 1)
+            amount = amount or max(payment.unrefunded, 1)
             refund_id = f"re_{uuid.uuid4().hex}"
             try:
                 self.app.apply_refund(
                     self.resident, pid, refund_id=refund_id, amount=amount, actor="fin"
                 )
             except PaymentNotRefundable:
-                assert payment.refundable == 0 and payment.status not in (
+                assert payment.unrefunded == 0 and payment.status not in (
                     PaymentStatus.SETTLED,
                     PaymentStatus.PARTIALLY_REFUNDED,
                 )
                 return
             except RefundExceedsPayment as exc:
-                assert amount > payment.refundable == exc.refundable
+                # A refund fact may use what requests in flight reserved, never more.
+                assert amount > payment.unrefunded == exc.refundable
                 return
-            assert amount <= payment.refundable
-            payment.refunded += amount
-            payment.refunds[refund_id] = amount
-            payment.status = (
-                PaymentStatus.REFUNDED
-                if payment.refunded + payment.charged_back >= payment.amount
-                else PaymentStatus.PARTIALLY_REFUNDED
-            )
+            assert amount <= payment.unrefunded
+            payment.record_refund(refund_id, amount)
+            self.model.refunds += amount
+
+        @precondition(lambda self: self.model.payments)
+        @rule(data=st.data(), amount=st.one_of(st.none(), AMOUNTS))
+        def request_refund(self, data: st.DataObject, amount: int | None) -> None:
+            """A refund we ask for is reserved first: requests never exceed the payment."""
+            pid = data.draw(st.sampled_from(list(self.model.payments)))
+            payment = self.model.payments[pid]
+            request_id = f"rfq_{uuid.uuid4().hex}"
+            try:
+                _, request = self.app.request_refund(
+                    self.resident, pid, amount=amount, actor="fin", request_id=request_id
+                )
+            except PaymentNotRefundable:
+                assert payment.refundable == 0
+                return
+            except RefundExceedsPayment as exc:
+                assert amount is not None and amount > payment.refundable == exc.refundable
+                return
+            expected = payment.refundable if amount is None else amount
+            assert expected <= payment.refundable
+            assert (request.request_id, request.amount) == (request_id, expected)
+            payment.requests[request_id] = expected
+            # The same request again is the same request: nothing more is reserved.
+            again = self.app.request_refund(
+                self.resident, pid, amount=amount, actor="fin", request_id=request_id
+            )[1]
+            assert again.amount == expected
+            if amount is not None:
+                try:
+                    self.app.request_refund(
+                        self.resident, pid, amount=amount + 1, actor="fin",
+                        request_id=request_id,
+                    )
+                except ConflictingFact:
+                    pass
+                else:
+                    raise AssertionError("a request id was reused for another amount")
+
+        @precondition(lambda self: any(p.requests for p in self.model.payments.values()))
+        @rule(data=st.data(), succeeded=st.booleans())
+        def finish_refund_request(self, data: st.DataObject, succeeded: bool) -> None:
+            pending = [(pid, rq) for pid, p in self.model.payments.items() for rq in p.requests]
+            pid, request_id = data.draw(st.sampled_from(pending))
+            payment = self.model.payments[pid]
+            amount = payment.requests[request_id]
+            if not succeeded:
+                self.app.fail_refund_request(self.resident, pid, request_id, reason="declined")
+                del payment.requests[request_id]
+                return
+            refund_id = f"re_{request_id}"
+            try:
+                self.app.apply_refund(self.resident, pid, refund_id=refund_id, amount=amount,
+                                      actor="fin", request_id=request_id)
+            except (PaymentNotRefundable, RefundExceedsPayment):
+                # A chargeback took the money meanwhile: the provider would refuse too.
+                assert amount > payment.unrefunded
+                return
+            del payment.requests[request_id]
+            payment.record_refund(refund_id, amount)
             self.model.refunds += amount
 
         @precondition(lambda self: any(p.refunds for p in self.model.payments.values()))
@@ -291,6 +371,7 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
                 ledger: ResidentLedger = self.app.repository.get(ledger_id)
             except AggregateNotFoundError:
                 assert self.model.balance == 0 and not self.model.payments
+                self.expect_unchanged = False  # nothing stored: nothing was applied again
                 return
             model = self.model
             if self.expect_unchanged:
@@ -309,6 +390,8 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
                 actual = ledger.payments[pid]
                 assert actual.status == expected.status
                 assert actual.refunded == expected.refunded
+                assert actual.refund_pending == sum(expected.requests.values())
+                assert actual.refundable == expected.refundable
                 assert actual.refunded + actual.charged_back <= actual.amount
             # Allocation accounts for every cent: what charges still owe, plus money
             # reinstated against archived charges, less money waiting for a charge.
@@ -347,6 +430,9 @@ _FACT_KEYS: dict[type[object], str] = {
     ResidentLedger.PaymentSettled: "payment_id",
     ResidentLedger.PaymentFailed: "payment_id",
     ResidentLedger.RefundApplied: "refund_id",
+    ResidentLedger.RefundRequested: "request_id",
+    ResidentLedger.RefundRequestFailed: "request_id",
+    ResidentLedger.RefundRequestCompleted: "request_id",
     ResidentLedger.DisputeOpened: "dispute_id",
     ResidentLedger.DisputeEvidenceSubmitted: "dispute_id",
     ResidentLedger.DisputeWon: "dispute_id",

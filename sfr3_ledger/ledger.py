@@ -15,8 +15,9 @@ retries deliver facts more than once.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -28,15 +29,18 @@ from sfr3_ledger.errors import (
     ChargeNotFound,
     ConflictingFact,
     DisputeNotFound,
+    DuplicateRefund,
+    InvalidAmount,
     InvalidCommand,
     NoBalanceDue,
     PaymentNotFound,
     PaymentNotRefundable,
     RefundExceedsPayment,
 )
-from sfr3_ledger.records import Charge, Credit, Dispute, Payment
+from sfr3_ledger.records import Charge, Credit, Dispute, Payment, RefundRequest
 from sfr3_ledger.values import (
     COLLECTED_STATUSES,
+    MIN_PAYMENT_CENTS,
     US_STATES,
     ChargeType,
     DisputeStatus,
@@ -72,11 +76,20 @@ class Allocation:
     amount: int
 
 
+# Free text ends up in mail headers, PDFs and CSV exports: control characters (NUL, CR,
+# LF, ...), lone surrogates and Unicode line/paragraph separators are refused.
+_UNPRINTABLE = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# A keyless refund identical to one completed this recently is taken for a double click.
+REFUND_DUPLICATE_WINDOW = timedelta(minutes=10)
+
+
 def _text(value: object, field: str, *, max_len: int = 500, required: bool = True) -> str:
     if not isinstance(value, str) or (required and not value.strip()):
         raise InvalidCommand(f"{field} must be a non-empty string")
     if len(value) > max_len:
         raise InvalidCommand(f"{field} must be at most {max_len} characters")
+    if any(unicodedata.category(ch) in _UNPRINTABLE for ch in value):
+        raise InvalidCommand(f"{field} must not contain control characters or line breaks")
     return value
 
 
@@ -256,11 +269,57 @@ class ResidentLedger(Aggregate):
             payment.failure_reason = self.reason
             payment.stripe_ref = self.stripe_ref or payment.stripe_ref
 
+    class RefundRequested(LedgerEvent):
+        """A refund is about to be asked of the provider: `amount` is reserved until then."""
+
+        request_id: str
+        payment_id: str
+        amount: int
+        requested: int | None
+
+        def apply(self, aggregate: Any) -> None:
+            payment = aggregate.payments[self.payment_id]
+            payment.refund_requests[self.request_id] = RefundRequest(
+                request_id=self.request_id,
+                amount=self.amount,
+                requested=self.requested,
+                requested_at=self.timestamp,
+                requested_by=self.actor,
+            )
+            payment.refund_pending += self.amount
+
+    class RefundRequestFailed(LedgerEvent):
+        """The provider refused the refund: nothing moved, the reservation is released."""
+
+        request_id: str
+        payment_id: str
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            payment = aggregate.payments[self.payment_id]
+            request = payment.refund_requests[self.request_id]
+            payment.refund_pending -= request.amount
+            request.status, request.reason = "FAILED", self.reason
+
+    class RefundRequestCompleted(LedgerEvent):
+        """The request's refund was already recorded (its webhook came first)."""
+
+        request_id: str
+        payment_id: str
+        refund_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.payments[self.payment_id].complete_refund_request(
+                self.request_id, self.refund_id
+            )
+
     class RefundApplied(LedgerEvent):
         refund_id: str
         payment_id: str
         amount: int
         stripe_ref: str | None
+        # The request this refund answers (None for refunds made outside our API).
+        request_id: str | None = None
 
         def balance_effect(self) -> int:
             return self.amount
@@ -268,6 +327,8 @@ class ResidentLedger(Aggregate):
         def apply(self, aggregate: Any) -> None:
             ledger: ResidentLedger = aggregate
             payment = ledger.payments[self.payment_id]
+            if self.request_id is not None:
+                payment.complete_refund_request(self.request_id, self.refund_id)
             payment.refunds[self.refund_id] = self.amount
             payment.refunded += self.amount
             payment.status = (
@@ -521,6 +582,11 @@ class ResidentLedger(Aggregate):
     ) -> Payment:
         """Reserve `amount` as PENDING. The payable balance counts pending payments."""
         amount = cents(amount)
+        if amount < MIN_PAYMENT_CENTS:
+            raise InvalidAmount(
+                f"amount must be at least {MIN_PAYMENT_CENTS} cents (the smallest payment the "
+                "payment provider accepts)"
+            )
         method_id = _text(method_id, "paymentMethodId", max_len=200)
         existing = self.payments.get(payment_id)
         if existing is not None:
@@ -592,6 +658,74 @@ class ResidentLedger(Aggregate):
             raise RefundExceedsPayment(payment.refundable)
         return amount
 
+    def request_refund(
+        self,
+        *,
+        payment_id: str,
+        request_id: str | None,
+        amount: int | None,
+        actor: str,
+        new_request_id: str,
+        now: datetime | None = None,
+    ) -> RefundRequest:
+        """Reserve a refund before the provider is asked, so concurrent ones never overlap.
+
+        `request_id` names the request when the caller fixed it (an Idempotency-Key): the
+        same id again is the same request. Without one (`request_id=None`), a request
+        identical to one still in flight *is* that request (re-driven, never doubled),
+        and one identical to a refund completed within REFUND_DUPLICATE_WINDOW is
+        refused as a double click; otherwise it becomes `new_request_id`.
+        """
+        payment = self.get_payment(payment_id)
+        requested = None if amount is None else cents(amount)
+        if request_id is not None:
+            existing = payment.refund_requests.get(request_id)
+            if existing is not None:
+                if existing.requested != requested:
+                    raise ConflictingFact(f"Refund request {request_id} asked for another amount")
+                return existing
+        else:
+            now = now or datetime.now(UTC)
+            for earlier in payment.refund_requests.values():
+                if earlier.requested != requested:
+                    continue
+                if earlier.status == "PENDING":
+                    return earlier
+                if earlier.status == "COMPLETED" and now - earlier.requested_at < (
+                    REFUND_DUPLICATE_WINDOW
+                ):
+                    raise DuplicateRefund(payment_id, earlier.refund_id, earlier.amount)
+            request_id = new_request_id
+        to_refund = self.refundable_amount(payment_id, requested)
+        if to_refund <= 0 or payment.stripe_ref is None:
+            raise PaymentNotRefundable(payment_id, payment.status.value)
+        self._trigger(
+            self.RefundRequested,
+            actor,
+            request_id=request_id,
+            payment_id=payment_id,
+            amount=to_refund,
+            requested=requested,
+            property_id=payment.property_id,
+            us_state=payment.us_state,
+        )
+        return payment.refund_requests[request_id]
+
+    def fail_refund_request(self, *, payment_id: str, request_id: str, reason: str) -> Payment:
+        payment = self.get_payment(payment_id)
+        request = payment.refund_requests.get(request_id)
+        if request is not None and request.status == "PENDING":
+            self._trigger(
+                self.RefundRequestFailed,
+                SYSTEM,
+                request_id=request_id,
+                payment_id=payment_id,
+                reason=_text(reason or "refused", "reason"),
+                property_id=payment.property_id,
+                us_state=payment.us_state,
+            )
+        return payment
+
     def apply_refund(
         self,
         *,
@@ -600,14 +734,37 @@ class ResidentLedger(Aggregate):
         amount: int,
         actor: str,
         stripe_ref: str | None = None,
+        request_id: str | None = None,
     ) -> Payment:
+        """Record a refund the provider made (once per refund id, whichever path is first).
+
+        A refund is a fact: it may take up to all that is unrefunded, whatever requests
+        are in flight (those were reserved so that *we* never ask for more).
+        """
         known = self.refund_index.get(refund_id)
         if known is not None:
             if known != payment_id or self.payments[known].refunds[refund_id] != amount:
                 raise ConflictingFact(f"Refund {refund_id} was already applied with other details")
-            return self.payments[known]
-        amount = self.refundable_amount(payment_id, cents(amount))
-        payment = self.payments[payment_id]
+            payment = self.payments[known]
+            request = payment.refund_requests.get(request_id or "")
+            if request is not None and request.status == "PENDING":
+                self._trigger(
+                    self.RefundRequestCompleted,
+                    SYSTEM,
+                    request_id=request.request_id,
+                    payment_id=payment_id,
+                    refund_id=refund_id,
+                    property_id=payment.property_id,
+                    us_state=payment.us_state,
+                )
+            return payment
+        payment = self.get_payment(payment_id)
+        if payment.status not in (PaymentStatus.SETTLED, PaymentStatus.PARTIALLY_REFUNDED):
+            raise PaymentNotRefundable(payment_id, payment.status.value)
+        amount = cents(amount)
+        if amount > payment.unrefunded:
+            raise RefundExceedsPayment(payment.unrefunded)
+        request = payment.refund_requests.get(request_id or "")
         self._trigger(
             self.RefundApplied,
             actor,
@@ -615,6 +772,7 @@ class ResidentLedger(Aggregate):
             payment_id=payment_id,
             amount=amount,
             stripe_ref=stripe_ref,
+            request_id=request.request_id if request and request.status == "PENDING" else None,
             property_id=payment.property_id,
             us_state=payment.us_state,
         )

@@ -44,6 +44,25 @@ class Charge:
 
 
 @attrs.define
+class RefundRequest:
+    """A refund we asked the provider for, reserved before the call so two never overlap.
+
+    `requested` is what the caller asked for (None = all that remained), `amount` what
+    was reserved. PENDING until the provider's refund is recorded (COMPLETED, under
+    `refund_id`) or the provider refused it (FAILED, with `reason`).
+    """
+
+    request_id: str
+    amount: int
+    requested: int | None
+    requested_at: datetime
+    requested_by: str
+    status: str = "PENDING"
+    refund_id: str | None = None
+    reason: str | None = None
+
+
+@attrs.define
 class Payment:
     payment_id: str
     amount: int
@@ -60,12 +79,28 @@ class Payment:
     refunded: int = 0
     charged_back: int = 0
     refunds: dict[str, int] = attrs.Factory(dict)
+    # Refunds asked of the provider and not yet recorded: reserved against `refundable`.
+    refund_pending: int = 0
+    refund_requests: dict[str, RefundRequest] = attrs.Factory(dict)
 
     @property
-    def refundable(self) -> int:
+    def unrefunded(self) -> int:
+        """What the provider could still refund: settled less refunds and chargebacks."""
         if self.status not in (PaymentStatus.SETTLED, PaymentStatus.PARTIALLY_REFUNDED):
             return 0
         return self.amount - self.refunded - self.charged_back
+
+    @property
+    def refundable(self) -> int:
+        """What a new refund request may ask for: `unrefunded` less requests in flight."""
+        return max(self.unrefunded - self.refund_pending, 0)
+
+    def complete_refund_request(self, request_id: str, refund_id: str) -> None:
+        """Release a PENDING request's reservation: its refund is now a recorded fact."""
+        request = self.refund_requests.get(request_id)
+        if request is not None and request.status == "PENDING":
+            self.refund_pending -= request.amount
+            request.status, request.refund_id = "COMPLETED", refund_id
 
     @property
     def net_collected(self) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from sfr3_ledger.records import Charge, Credit, Dispute, Payment, PaymentMethod
+from sfr3_ledger.records import Charge, Credit, Dispute, Payment, PaymentMethod, RefundRequest
 
 
 class DateAsISO(Transcoding):
@@ -43,5 +43,5 @@ class AttrsAsDict(Transcoding):
 
 def register_ledger_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(DateAsISO())
-    for cls in (Charge, Credit, Payment, Dispute, PaymentMethod):
+    for cls in (Charge, Credit, Payment, Dispute, PaymentMethod, RefundRequest):
         transcoder.register(AttrsAsDict(cls))

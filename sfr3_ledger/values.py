@@ -15,6 +15,9 @@ from sfr3_ledger.errors import InvalidAmount
 MAX_AMOUNT_CENTS = 100_000_000
 
 CURRENCY = "usd"
+# Stripe's minimum charge in USD: a smaller payment could only ever be refused by the
+# provider, so it is bad input (400, nothing recorded), not a decline.
+MIN_PAYMENT_CENTS = 50
 
 
 class ChargeType(StrEnum):

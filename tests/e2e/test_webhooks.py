@@ -162,7 +162,7 @@ def test_signed_events_for_another_intent_move_no_money(stack, resident, manager
         assert resident.get(f"/residents/{rid}/balance").json()["balance"] == 3000
         # The reservation holds: nothing more may be paid against the same balance.
         again = resident.post(f"/residents/{rid}/payments",
-                              {"amount": 1, "paymentMethodId": method})
+                              {"amount": 50, "paymentMethodId": method})
         assert again.status_code == 400, again.text
         totals = emitted(capsys.readouterr().out)
         assert totals.get("WebhookMismatch") == 2, totals

@@ -135,7 +135,7 @@ def test_ach_payment_is_pending_until_the_clock_settles_it(
     deliver(service, webhook_receiver, stripe_sandbox)
     assert service.ledger.payment(R, pid).status == PaymentStatus.PENDING
     with pytest.raises(AmountExceedsBalance):
-        service.pay(R, amount=1, method_id=method, actor=R)
+        service.pay(R, amount=50, method_id=method, actor=R)
     stripe_sandbox.advance(5 * 86_400)
     deliver(service, webhook_receiver, stripe_sandbox)
     assert service.ledger.payment(R, pid).status == PaymentStatus.SETTLED

@@ -162,7 +162,7 @@ def test_signed_failure_for_an_unknown_intent_keeps_the_reservation(
     assert service.ledger.payment(R, pid).status == PaymentStatus.PENDING
     assert service.ledger.ledger(R).payable == 0, "the reservation was released"
     with pytest.raises(AmountExceedsBalance):
-        service.pay(R, amount=1, method_id=method, actor=R)
+        service.pay(R, amount=50, method_id=method, actor=R)
     # The real debit lands and settles the payment it was for.
     stripe_sandbox.advance(5 * 86_400)
     deliver(service, webhook_receiver, stripe_sandbox)
