@@ -12,11 +12,15 @@ Who may do what (the policy; docs/api.md repeats it):
 | make a payment                           | yes                    | no                | no      |
 | post a charge                            | no                     | yes               | yes     |
 | refund a payment                         | no                     | yes               | yes     |
-| read balance / payment history           | yes                    | yes               | yes     |
+| read balance / payment history / charges | yes                    | yes               | yes     |
+| read the lease                           | yes                    | yes               | yes     |
+| create / change / end a lease            | no                     | yes               | no      |
 
 Staff never move a resident's money *out of* the resident's card (paying and enrolling are
 the resident's own acts, so the card-holder's consent is the resident's token); residents
-never create debts or refunds. A token that is neither (no `custom:residentId`, no staff
+never create debts or refunds. Leases are the property managers' business: finance
+reads them but never writes them (`GROUP_ACTIONS` narrows a staff action to some staff
+groups). A token that is neither (no `custom:residentId`, no staff
 group) is 403; no claims at all is 401.
 """
 
@@ -32,9 +36,12 @@ STAFF_GROUPS = frozenset({"property-managers", "finance"})
 RESIDENT_CLAIM = "custom:residentId"
 GROUPS_CLAIM = "cognito:groups"
 
-Action = Literal["read", "enroll", "pay", "charge", "refund"]
-RESIDENT_ACTIONS: frozenset[str] = frozenset({"read", "enroll", "pay"})
-STAFF_ACTIONS: frozenset[str] = frozenset({"read", "charge", "refund"})
+Action = Literal["read", "enroll", "pay", "charge", "refund", "lease_read", "lease_write"]
+RESIDENT_ACTIONS: frozenset[str] = frozenset({"read", "enroll", "pay", "lease_read"})
+STAFF_ACTIONS: frozenset[str] = frozenset(
+    {"read", "charge", "refund", "lease_read", "lease_write"})
+# Staff actions only some staff groups may do (any other staff action: every staff group).
+GROUP_ACTIONS: dict[str, frozenset[str]] = {"lease_write": frozenset({"property-managers"})}
 
 
 class Unauthenticated(Exception):
@@ -62,7 +69,10 @@ class Principal:
     def may(self, action: str, resident_id: str | None) -> bool:
         if self.kind == "resident":
             return action in RESIDENT_ACTIONS and resident_id == self.resident_id
-        return action in STAFF_ACTIONS
+        if action not in STAFF_ACTIONS:
+            return False
+        required = GROUP_ACTIONS.get(action)
+        return required is None or bool(required & self.groups)
 
 
 def _groups(value: Any) -> frozenset[str]:

@@ -1,9 +1,19 @@
-"""`POST /residents/{residentId}/charges`: staff post a charge on a resident's ledger."""
+"""`/residents/{residentId}/charges`: staff post a charge; anyone who may read the ledger
+reads the statement.
+
+The statement is the ledger's state: each charge with what is still owed on it (payments
+and credits pay the oldest due charge first, once settled) and the late fee assessed on
+it, newest due first. Charges fully paid more than 540 days ago have left the state
+(archived, `sfr3_ledger.ledger.ARCHIVE_AFTER_DAYS`) and are not listed (being paid, they
+do not change the balance). `totals`: balance = remaining - credit (money received and
+not yet matched to a charge) + owedOnArchivedCharges (a refund or chargeback of a payment
+whose charges were archived).
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -15,6 +25,8 @@ from sfr3_lambdas.api.errors import ApiError, json_response
 from sfr3_lambdas.api.policy import allow
 from sfr3_lambdas.api.requests import Cents, Strict, iso, once, principal, text
 from sfr3_ledger import CURRENCY, ChargeType
+from sfr3_ledger.ledger import ResidentLedger
+from sfr3_ledger.records import Charge
 
 router = Router()
 Id = Annotated[str, Path(min_length=1, max_length=200)]
@@ -57,3 +69,50 @@ def post_charge(residentId: Id, body: Annotated[PostCharge, Body()]) -> Response
             "balance": ledger.balance(residentId)})
 
     return once(router, residentId, body.model_dump(), act)
+
+
+def _status(charge: Charge) -> str:
+    if charge.remaining <= 0:
+        return "PAID"
+    return "PARTIALLY_PAID" if charge.paid else "UNPAID"
+
+
+def charge_json(charge: Charge, ledger: ResidentLedger) -> dict[str, Any]:
+    fee_id = ledger.late_fees.get(charge.charge_id)
+    fee = ledger.charges.get(fee_id) if fee_id else None
+    return {
+        "chargeId": charge.charge_id,
+        "chargeType": charge.charge_type.value,
+        "amount": charge.amount,
+        "description": charge.description,
+        "dueDate": iso(charge.effective_due),
+        "postedAt": iso(charge.posted_at),
+        "propertyId": charge.property_id or None,
+        "state": charge.us_state or None,
+        "paid": charge.paid,
+        "remaining": charge.remaining,
+        "status": _status(charge),
+        "lateFee": ({"chargeId": fee.charge_id, "amount": fee.amount} if fee is not None
+                    else None),
+        "lateFeeFor": charge.late_fee_for,
+    }
+
+
+@router.get("/residents/<residentId>/charges", tags=["charges"],
+            summary="The statement: each charge, what is still owed on it, its late fee")
+@allow("read")
+def statement(residentId: Id) -> Response[str]:
+    ledger = wiring.ledger().ledger(residentId)
+    charges = sorted(ledger.charges.values(),
+                     key=lambda c: (c.effective_due, c.posted_at, c.charge_id), reverse=True)
+    listed = [charge_json(c, ledger) for c in charges]
+    return json_response(200, {
+        "residentId": residentId, "currency": CURRENCY,
+        "balance": ledger.balance, "pendingPayments": ledger.pending_total,
+        "payable": ledger.payable,
+        "totals": {"charged": sum(c["amount"] for c in listed),
+                   "paid": sum(c["paid"] for c in listed),
+                   "remaining": sum(c["remaining"] for c in listed),
+                   "credit": sum(ledger.unallocated.values()),
+                   "owedOnArchivedCharges": ledger.unassigned_debt},
+        "charges": listed})

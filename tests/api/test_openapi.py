@@ -24,4 +24,9 @@ def test_openapi_lists_every_route_of_the_brief():
         ("GET", "/residents/{residentId}/payments"),
         ("GET", "/residents/{residentId}/balance"),
         ("POST", "/residents/{residentId}/payments/{paymentId}/refund"),
+        ("GET", "/residents/{residentId}/charges"),
+        ("POST", "/residents/{residentId}/lease"),
+        ("GET", "/residents/{residentId}/lease"),
+        ("PATCH", "/residents/{residentId}/lease"),
+        ("POST", "/residents/{residentId}/lease/end"),
     }

@@ -29,6 +29,11 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/residents/<residentId>/payments"): ALL,
     ("GET", "/residents/<residentId>/balance"): ALL,
     ("POST", "/residents/<residentId>/payments/<paymentId>/refund"): {"pm", "finance"},
+    ("GET", "/residents/<residentId>/charges"): ALL,
+    ("POST", "/residents/<residentId>/lease"): {"pm"},
+    ("GET", "/residents/<residentId>/lease"): ALL,
+    ("PATCH", "/residents/<residentId>/lease"): {"pm"},
+    ("POST", "/residents/<residentId>/lease/end"): {"pm"},
 }
 PRINCIPALS = ["self", "other", "pm", "finance", "no-role", "none"]
 # Odd spellings of a route's path: each must be refused, never routed unchecked.
@@ -93,7 +98,7 @@ def test_policy_matrix_on_every_spelling(stack, rid, method: str, rule: str) -> 
     allowed = EXPECTED[(method, rule)]
     before = footprint(stack, rid)
     # A body that fails validation: an allowed caller gets past the gate and no further.
-    body = {"unexpected": 1} if method == "POST" else None
+    body = {"unexpected": 1} if method in ("POST", "PATCH") else None
     path = concrete(rule, rid)
     for who in PRINCIPALS:
         status = call(method, path, who, rid, body)["statusCode"]

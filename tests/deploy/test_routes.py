@@ -1,4 +1,4 @@
-"""Every HTTP route of SPEC §3 exists, on the intended function, behind the intended guard."""
+"""Every HTTP route of SPEC §3 and issue 11 exists, on the intended function and guard."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ COGNITO = "cognito"
 NONE = "none"
 API_KEY = "api-key"
 
-# SPEC §3, verbatim paths: (method, path) -> (guard, function logical id).
+# SPEC §3 and issue 11, verbatim paths: (method, path) -> (guard, function logical id).
 ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/residents/{residentId}/payment-methods"): (COGNITO, "ApiLambdaFunction"),
     ("GET", "/residents/{residentId}/payment-methods"): (COGNITO, "ApiLambdaFunction"),
@@ -26,6 +26,12 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
         COGNITO,
         "ApiLambdaFunction",
     ),
+    # Issue 11: the statement and leases.
+    ("GET", "/residents/{residentId}/charges"): (COGNITO, "ApiLambdaFunction"),
+    ("POST", "/residents/{residentId}/lease"): (COGNITO, "ApiLambdaFunction"),
+    ("GET", "/residents/{residentId}/lease"): (COGNITO, "ApiLambdaFunction"),
+    ("PATCH", "/residents/{residentId}/lease"): (COGNITO, "ApiLambdaFunction"),
+    ("POST", "/residents/{residentId}/lease/end"): (COGNITO, "ApiLambdaFunction"),
     ("POST", "/webhooks/stripe"): (NONE, "StripeWebhookLambdaFunction"),
     ("POST", "/internal/stripe"): (API_KEY, "StripeServiceLambdaFunction"),
 }
