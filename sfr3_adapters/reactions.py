@@ -27,7 +27,8 @@ from sfr3_ledger.ports import Mailer, ReceiptStore, ResidentDirectory
 
 logger = logging.getLogger(__name__)
 
-EMAIL_TYPES = frozenset({"charge.posted", "payment.settled", "payment.failed", "payment.refunded"})
+EMAIL_TYPES = frozenset({"charge.posted", "late_fee.applied", "payment.settled",
+                         "payment.failed", "payment.refunded"})
 RECEIPT_TYPES = frozenset({"payment.settled"})
 
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
@@ -45,6 +46,20 @@ class DomainDirectory:
         if not self.domain or not _LOCAL_PART.match(resident_id):
             return None
         return f"{resident_id}@{self.domain}"
+
+
+@attrs.frozen
+class LeaseDirectory:
+    """The email on the resident's lease; the fallback directory only when none is on file."""
+
+    app: LedgerApplication
+    fallback: ResidentDirectory | None = None
+
+    def email_for(self, resident_id: str) -> str | None:
+        lease = self.app.find_lease(resident_id)
+        if lease is not None and lease.email:
+            return lease.email
+        return self.fallback.email_for(resident_id) if self.fallback else None
 
 
 def directory_from_env(env: Mapping[str, str] | None = None) -> ResidentDirectory | None:
@@ -69,6 +84,13 @@ def compose(envelope: Envelope) -> tuple[str, str] | None:
         return (
             f"New charge: {what} {amount}",
             f"A charge of {amount} ({what}{due}) was posted to your account.",
+        )
+    if kind == "late_fee.applied":
+        what = data.get("description") or "Late fee"
+        return (
+            f"Late fee: {amount}",
+            f"A late fee of {amount} ({what}) was added to your account because the rent "
+            "was still unpaid after its grace period.",
         )
     if kind == "payment.settled":
         return (

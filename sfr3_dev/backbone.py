@@ -6,7 +6,7 @@ application's notification log from the position stored in the library's trackin
 recorder (an eventsourcing SQLite `TrackingRecorder` in `${SFR3_HOME}/backbone/`):
 
     position = tracking.max_tracking_id(app.name)
-    notifications after position -> envelopes -> lake, mail, receipts
+    notifications after position -> schedule read model, envelopes -> lake, mail, receipts
     tracking.insert_tracking(Tracking(app.name, last notification id))
 
 Never skipping one: the position advances only after the sinks have written, so a crash
@@ -35,9 +35,11 @@ from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingR
 from eventsourcing.utils import Environment
 
 from sfr3_adapters.local_sinks import LocalLake, LocalMailer, LocalReceiptStore
-from sfr3_adapters.reactions import DomainDirectory, Notifier, ReceiptWriter
+from sfr3_adapters.reactions import DomainDirectory, LeaseDirectory, Notifier, ReceiptWriter
+from sfr3_adapters.read_models_sqlite import SQLiteScheduleIndex
 from sfr3_ledger import LedgerApplication
 from sfr3_ledger.integration_events import Envelope, ResidentResolver, envelopes_for
+from sfr3_ledger.read_models.schedule import ScheduleProjection
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +79,13 @@ class LocalBackbone:
         self.receipts = LocalReceiptStore(files)
         self.notifier = Notifier(
             LocalMailer(self.home, os.environ.get("FROM_EMAIL") or "payments@localhost"),
-            DomainDirectory(os.environ.get("RESIDENT_EMAIL_DOMAIN") or LOCAL_EMAIL_DOMAIN),
+            LeaseDirectory(ledger_app, DomainDirectory(
+                os.environ.get("RESIDENT_EMAIL_DOMAIN") or LOCAL_EMAIL_DOMAIN)),
         )
         self.receipt_writer = ReceiptWriter(ledger_app, self.receipts)
+        # The schedule read model (who is due when) follows the same log, idempotently.
+        self.schedule_index = SQLiteScheduleIndex(self.home / "read-models.db")
+        self.schedule = ScheduleProjection(self.schedule_index, ledger_app.find_lease)
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self._stopping = threading.Event()
@@ -109,6 +115,7 @@ class LocalBackbone:
             if not notifications:
                 return 0
             events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            self.schedule.process(events)
             envelopes = envelopes_for(events, self.resolver)
             if envelopes:
                 failed = self.lake.write(envelopes)

@@ -71,7 +71,10 @@ class LocalStack:
 
     def __init__(self, home: Path, *, port: int = 8000, host: str = "127.0.0.1",
                  env: dict[str, str] | None = None, persist_sandbox: bool = True,
-                 sandbox_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)) -> None:
+                 sandbox_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0),
+                 run_scheduler: bool = True) -> None:
+        # run_scheduler: the daily jobs at their local times (tests drive them by hand).
+        self.run_scheduler = run_scheduler
         self.home = home.resolve()
         self.home.mkdir(parents=True, exist_ok=True)
         self.host, self.port = host, port
@@ -81,6 +84,7 @@ class LocalStack:
         self.gateway: Gateway | None = None
         self.sandbox: StripeSandbox | None = None
         self.backbone: Any = None
+        self.scheduler: Any = None
         self._saved_env: dict[str, str | None] = {}
 
     @property
@@ -134,11 +138,19 @@ class LocalStack:
 
         self.backbone = LocalBackbone(wiring.ledger(), self.home)
         self.backbone.start()
+        if self.run_scheduler:
+            from sfr3_dev.jobs import LocalJobs, LocalScheduler
+
+            self.scheduler = LocalScheduler(LocalJobs(self.backbone)).start()
         return self
 
     def stop(self) -> None:
         from sfr3_lambdas import wiring
 
+        if self.scheduler is not None:
+            with contextlib.suppress(Exception):
+                self.scheduler.stop()
+            self.scheduler = None
         if self.backbone is not None:
             with contextlib.suppress(Exception):
                 self.backbone.stop()

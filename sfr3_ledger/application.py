@@ -25,6 +25,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from sfr3_ledger.errors import ConcurrencyConflict, InvalidCommand, PaymentMethodNotFound
+from sfr3_ledger.lease_commands import LeaseCommands
 from sfr3_ledger.ledger import SYSTEM, Allocation, OutstandingCharge, ResidentLedger, balance_of
 from sfr3_ledger.payment_methods import PaymentMethods
 from sfr3_ledger.records import Charge, Dispute, Payment, PaymentMethod, RefundRequest
@@ -55,7 +56,7 @@ class PaymentStarted:
     customer_id: str | None
 
 
-class LedgerApplication(Application[UUID]):
+class LedgerApplication(LeaseCommands, Application[UUID]):
     """Resident ledgers and payment methods, with snapshots every N events.
 
     `SFR3_SNAPSHOT_INTERVAL` in the environment sets N (default 10; 0 turns snapshots off).
@@ -155,6 +156,11 @@ class LedgerApplication(Application[UUID]):
         us_state: str | None = None,
     ) -> Charge:
         charge_id = charge_id or new_id("chg")
+        if property_id is None and us_state is None:
+            # A resident with a lease: the charge carries its home, so reports by state work.
+            lease = self.find_lease(resident_id)
+            if lease is not None:
+                property_id, us_state = lease.property_id, lease.us_state
         return self._ledger_update(
             resident_id,
             lambda ledger: ledger.post_charge(

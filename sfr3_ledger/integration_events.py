@@ -28,6 +28,7 @@ from uuid import UUID, uuid5
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 
+from sfr3_ledger.leases import Lease
 from sfr3_ledger.ledger import ResidentLedger
 from sfr3_ledger.payment_methods import PaymentMethods
 from sfr3_ledger.values import CURRENCY
@@ -82,10 +83,17 @@ EVENT_TYPES: dict[type[Any], tuple[str, str]] = {
     M.MethodEnrolled: ("payment_method.enrolled", SOURCE_PAYMENTS),
     M.DefaultChanged: ("payment_method.default_changed", SOURCE_PAYMENTS),
     M.MethodRemoved: ("payment_method.removed", SOURCE_PAYMENTS),
+    Lease.Started: ("lease.started", SOURCE_LEDGER),
+    Lease.TermsChanged: ("lease.terms_changed", SOURCE_LEDGER),
+    Lease.ContactChanged: ("lease.contact_changed", SOURCE_LEDGER),
+    Lease.Ended: ("lease.ended", SOURCE_LEDGER),
 }
 
 # Bookkeeping events that deliberately produce no envelope.
-SKIPPED: frozenset[type[Any]] = frozenset({LEDGER_OPENED, METHODS_OPENED, M.CustomerLinked})
+LEASE_OPENED: type[Any] = vars(Lease)["Opened"]
+SKIPPED: frozenset[type[Any]] = frozenset(
+    {LEDGER_OPENED, METHODS_OPENED, LEASE_OPENED, M.CustomerLinked}
+)
 
 # Optional per-fact fields: envelope name -> event attribute.
 _EXTRA_FIELDS = {
@@ -97,6 +105,10 @@ _EXTRA_FIELDS = {
     "lateFeeFor": "late_fee_for",
     "refundId": "refund_id",
     "refundRequestId": "request_id",
+    "leaseId": "lease_id",
+    "startDate": "start_date",
+    "endDate": "end_date",
+    "effectiveFrom": "effective_from",
     "disputeId": "dispute_id",
     "creditId": "credit_id",
     "reason": "reason",

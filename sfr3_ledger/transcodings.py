@@ -42,6 +42,10 @@ class AttrsAsDict(Transcoding):
 
 
 def register_ledger_transcodings(transcoder: JSONTranscoder) -> None:
+    from sfr3_ledger.late_fees import LateFeePolicy
+    from sfr3_ledger.leases import LeaseTerms, RecurringCharge
+
     transcoder.register(DateAsISO())
-    for cls in (Charge, Credit, Payment, Dispute, PaymentMethod, RefundRequest):
+    for cls in (Charge, Credit, Payment, Dispute, PaymentMethod, RefundRequest,
+                LeaseTerms, RecurringCharge, LateFeePolicy):
         transcoder.register(AttrsAsDict(cls))

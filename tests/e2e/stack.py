@@ -92,7 +92,8 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     backend = getattr(request, "param", "sqlite")
     home = tmp_path_factory.mktemp(f"sfr3-home-{backend}")
     local = LocalStack(home, port=0, env=backend_env(backend, request),
-                       persist_sandbox=False, sandbox_retry_delays=(0.05, 0.1, 0.2, 0.5))
+                       persist_sandbox=False, sandbox_retry_delays=(0.05, 0.1, 0.2, 0.5),
+                       run_scheduler=False)
     with local:
         yield Stack(local, backend)
 

@@ -1,0 +1,188 @@
+"""The daily jobs on one machine: `sfr3 jobs ...` and the scheduler inside `make run`.
+
+Deployed, EventBridge Scheduler fires each job at its local time in each zone and SQS fans
+the work out to worker Lambdas. Here the same planning (`sfr3_ledger.jobs.run`) reads the
+same read model (SQLite, maintained by the local backbone) and an in-process queue hands
+each item straight to the same `Worker`.
+
+    sfr3 jobs run recurring-charges|late-fees|all [--date YYYY-MM-DD] [--time-zone ZONE]
+    sfr3 jobs simulate --from YYYY-MM-DD --to YYYY-MM-DD   # both jobs, every day, in order
+    sfr3 jobs rebuild                                      # the read model, from events
+
+`--date` is the property-local calendar day the run is for (default: today in each zone).
+A run first catches the backbone up (so the read model has every lease and charge), and
+catches it up again after posting, so a late-fee run sees the rent it must judge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sfr3_ledger import jobs
+from sfr3_ledger.read_models.schedule import rebuild
+from sfr3_ledger.schedules import days, local_date
+
+log = logging.getLogger(__name__)
+
+# Local time of day each job runs in a property's zone (the architecture's late fees at
+# 23:00; recurring charges just after midnight, so rent is posted on its due day).
+RUN_AT: dict[jobs.JobName, time] = {"recurring-charges": time(0, 5), "late-fees": time(23, 0)}
+
+
+class InlineQueue:
+    """The SQS queue of a deployment, in-process: each item is worked on as it is sent.
+
+    A failing item is logged and counted, not raised, like a message going back to the
+    queue; the next run re-plans it (every step is idempotent)."""
+
+    def __init__(self, worker: jobs.Worker) -> None:
+        self.worker = worker
+        self.outcomes: dict[str, int] = {}
+        self.failures = 0
+
+    def send(self, items: Sequence[jobs.WorkItem]) -> None:
+        for item in items:
+            try:
+                outcome = self.worker(item)
+            except Exception:
+                log.exception("job item failed: %s", item)
+                self.failures += 1
+                continue
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+class LocalJobs:
+    def __init__(self, backbone: Any) -> None:
+        self.backbone = backbone
+        self.app = backbone.app
+        self.index = backbone.schedule_index
+
+    def run(self, job: jobs.JobName, day: date | None = None,
+            time_zone: str | None = None) -> list[tuple[jobs.RunReport, InlineQueue]]:
+        self.backbone.run_until_caught_up()
+        zones = [time_zone] if time_zone else self.index.time_zones()
+        reports = []
+        for zone in zones:
+            queue = InlineQueue(jobs.Worker(self.app, self.index))
+            run_day = day or local_date(datetime.now(UTC), zone)
+            reports.append((jobs.run(self.index, queue, job, zone, run_day), queue))
+        self.backbone.run_until_caught_up()
+        return reports
+
+    def rebuild(self) -> int:
+        recorder = self.app.recorder
+
+        def batches() -> Any:
+            start: int | None = None
+            while True:
+                notes = recorder.select_notifications(start=start, limit=500,
+                                                      inclusive_of_start=start is None)
+                if not notes:
+                    return
+                yield [self.app.mapper.to_domain_event(n) for n in notes]
+                start = notes[-1].id
+
+        return rebuild(self.index, self.backbone.schedule, batches())
+
+
+class LocalScheduler:
+    """Runs each job once a day at its local time in every zone that has a lease."""
+
+    def __init__(self, local_jobs: LocalJobs, *, poll_seconds: float = 30.0) -> None:
+        self.jobs = local_jobs
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self, now: datetime | None = None) -> int:
+        """Run what is due at `now`; how many runs were made."""
+        now = now or datetime.now(UTC)
+        runs = 0
+        for zone in self.jobs.index.time_zones():
+            local = now.astimezone(ZoneInfo(zone))
+            for job, at in RUN_AT.items():
+                last = self.jobs.index.last_run(job, zone)
+                if local.time() >= at and (last is None or last < local.date()):
+                    self.jobs.run(job, local.date(), zone)
+                    runs += 1
+        return runs
+
+    def start(self) -> LocalScheduler:
+        self._thread = threading.Thread(target=self._loop, name="sfr3-scheduler", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.tick()
+            except Exception:
+                log.exception("local scheduler tick failed; next tick retries")
+
+
+def _print(reports: list[tuple[jobs.RunReport, InlineQueue]]) -> None:
+    for report, queue in reports:
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(queue.outcomes.items())) or "-"
+        failed = f", {queue.failures} failed" if queue.failures else ""
+        print(f"{report.day}  {report.job:<17} {report.time_zone:<20} "
+              f"{report.queued:>4} items: {outcomes}{failed}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sfr3 jobs", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--home", type=Path,
+                        default=Path(os.environ.get("SFR3_HOME") or ".sfr3"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run one job (or all) for a day")
+    run.add_argument("job", choices=[*jobs.JOBS, "all"])
+    run.add_argument("--date", type=date.fromisoformat)
+    run.add_argument("--time-zone")
+    sim = sub.add_parser("simulate", help="run both jobs for every day of a range")
+    sim.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    sim.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+    sim.add_argument("--time-zone")
+    sub.add_parser("rebuild", help="rebuild the schedule read model from the event log")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from sfr3_dev.backbone import LocalBackbone
+    from sfr3_dev.local_stack import home_environment
+    from sfr3_ledger import LedgerApplication
+
+    for key, value in home_environment(args.home).items():
+        os.environ.setdefault(key, value)
+    app = LedgerApplication()
+    local = LocalJobs(LocalBackbone(app, args.home))
+    if args.command == "rebuild":
+        print(f"rebuilt the schedule read model from {local.rebuild()} events")
+        return 0
+    if args.command == "run":
+        names = list(jobs.JOBS) if args.job == "all" else [args.job]
+        for name in names:
+            _print(local.run(name, args.date, args.time_zone))
+        return 0
+    if args.last < args.first:
+        parser.error("--to must not be before --from")
+    for day in days(args.first, args.last):
+        for name in jobs.JOBS:
+            _print(local.run(name, day, args.time_zone))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,239 @@
+"""The schedules' laws: recurring charges and late fees, as a hypothesis state machine.
+
+One leased resident; days go by (or are missed), the resident pays, staff change the
+terms or end the lease, and the daily jobs run as deployed: recurring charges at the
+start of each property day, late fees at its end, planned from the schedule read model
+(fed from the notification log) and worked by the same `Worker`. After every step:
+
+- every charge the lease makes due up to today (and its end date) is posted exactly once,
+  with the amount of the terms in force for its period, and nothing else is posted;
+- terms changed on a day apply from the next period, never to the running one;
+- a rent charge gets a late fee iff it was still unpaid when the late-fee run of a day
+  after its grace period came, while the lease was in force; never two; its amount is
+  the period's policy applied to the rent.
+
+Run with `check_schedule_laws(env)` against any backend (`laws.py` does the ledger's).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from sfr3_ledger.application import LedgerApplication
+from sfr3_ledger.jobs import JobName, Worker, WorkItem, run
+from sfr3_ledger.late_fees import LateFeePolicy
+from sfr3_ledger.leases import LeaseTerms
+from sfr3_ledger.read_models.schedule import ScheduleIndex, ScheduleProjection
+from sfr3_ledger.schedules import next_period, period_name, period_of
+
+START = date(2027, 1, 1)
+ZONE = "America/Chicago"
+
+TERMS = st.builds(
+    lambda rent, day, grace, flat, pct: LeaseTerms(
+        monthly_rent=rent, rent_due_day=day, grace_days=grace,
+        late_fee=LateFeePolicy(flat_cents=flat) if pct is None
+        else LateFeePolicy(flat_cents=None, percent_bps=pct, cap_cents=10_000)),
+    rent=st.integers(min_value=50_000, max_value=400_000),
+    day=st.integers(min_value=1, max_value=28),
+    grace=st.integers(min_value=0, max_value=7),
+    flat=st.integers(min_value=1, max_value=20_000),
+    pct=st.one_of(st.none(), st.integers(min_value=1, max_value=1_000)),
+)
+
+
+class _Queue:
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+
+    def send(self, items: Sequence[WorkItem]) -> None:
+        for item in items:
+            self.worker(item)
+
+
+def schedule_laws(env: Mapping[str, str],
+                  make_index: Any) -> type[RuleBasedStateMachine]:
+    app = LedgerApplication(env=dict(env))
+
+    class ScheduleLaws(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.app = app
+            self.resident = f"res-{uuid.uuid4().hex}"
+            self.index: ScheduleIndex = make_index()
+            self.projection = ScheduleProjection(self.index, app.find_lease)
+            self.position = app.recorder.max_notification_id() or 0
+            self.today = START
+            self.terms_history: list[tuple[date, LeaseTerms]] = []
+            self.end_date: date | None = None
+            self.expected_fees: dict[str, int] = {}
+            self.never_fined: set[str] = set()
+            self.method = app.enroll_payment_method(
+                self.resident, provider_id="pm_card_visa", method_type="CARD",
+                last4="4242", actor=self.resident).method_id
+            self.started = False
+
+        # ---- plumbing -----------------------------------------------------------------
+
+        def feed(self) -> None:
+            """The projection follows the log, as the backbone / stream processor does."""
+            while True:
+                notes = app.recorder.select_notifications(
+                    start=self.position, limit=500, inclusive_of_start=False)
+                if not notes:
+                    return
+                self.projection.process([app.mapper.to_domain_event(n) for n in notes])
+                self.position = notes[-1].id
+
+        def run_job(self, job: JobName, day: date) -> None:
+            self.feed()
+            run(self.index, _Queue(Worker(app, self.index)), job, ZONE, day)
+            self.feed()
+
+        def terms_for(self, period: date) -> LeaseTerms:
+            chosen = self.terms_history[0][1]
+            for effective, terms in self.terms_history:
+                if effective <= period:
+                    chosen = terms
+            return chosen
+
+        def rent_id(self, period: date) -> str:
+            return f"lse_{self.resident}:rent:{period_name(period)}"
+
+        def noon(self) -> datetime:
+            return datetime.combine(self.today, time(12), tzinfo=ZoneInfo(ZONE)).astimezone(UTC)
+
+        # ---- rules --------------------------------------------------------------------
+
+        @precondition(lambda self: not self.started)
+        @rule(terms=TERMS)
+        def start(self, terms: LeaseTerms) -> None:
+            app.start_lease(self.resident, lease_id=f"lse_{self.resident}", property_id="p1",
+                            us_state="TX", start_date=START, terms=terms, actor="pm")
+            self.terms_history = [(START, terms)]
+            self.started = True
+            self.run_job("recurring-charges", self.today)
+
+        @precondition(lambda self: self.started)
+        @rule(days=st.integers(min_value=1, max_value=12), missed=st.booleans())
+        def days_go_by(self, days: int, missed: bool) -> None:
+            """End of today (late fees), then the next days; missed days run no job."""
+            for _ in range(days):
+                if not missed:
+                    self.late_fee_run()
+                self.today += timedelta(days=1)
+                if not missed:
+                    self.run_job("recurring-charges", self.today)
+            if missed:  # the next run catches up
+                self.run_job("recurring-charges", self.today)
+
+        def late_fee_run(self) -> None:
+            ledger = app.ledger(self.resident)
+            for charge in ledger.charges.values():
+                if charge.charge_type.value != "RENT" or charge.charge_id in ledger.late_fees:
+                    continue
+                assert charge.due_date is not None
+                terms = self.terms_for(period_of(charge.due_date))
+                if self.today <= charge.due_date + timedelta(days=terms.grace_days):
+                    continue
+                if charge.charge_id in self.never_fined or charge.charge_id in (
+                        self.expected_fees):
+                    continue
+                in_force = self.end_date is None or self.today <= self.end_date
+                if charge.remaining > 0 and in_force:
+                    self.expected_fees[charge.charge_id] = terms.policy.fee_for(charge.amount)
+                else:
+                    self.never_fined.add(charge.charge_id)
+            self.run_job("late-fees", self.today)
+
+        @precondition(lambda self: self.started)
+        @rule()
+        def rerun_today(self) -> None:
+            before = app.ledger(self.resident).version
+            self.run_job("recurring-charges", self.today)
+            assert app.ledger(self.resident).version == before, "a re-run posted again"
+
+        @precondition(lambda self: self.started)
+        @rule(share=st.one_of(st.just(100), st.integers(min_value=1, max_value=100)))
+        def pay(self, share: int) -> None:
+            payable = app.ledger(self.resident).payable
+            amount = max(payable * share // 100, 50)
+            if payable < 50:
+                return
+            started = app.initiate_payment(self.resident, amount=min(amount, payable),
+                                           method_id=self.method, actor=self.resident)
+            app.settle_payment(self.resident, started.payment.payment_id, stripe_ref="pi_x")
+
+        @precondition(lambda self: self.started and self.end_date is None)
+        @rule(terms=TERMS)
+        def change_terms(self, terms: LeaseTerms) -> None:
+            _, effective = app.change_lease(self.resident, actor="pm", terms=terms,
+                                            now=self.noon())
+            assert effective == next_period(period_of(self.today))
+            self.terms_history = [(p, t) for p, t in self.terms_history if p < effective]
+            self.terms_history.append((effective, terms))
+
+        @precondition(lambda self: self.started and self.end_date is None)
+        @rule(after=st.integers(min_value=0, max_value=15))
+        def end_lease(self, after: int) -> None:
+            self.end_date = self.today + timedelta(days=after)
+            app.end_lease(self.resident, end_date=self.end_date, actor="pm")
+
+        # ---- laws ---------------------------------------------------------------------
+
+        @invariant()
+        def laws_hold(self) -> None:
+            if not self.started:
+                return
+            ledger = app.ledger(self.resident)
+            last = self.today if self.end_date is None else min(self.today, self.end_date)
+            expected: dict[str, tuple[int, date]] = {}
+            period = period_of(START)
+            while period <= last:
+                terms = self.terms_for(period)
+                due = period.replace(day=terms.rent_due_day)
+                if START <= due <= last:
+                    expected[self.rent_id(period)] = (terms.monthly_rent, due)
+                period = next_period(period)
+            posted = {c.charge_id: (c.amount, c.due_date) for c in ledger.charges.values()
+                      if c.charge_type.value == "RENT"}
+            assert posted == expected, "rent posted differs from the lease's schedule"
+            fees = {charge_id: ledger.charges[fee_id].amount
+                    for charge_id, fee_id in ledger.late_fees.items()}
+            assert fees == self.expected_fees, "late fees differ from the rules"
+            assert not self.never_fined & set(fees)
+            # Once per fact: no charge id posted twice in the stored events.
+            ids = [getattr(e, "charge_id", None) for e in app.events.get(ledger.id)
+                   if type(e).__name__ in ("ChargePosted", "LateFeeApplied")]
+            assert len(ids) == len(set(ids))
+
+    return ScheduleLaws
+
+
+def check_schedule_laws(env: Mapping[str, str], make_index: Any, *,
+                        max_examples: int = 30, steps: int = 20) -> None:
+    """Run the schedule laws; `make_index()` gives a fresh, empty ScheduleIndex."""
+    run_state_machine_as_test(
+        schedule_laws(env, make_index),
+        settings=settings(max_examples=max_examples, stateful_step_count=steps,
+                          deadline=None, database=None,
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.filter_too_much]),
+    )
+
+
+__all__ = ["check_schedule_laws", "schedule_laws"]
