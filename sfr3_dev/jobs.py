@@ -7,6 +7,7 @@ each item straight to the same `Worker`.
 
     sfr3 jobs run recurring-charges|late-fees|all [--date YYYY-MM-DD] [--time-zone ZONE]
     sfr3 jobs simulate --from YYYY-MM-DD --to YYYY-MM-DD   # both jobs, every day, in order
+    ... [--resident ID]   only that resident's work (the zone's run is then not recorded)
     sfr3 jobs rebuild                                      # the read model, from events
 
 `--date` is the property-local calendar day the run is for (default: today in each zone).
@@ -66,15 +67,26 @@ class LocalJobs:
         self.app = backbone.app
         self.index = backbone.schedule_index
 
-    def run(self, job: jobs.JobName, day: date | None = None,
-            time_zone: str | None = None) -> list[tuple[jobs.RunReport, InlineQueue]]:
+    def run(self, job: jobs.JobName, day: date | None = None, time_zone: str | None = None,
+            residents: frozenset[str] | None = None,
+            ) -> list[tuple[jobs.RunReport, InlineQueue]]:
+        """Run `job` for `day` in each zone (or one). With `residents`, only their items are
+        worked and the run is not recorded, so the zone's own runs still cover everyone."""
         self.backbone.run_until_caught_up()
         zones = [time_zone] if time_zone else self.index.time_zones()
         reports = []
         for zone in zones:
             queue = InlineQueue(jobs.Worker(self.app, self.index))
             run_day = day or local_date(datetime.now(UTC), zone)
-            reports.append((jobs.run(self.index, queue, job, zone, run_day), queue))
+            if residents is None:
+                report = jobs.run(self.index, queue, job, zone, run_day)
+            else:
+                items = [i for i in jobs.plan(self.index, job, zone, run_day)
+                         if i.resident_id in residents]
+                queue.send(items)
+                report = jobs.RunReport(job=job, time_zone=zone, day=run_day,
+                                        first=run_day, queued=len(items))
+            reports.append((report, queue))
         self.backbone.run_until_caught_up()
         return reports
 
@@ -134,8 +146,10 @@ class LocalScheduler:
                 log.exception("local scheduler tick failed; next tick retries")
 
 
-def _print(reports: list[tuple[jobs.RunReport, InlineQueue]]) -> None:
+def _print(reports: list[tuple[jobs.RunReport, InlineQueue]], *, quiet: bool = True) -> None:
     for report, queue in reports:
+        if quiet and not report.queued:
+            continue
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(queue.outcomes.items())) or "-"
         failed = f", {queue.failures} failed" if queue.failures else ""
         print(f"{report.day}  {report.job:<17} {report.time_zone:<20} "
@@ -152,10 +166,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("job", choices=[*jobs.JOBS, "all"])
     run.add_argument("--date", type=date.fromisoformat)
     run.add_argument("--time-zone")
+    run.add_argument("--resident", action="append",
+                     help="only this resident's items (repeatable; the run is not recorded)")
     sim = sub.add_parser("simulate", help="run both jobs for every day of a range")
     sim.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
     sim.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
     sim.add_argument("--time-zone")
+    sim.add_argument("--resident", action="append",
+                     help="only this resident's items (repeatable; runs are not recorded)")
     sub.add_parser("rebuild", help="rebuild the schedule read model from the event log")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -168,19 +186,20 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault(key, value)
     app = LedgerApplication()
     local = LocalJobs(LocalBackbone(app, args.home))
+    who = frozenset(args.resident) if getattr(args, "resident", None) else None
     if args.command == "rebuild":
         print(f"rebuilt the schedule read model from {local.rebuild()} events")
         return 0
     if args.command == "run":
         names = list(jobs.JOBS) if args.job == "all" else [args.job]
         for name in names:
-            _print(local.run(name, args.date, args.time_zone))
+            _print(local.run(name, args.date, args.time_zone, who), quiet=False)
         return 0
     if args.last < args.first:
         parser.error("--to must not be before --from")
     for day in days(args.first, args.last):
         for name in jobs.JOBS:
-            _print(local.run(name, day, args.time_zone))
+            _print(local.run(name, day, args.time_zone, who))
     return 0
 
 

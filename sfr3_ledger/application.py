@@ -305,12 +305,14 @@ class LedgerApplication(LeaseCommands, Application[UUID]):
         amount: int,
         fee_id: str | None = None,
         actor: str = SYSTEM,
+        due_date: date | None = None,
     ) -> Charge:
         fee_id = fee_id or f"late_{charge_id}"
         return self._ledger_update(
             resident_id,
             lambda ledger: ledger.apply_late_fee(
-                fee_id=fee_id, late_fee_for=charge_id, amount=amount, actor=actor
+                fee_id=fee_id, late_fee_for=charge_id, amount=amount, actor=actor,
+                due_date=due_date,
             ),
         )
 

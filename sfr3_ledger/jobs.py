@@ -174,7 +174,7 @@ class Worker:
         try:
             # The resident's email goes out from the late_fee.applied event, like a charge's.
             self.app.apply_late_fee(resident_id, charge_id, amount=fees[charge_id],
-                                    actor=SYSTEM_ACTOR)
+                                    actor=SYSTEM_ACTOR, due_date=today)
         except ChargeNotFound:
             return "paid"
         return "fined"

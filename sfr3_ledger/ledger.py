@@ -184,6 +184,8 @@ class ResidentLedger(Aggregate):
         late_fee_for: str  # the overdue charge
         amount: int
         description: str
+        # The property-local day it was assessed on (the job's day); older events: None.
+        due_date: date | None = None
 
         def balance_effect(self) -> int:
             return self.amount
@@ -195,7 +197,7 @@ class ResidentLedger(Aggregate):
                 charge_type=ChargeType.LATE_FEE,
                 amount=self.amount,
                 description=self.description,
-                due_date=self.timestamp.date(),
+                due_date=self.due_date or self.timestamp.date(),
                 posted_at=self.timestamp,
                 posted_by=self.actor,
                 property_id=self.property_id,
@@ -554,7 +556,13 @@ class ResidentLedger(Aggregate):
         return self.charges[charge_id]
 
     def apply_late_fee(
-        self, *, fee_id: str, late_fee_for: str, amount: int, actor: str = SYSTEM
+        self,
+        *,
+        fee_id: str,
+        late_fee_for: str,
+        amount: int,
+        actor: str = SYSTEM,
+        due_date: date | None = None,
     ) -> Charge:
         """Assess a late fee on `late_fee_for`; a second fee for the same charge is a no-op."""
         amount = cents(amount)
@@ -572,6 +580,7 @@ class ResidentLedger(Aggregate):
             late_fee_for=late_fee_for,
             amount=amount,
             description=f"Late fee: {overdue.description}",
+            due_date=due_date,
             property_id=overdue.property_id,
             us_state=overdue.us_state,
         )

@@ -1,4 +1,5 @@
-"""The README's walkthrough (the brief's steps 1-9) runs as written and answers as shown."""
+"""The README's walkthrough (the brief's steps 1-9, then a lease and a simulated month)
+runs as written and answers as shown."""
 
 from __future__ import annotations
 
@@ -15,4 +16,9 @@ def test_readme_walkthrough_runs_and_matches(stack, rid):
         got_n = walkthrough.normalise(got.replace(stack.url, walkthrough.API_DEFAULT))
         assert got_n == want_n, f"README block {step} drifted"
     balance = stack.ledger().balance(rid)
-    assert balance == 1100  # 2100 charged, 2100 paid, 1100 refunded
+    # 2100 charged, 2100 paid, 1100 refunded; then January's rent and its late fee.
+    assert balance == 1100 + 185_000 + 5_000
+    lease_charges = [c.charge_id for c in stack.ledger().ledger(rid).charges.values()
+                     if c.posted_by == "system:jobs"]
+    assert sorted(lease_charges) == [f"late_lease-{rid}:rent:2027-01",
+                                     f"lease-{rid}:rent:2027-01"]

@@ -77,7 +77,8 @@ def run(api_url: str, home: Path, sandbox_url: str, resident: str = RESIDENT) ->
 def regenerate() -> None:
     from sfr3_dev.local_stack import LocalStack
 
-    with tempfile.TemporaryDirectory() as home, LocalStack(Path(home), port=0) as stack:
+    with tempfile.TemporaryDirectory() as home, \
+            LocalStack(Path(home), port=0, run_scheduler=False) as stack:
         assert stack.sandbox is not None
         outputs = run(stack.url, Path(home), stack.sandbox.url)
         root = str(Path(home).resolve())
