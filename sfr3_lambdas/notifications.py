@@ -1,11 +1,10 @@
 """notifications: resident emails (SES, from `FROM_EMAIL`) on the EventBridge rule for
-charge.posted, payment.settled, payment.failed and payment.refunded.
+charge.posted, late_fee.applied, payment.settled, payment.failed and payment.refunded.
 
-The recipient comes from a resident directory. This project keeps no resident contact
-data, so the directory is a convention: `RESIDENT_EMAIL_DOMAIN` gives `{residentId}@domain`
-(tests, local runs, tenants whose resident ids are mailbox names); a deployment that keeps
-addresses elsewhere plugs its own `ResidentDirectory`. With no directory, the event is
-logged and not mailed.
+The recipient is the email on the resident's lease (`LeaseDirectory`: the Lease aggregate,
+read from the ledger's tables). Without a lease or an email on it, the fallback is the
+convention `RESIDENT_EMAIL_DOMAIN` → `{residentId}@domain` (tests, local runs, tenants
+whose resident ids are mailbox names); with neither, the event is logged and not mailed.
 
 EventBridge delivers at least once; with `BACKBONE_DEDUP_TABLE` set, Powertools
 idempotency keyed on the envelope's `eventId` makes a redelivery send nothing.
@@ -20,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from sfr3_adapters.reactions import Notifier, directory_from_env
+from sfr3_adapters.reactions import LeaseDirectory, Notifier, directory_from_env
 from sfr3_adapters.ses import SesMailer
+from sfr3_lambdas import wiring
 from sfr3_ledger.integration_events import Envelope
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ _config: Any = None
 
 def _build() -> Callable[..., Any]:
     global _config
-    notifier = Notifier(SesMailer(os.environ.get("FROM_EMAIL", "")), directory_from_env())
+    directory = LeaseDirectory(wiring.ledger(), directory_from_env())
+    notifier = Notifier(SesMailer(os.environ.get("FROM_EMAIL", "")), directory)
 
     def send(envelope: Envelope) -> str | None:
         return notifier.handle(envelope)
@@ -67,9 +68,11 @@ def sender() -> Callable[..., Any]:
 
 
 def reset() -> None:
+    """Forget the sender and the ledger it reads leases from (tests change the environment)."""
     global _send, _config
     with _lock:
         _send = _config = None
+    wiring.reset()
 
 
 @logger.inject_lambda_context

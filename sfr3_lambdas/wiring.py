@@ -15,6 +15,9 @@ Environment:
   IDEMPOTENCY_TTL_SECONDS    how long a key is remembered (default 86400)
   RECEIPTS_BUCKET            S3 bucket of PDF receipts (deployed), or
   SFR3_FILES_DIR             local directory standing in for the receipts bucket
+  SCHEDULE_TABLE             the schedule read model's DynamoDB table (deployed), or
+  SFR3_READ_MODELS_PATH      its SQLite file (local runs)
+  JOBS_QUEUE_URL             the jobs' SQS work queue (deployed)
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ if TYPE_CHECKING:
         BasePersistenceLayer,
     )
 
+    from sfr3_ledger.jobs import WorkQueue
     from sfr3_ledger.payment_provider import PaymentProvider
     from sfr3_ledger.ports import ReceiptStore
+    from sfr3_ledger.read_models.schedule import ScheduleIndex
 
 log = logging.getLogger(__name__)
 _lock = threading.RLock()
@@ -124,3 +129,41 @@ def receipt_url(resident_id: str, payment_id: str) -> str | None:
     except Exception:  # a receipt link is a convenience: never fail the history for it
         log.warning("receipt link unavailable for %s", payment_id, exc_info=True)
         return None
+
+
+def schedule_index() -> ScheduleIndex:
+    """The schedule read model: DynamoDB (`SCHEDULE_TABLE`) deployed, SQLite
+    (`SFR3_READ_MODELS_PATH`) locally."""
+
+    def build() -> ScheduleIndex:
+        table = os.environ.get("SCHEDULE_TABLE")
+        if table:
+            from sfr3_adapters.dynamodb.read_models import DynamoDBScheduleIndex
+
+            return DynamoDBScheduleIndex(
+                table,
+                endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
+                region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+            )
+        path = os.environ.get("SFR3_READ_MODELS_PATH")
+        if path:
+            from sfr3_adapters.read_models_sqlite import SQLiteScheduleIndex
+
+            return SQLiteScheduleIndex(path)
+        raise RuntimeError("no schedule read model: set SCHEDULE_TABLE or SFR3_READ_MODELS_PATH")
+
+    return _once("schedule_index", build)  # type: ignore[no-any-return]
+
+
+def work_queue() -> WorkQueue:
+    """The jobs' SQS queue (`JOBS_QUEUE_URL`); local runs use an in-process queue instead."""
+
+    def build() -> WorkQueue:
+        url = os.environ.get("JOBS_QUEUE_URL")
+        if not url:
+            raise RuntimeError("JOBS_QUEUE_URL is not set")
+        from sfr3_adapters.sqs import SQSWorkQueue
+
+        return SQSWorkQueue(url)
+
+    return _once("work_queue", build)  # type: ignore[no-any-return]

@@ -23,6 +23,9 @@ HANDLERS = {
     "StreamProcessorLambdaFunction": "sfr3_lambdas/stream_processor.handler",
     "NotificationsLambdaFunction": "sfr3_lambdas/notifications.handler",
     "ReceiptsLambdaFunction": "sfr3_lambdas/receipts.handler",
+    "JobsSchedulerLambdaFunction": "sfr3_lambdas/jobs/scheduler.handler",
+    "JobsWorkerLambdaFunction": "sfr3_lambdas/jobs/worker.handler",
+    "ScheduleProjectionLambdaFunction": "sfr3_lambdas/jobs/projection.handler",
 }
 # Lambda's limit for a function's unzipped code.
 UNZIPPED_LIMIT = 262_144_000

@@ -10,6 +10,9 @@ Every Resource of every statement must be one of
     narrowed by kms:ViaService=ssm and the parameters' encryption context (the aws/ssm key's
     id is unknown before deploy),
   - notifications: the SES identity of FROM_EMAIL, with ses:FromAddress pinned.
+
+EventBridge Scheduler's own role (JobsSchedulerInvokeRole) is checked separately: it may
+only invoke jobsScheduler and write to the scheduler DLQ.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from tests.deploy.conftest import SERVICE, STAGE, Package
 LEDGER_READ = {("EventsTable", "Arn"), ("SnapshotsTable", "Arn")}
 IDEMPOTENCY = {("IdempotencyTable", "Arn")}
 RECEIPTS = ("ReceiptsBucket", "Arn/receipts/*")
+SCHEDULE = ("ScheduleTable", "Arn")
 
 OWN: dict[str, set[tuple[str, str]]] = {
     "ApiLambdaFunction": LEDGER_READ | IDEMPOTENCY | {RECEIPTS},
@@ -37,8 +41,14 @@ OWN: dict[str, set[tuple[str, str]]] = {
         ("EventsLakeFirehose", "Arn"),
         ("StreamProcessorDLQ", "Arn"),
     },
-    "NotificationsLambdaFunction": IDEMPOTENCY | {("NotificationsDLQ", "Arn")},
+    # Reads the lease's email (LeaseDirectory).
+    "NotificationsLambdaFunction": LEDGER_READ | IDEMPOTENCY | {("NotificationsDLQ", "Arn")},
     "ReceiptsLambdaFunction": LEDGER_READ | {RECEIPTS, ("ReceiptsDLQ", "Arn")},
+    # The jobs: the scheduler never touches the ledger; the worker is a ledger writer.
+    "JobsSchedulerLambdaFunction": {SCHEDULE, ("JobsQueue", "Arn"), ("JobsSchedulerDLQ", "Arn")},
+    "JobsWorkerLambdaFunction": LEDGER_READ | {SCHEDULE, ("JobsQueue", "Arn")},
+    "ScheduleProjectionLambdaFunction": LEDGER_READ
+    | {SCHEDULE, ("EventsTable", "StreamArn"), ("ScheduleProjectionDLQ", "Arn")},
 }
 
 # Which AWS services each function may call at all.
@@ -49,6 +59,9 @@ SERVICES: dict[str, set[str]] = {
     "StreamProcessorLambdaFunction": {"logs", "xray", "dynamodb", "events", "firehose", "sqs"},
     "NotificationsLambdaFunction": {"logs", "xray", "dynamodb", "ses", "sqs"},
     "ReceiptsLambdaFunction": {"logs", "xray", "dynamodb", "s3", "sqs"},
+    "JobsSchedulerLambdaFunction": {"logs", "xray", "dynamodb", "sqs"},
+    "JobsWorkerLambdaFunction": {"logs", "xray", "dynamodb", "sqs"},
+    "ScheduleProjectionLambdaFunction": {"logs", "xray", "dynamodb", "sqs"},
 }
 
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -175,7 +188,7 @@ def test_only_the_receipts_worker_writes_receipts(package: Package) -> None:
 
 
 def test_only_the_ledger_writers_write_the_ledger(package: Package) -> None:
-    writers = {"ApiLambdaFunction", "StripeWebhookLambdaFunction"}
+    writers = {"ApiLambdaFunction", "StripeWebhookLambdaFunction", "JobsWorkerLambdaFunction"}
     for function in OWN:
         ledger_writes = {
             a
@@ -191,3 +204,40 @@ def test_only_the_ledger_writers_write_the_ledger(package: Package) -> None:
 def test_log_group_names_follow_the_service(package: Package) -> None:
     for function in OWN:
         assert _function_name(package, function).startswith(f"{SERVICE}-{STAGE}-")
+
+
+def test_only_the_projection_and_the_jobs_write_the_schedule_table(package: Package) -> None:
+    expected = {
+        "ScheduleProjectionLambdaFunction": {"dynamodb:PutItem", "dynamodb:UpdateItem",
+                                             "dynamodb:DeleteItem"},
+        "JobsSchedulerLambdaFunction": {"dynamodb:UpdateItem"},  # record_run only
+        "JobsWorkerLambdaFunction": {"dynamodb:DeleteItem"},  # decided candidates only
+    }
+    for function in OWN:
+        writes = {
+            a
+            for s in _statements(package, function)
+            for a in _as_list(s["Action"])
+            if a in WRITE_ACTIONS and SCHEDULE in [_reference(r) for r in _as_list(s["Resource"])]
+        }
+        assert writes == expected.get(function, set()), function
+
+
+def test_scheduler_role_only_starts_job_runs(package: Package) -> None:
+    role = package.resources["JobsSchedulerInvokeRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert trust["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"].endswith(
+        f":schedule/sfr3-{STAGE}-jobs/*")
+    granted = {
+        (a, _reference(r))
+        for p in role["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+        for a in _as_list(s["Action"])
+        for r in _as_list(s["Resource"])
+    }
+    assert granted == {
+        ("lambda:InvokeFunction", ("JobsSchedulerLambdaFunction", "Arn")),
+        ("sqs:SendMessage", ("JobsSchedulerDLQ", "Arn")),
+    }

@@ -54,6 +54,7 @@ def test_event_rules_route_the_envelopes(package: Package) -> None:
     notifications = rules["NotificationsLambdaFunction"]["EventPattern"]
     assert set(notifications["detail-type"]) == {
         "charge.posted",
+        "late_fee.applied",
         "payment.settled",
         "payment.failed",
         "payment.refunded",
@@ -69,7 +70,9 @@ def test_event_rules_route_the_envelopes(package: Package) -> None:
         r["Properties"]["FunctionName"]["Ref"]: r["Properties"]
         for r in _of_type(package, "AWS::Lambda::EventInvokeConfig").values()
     }
-    assert set(invoke) == set(rules)
+    # Async invocations with a failure destination: the rules' targets, and jobsScheduler
+    # (EventBridge Scheduler invokes asynchronously; tests/deploy/test_jobs.py).
+    assert set(invoke) == set(rules) | {"JobsSchedulerLambdaFunction"}
 
 
 def test_firehose_partitions_the_lake_by_day(package: Package) -> None:
@@ -139,7 +142,14 @@ def test_every_function_and_dead_letter_queue_is_alarmed(package: Package) -> No
         for a in alarms
         if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
     }
-    assert depth == set(_of_type(package, "AWS::SQS::Queue"))
+    # Every queue but the jobs' work queue is a dead-letter queue (its backlog's age is alarmed).
+    assert depth == set(_of_type(package, "AWS::SQS::Queue")) - {"JobsQueue"}
+    age = {
+        a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in alarms
+        if a.get("MetricName") == "ApproximateAgeOfOldestMessage"
+    }
+    assert age == {"JobsQueue"}
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
 
 

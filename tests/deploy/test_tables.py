@@ -3,6 +3,7 @@ what only the deployment decides: PITR, encryption, retention TTL, deletion prot
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.deploy.conftest import Package
@@ -89,23 +90,31 @@ def test_ledger_tables_are_recoverable_encrypted_and_expire_by_retention(
 
 def test_the_events_table_stream_feeds_the_stream_processor(package: Package) -> None:
     base = _base_name(package)
-    (mapping,) = [
-        r["Properties"]
+    mappings = {
+        r["Properties"]["FunctionName"]["Fn::GetAtt"][0]: r["Properties"]
         for r in package.resources.values()
         if r["Type"] == "AWS::Lambda::EventSourceMapping"
-    ]
+        and "StreamArn" in str(r["Properties"]["EventSourceArn"])
+    }
+    # Two consumers of the stream (DynamoDB's advice: at most two per shard).
+    assert set(mappings) == {"StreamProcessorLambdaFunction", "ScheduleProjectionLambdaFunction"}
     (events,) = [
         k
         for k, r in package.resources.items()
         if r["Type"] == "AWS::DynamoDB::Table" and r["Properties"]["TableName"] == base
     ]
-    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [events, "StreamArn"]}
-    assert mapping["FunctionName"] == {"Fn::GetAtt": ["StreamProcessorLambdaFunction", "Arn"]}
-    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["BisectBatchOnFunctionError"] is True
-    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
-        "Fn::GetAtt": ["StreamProcessorDLQ", "Arn"]
-    }
+    dlqs = {"StreamProcessorLambdaFunction": "StreamProcessorDLQ",
+            "ScheduleProjectionLambdaFunction": "ScheduleProjectionDLQ"}
+    for function, mapping in mappings.items():
+        assert mapping["EventSourceArn"] == {"Fn::GetAtt": [events, "StreamArn"]}
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["BisectBatchOnFunctionError"] is True
+        assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
+            "Fn::GetAtt": [dlqs[function], "Arn"]
+        }
+        # Only notification-log items carry events.
+        (pattern,) = mapping["FilterCriteria"]["Filters"]
+        assert json.loads(pattern["Pattern"]) == {"dynamodb": {"NewImage": {"k": {"S": ["log"]}}}}
 
 
 def test_the_idempotency_table_is_powertools_shaped(package: Package) -> None:
@@ -123,5 +132,23 @@ def test_prod_protects_the_ledger(prod_config: dict[str, Any]) -> None:
         assert resource["Properties"]["DeletionProtectionEnabled"] is True, name
         assert resource["DeletionPolicy"] == "Retain", name
         assert resource["UpdateReplacePolicy"] == "Retain", name
+    schedule = prod_config["resources"]["Resources"]["ScheduleTable"]
+    assert schedule["Properties"]["DeletionProtectionEnabled"] is True
+    assert schedule["DeletionPolicy"] == "Retain"
     for bucket in ("LakeBucket", "ReceiptsBucket", "UserPool"):
         assert prod_config["resources"]["Resources"][bucket]["DeletionPolicy"] == "Retain"
+
+
+def test_the_schedule_table_is_the_read_models_table(package: Package) -> None:
+    from sfr3_adapters.dynamodb.read_models import table_definition
+
+    env = package.functions()["JobsSchedulerLambdaFunction"]["Properties"]["Environment"]
+    name = env["Variables"]["SCHEDULE_TABLE"]
+    resource = _tables(package.resources)[name]
+    assert _as_create_table(resource) == _normalise(table_definition(name))
+    props = resource["Properties"]
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    for function in ("JobsWorkerLambdaFunction", "ScheduleProjectionLambdaFunction"):
+        variables = package.functions()[function]["Properties"]["Environment"]["Variables"]
+        assert variables["SCHEDULE_TABLE"] == name

@@ -1,0 +1,404 @@
+"""The schedule read model on DynamoDB: one table, `pk` (S) / `sk` (S), no indexes.
+
+The same port and behaviour as `sfr3_adapters.read_models_sqlite` (the tests run one suite
+against both). Item layout (docs/dynamodb.md, "The schedule read model"):
+
+| item                 | pk                    | sk                              |
+|----------------------|-----------------------|---------------------------------|
+| lease row            | `LEASE#<residentId>`  | `LEASE`                         |
+| due-day row          | `DUE#<tz>#<dd>`       | `<residentId>`                  |
+| late-fee candidate   | `LATE#<tz>`           | `<assessOn>#<residentId>#<chargeId>` |
+| candidate pointer    | `CAND#<residentId>`   | `<chargeId>`                    |
+| zone registry        | `ZONES`               | `<tz>` (`leases`: how many lease rows are in it) |
+| job run              | `RUN#<job>`           | `<tz>`                          |
+
+Every multi-item change is one `TransactWriteItems` (at most 1 + 28 + 28 + 2 items, under
+the limit of 100), conditioned on what was read just before it, and retried from the
+read when another writer got in between. So the read model never holds a due-day row
+without its lease row, nor a candidate without its pointer, nor a zone count that
+disagrees with the lease rows.
+
+A day's job reads one partition per question: `DUE#<tz>#<dd>` for who is due on a day of
+the month, `LATE#<tz>` up to a date for late-fee candidates, `RUN#<job>` for the last run.
+A quiet day costs the same handful of requests whatever the portfolio size.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_table
+from sfr3_ledger.read_models.schedule import LateFeeCandidate, LeaseRow
+
+log = logging.getLogger(__name__)
+
+PK = "pk"
+SK = "sk"
+LEASE_SK = "LEASE"
+ZONES_PK = "ZONES"
+# Conflicting writers are rare (one stream shard per resident's items); a few retries.
+MAX_ATTEMPTS = 8
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """`create_table` kwargs; resources/jobs.yml declares the same table (a test compares)."""
+    return {
+        "TableName": table_name,
+        "KeySchema": [
+            {"AttributeName": PK, "KeyType": "HASH"},
+            {"AttributeName": SK, "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": PK, "AttributeType": "S"},
+            {"AttributeName": SK, "AttributeType": "S"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def _key(pk: str, sk: str) -> dict[str, dict[str, str]]:
+    return {PK: _s(pk), SK: _s(sk)}
+
+
+def _lease_key(resident_id: str) -> dict[str, dict[str, str]]:
+    return _key(f"LEASE#{resident_id}", LEASE_SK)
+
+
+def _due_key(time_zone: str, day: int, resident_id: str) -> dict[str, dict[str, str]]:
+    return _key(f"DUE#{time_zone}#{day:02d}", resident_id)
+
+
+def _late_key(time_zone: str, assess_on: date, resident_id: str,
+              charge_id: str) -> dict[str, dict[str, str]]:
+    return _key(f"LATE#{time_zone}", f"{assess_on.isoformat()}#{resident_id}#{charge_id}")
+
+
+def _pointer_key(resident_id: str, charge_id: str) -> dict[str, dict[str, str]]:
+    return _key(f"CAND#{resident_id}", charge_id)
+
+
+def _cancellation_codes(exc: ClientError) -> list[str]:
+    reasons = exc.response.get("CancellationReasons") or []
+    return [str(r.get("Code", "None")) for r in reasons]
+
+
+def _retryable_cancel(exc: ClientError) -> bool:
+    """A transaction cancelled because the items changed under it (re-read and retry)."""
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    codes = set(_cancellation_codes(exc)) - {"None"}
+    if not codes:  # DynamoDB Local and older APIs may omit the reasons: parse the message
+        message = str(exc.response.get("Error", {}).get("Message", ""))
+        return "ConditionalCheckFailed" in message or "TransactionConflict" in message
+    return codes <= {"ConditionalCheckFailed", "TransactionConflict"}
+
+
+def _pause(attempt: int) -> None:
+    time.sleep(min(0.02 * 2**attempt, 0.5) * random.uniform(0.5, 1.0))
+
+
+class DynamoDBScheduleIndex:
+    """`ScheduleIndex` (sfr3_ledger.read_models.schedule) on one DynamoDB table."""
+
+    def __init__(self, table_name: str, client: Any = None, *, endpoint_url: str | None = None,
+                 region_name: str | None = None, page_size: int | None = None) -> None:
+        self.table_name = table_name
+        # Items per Query page (None: DynamoDB's 1 MB pages); tests set it to see paging.
+        self.page_size = page_size
+        self.client = client if client is not None else dynamodb_client(endpoint_url,
+                                                                         region_name)
+
+    # ---- table ------------------------------------------------------------------------
+
+    def create_table(self) -> None:
+        """Create the table if missing (tests, local runs; deployed: CloudFormation)."""
+        ensure_table(self.client, table_definition(self.table_name))
+
+    # ---- low-level helpers -------------------------------------------------------------
+
+    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        found = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
+        item = found.get("Item")
+        return dict(item) if item else None
+
+    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a query, page by page (1 MB per page)."""
+        start: dict[str, Any] | None = None
+        while True:
+            page_args = dict(kwargs, TableName=self.table_name, ConsistentRead=True)
+            if self.page_size:
+                page_args["Limit"] = self.page_size
+            if start:
+                page_args["ExclusiveStartKey"] = start
+            page = self.client.query(**page_args)
+            yield from page.get("Items", [])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        self.client.transact_write_items(TransactItems=items)
+
+    # ---- leases ------------------------------------------------------------------------
+
+    def put_lease(self, row: LeaseRow) -> None:
+        for attempt in range(MAX_ATTEMPTS):
+            stored = self._get(_lease_key(row.resident_id))
+            stored_version = int(stored["version"]["N"]) if stored else None
+            # An equal version is the same lease state (rows derive from the aggregate),
+            # so a redelivered event writes nothing.
+            if stored_version is not None and stored_version >= row.version:
+                return
+            try:
+                self._transact(self._lease_writes(row, stored))
+                return
+            except ClientError as exc:
+                if not _retryable_cancel(exc) or attempt == MAX_ATTEMPTS - 1:
+                    raise
+                _pause(attempt)
+
+    def _lease_writes(self, row: LeaseRow, stored: dict[str, Any] | None) -> list[dict[str, Any]]:
+        item: dict[str, Any] = {
+            **_lease_key(row.resident_id),
+            "resident_id": _s(row.resident_id),
+            "lease_id": _s(row.lease_id),
+            "time_zone": _s(row.time_zone),
+            "due_days": {"L": [_n(d) for d in sorted(row.due_days)]},
+            "grace": {"L": [{"L": [_s(d.isoformat()), _n(g)]} for d, g in row.grace]},
+            "start_date": _s(row.start_date.isoformat()),
+            "version": _n(row.version),
+        }
+        if row.end_date is not None:
+            item["end_date"] = _s(row.end_date.isoformat())
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": item}
+        if stored is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :seen"
+            put["ExpressionAttributeValues"] = {":seen": stored["version"]}
+        writes: list[dict[str, Any]] = [{"Put": put}]
+
+        old_zone = stored["time_zone"]["S"] if stored else None
+        old_days = {int(d["N"]) for d in stored["due_days"]["L"]} if stored else set()
+        kept = old_days & set(row.due_days) if old_zone == row.time_zone else set()
+        for day in sorted(old_days - kept):
+            assert old_zone is not None
+            writes.append({"Delete": {"TableName": self.table_name,
+                                      "Key": _due_key(old_zone, day, row.resident_id)}})
+        for day in sorted(set(row.due_days) - kept):
+            writes.append({"Put": {"TableName": self.table_name, "Item": {
+                **_due_key(row.time_zone, day, row.resident_id),
+                "resident_id": _s(row.resident_id)}}})
+        if old_zone != row.time_zone:
+            writes.append(self._zone_count(row.time_zone, +1))
+            if old_zone is not None:
+                writes.append(self._zone_count(old_zone, -1))
+        return writes
+
+    def _zone_count(self, time_zone: str, delta: int) -> dict[str, Any]:
+        return {"Update": {"TableName": self.table_name, "Key": _key(ZONES_PK, time_zone),
+                           "UpdateExpression": "ADD leases :delta",
+                           "ExpressionAttributeValues": {":delta": _n(delta)}}}
+
+    def lease_row(self, resident_id: str) -> LeaseRow | None:
+        item = self._get(_lease_key(resident_id))
+        if item is None:
+            return None
+        return LeaseRow(
+            resident_id=item["resident_id"]["S"],
+            lease_id=item["lease_id"]["S"],
+            time_zone=item["time_zone"]["S"],
+            due_days=frozenset(int(d["N"]) for d in item["due_days"]["L"]),
+            grace=tuple((date.fromisoformat(g["L"][0]["S"]), int(g["L"][1]["N"]))
+                        for g in item["grace"]["L"]),
+            start_date=date.fromisoformat(item["start_date"]["S"]),
+            end_date=date.fromisoformat(item["end_date"]["S"]) if "end_date" in item else None,
+            version=int(item["version"]["N"]),
+        )
+
+    def residents_due(self, time_zone: str, day_of_month: int) -> list[str]:
+        return [item[SK]["S"] for item in self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _s(f"DUE#{time_zone}#{day_of_month:02d}")},
+            ProjectionExpression="sk")]
+
+    def time_zones(self) -> list[str]:
+        return [item[SK]["S"] for item in self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _s(ZONES_PK)})
+            if int(item.get("leases", {}).get("N", "0")) > 0]
+
+    # ---- late-fee candidates -----------------------------------------------------------
+
+    def add_late_candidate(self, candidate: LateFeeCandidate) -> None:
+        """One candidate per charge (like SQLite's primary key): a new assess date or zone
+        replaces the old candidate."""
+        pointer_key = _pointer_key(candidate.resident_id, candidate.charge_id)
+        for attempt in range(MAX_ATTEMPTS):
+            pointer = self._get(pointer_key)
+            if pointer is not None and (
+                pointer["time_zone"]["S"] == candidate.time_zone
+                and pointer["assess_on"]["S"] == candidate.assess_on.isoformat()
+            ):
+                return  # already there (pointer and candidate are written together)
+            writes: list[dict[str, Any]] = [
+                {"Put": {"TableName": self.table_name, "Item": {
+                    **pointer_key, "time_zone": _s(candidate.time_zone),
+                    "assess_on": _s(candidate.assess_on.isoformat())},
+                    **self._pointer_unchanged(pointer)}},
+                {"Put": {"TableName": self.table_name, "Item": {
+                    **_late_key(candidate.time_zone, candidate.assess_on,
+                                candidate.resident_id, candidate.charge_id),
+                    "resident_id": _s(candidate.resident_id),
+                    "charge_id": _s(candidate.charge_id),
+                    "assess_on": _s(candidate.assess_on.isoformat())}}},
+            ]
+            if pointer is not None:
+                writes.append({"Delete": {"TableName": self.table_name, "Key": _late_key(
+                    pointer["time_zone"]["S"], date.fromisoformat(pointer["assess_on"]["S"]),
+                    candidate.resident_id, candidate.charge_id)}})
+            try:
+                self._transact(writes)
+                return
+            except ClientError as exc:
+                if not _retryable_cancel(exc) or attempt == MAX_ATTEMPTS - 1:
+                    raise
+                _pause(attempt)
+
+    @staticmethod
+    def _pointer_unchanged(pointer: dict[str, Any] | None) -> dict[str, Any]:
+        """The condition that the pointer is still what was read."""
+        if pointer is None:
+            return {"ConditionExpression": "attribute_not_exists(pk)"}
+        return {"ConditionExpression": "time_zone = :tz AND assess_on = :on",
+                "ExpressionAttributeValues": {":tz": pointer["time_zone"],
+                                              ":on": pointer["assess_on"]}}
+
+    def late_candidates(self, time_zone: str, through: date) -> list[LateFeeCandidate]:
+        # sk starts with the ISO assess date: everything before the next day's prefix.
+        bound = (through + timedelta(days=1)).isoformat()
+        found = [
+            LateFeeCandidate(time_zone=time_zone,
+                             assess_on=date.fromisoformat(item["assess_on"]["S"]),
+                             resident_id=item["resident_id"]["S"],
+                             charge_id=item["charge_id"]["S"])
+            for item in self._query(
+                KeyConditionExpression="pk = :pk AND sk < :bound",
+                ExpressionAttributeValues={":pk": _s(f"LATE#{time_zone}"), ":bound": _s(bound)})
+        ]
+        # The key orders by "<date>#<resident>#<charge>"; order exactly as SQLite does.
+        found.sort(key=lambda c: (c.assess_on, c.resident_id, c.charge_id))
+        return found
+
+    def remove_late_candidate(self, candidate: LateFeeCandidate) -> None:
+        late_key = _late_key(candidate.time_zone, candidate.assess_on, candidate.resident_id,
+                             candidate.charge_id)
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                self._transact([
+                    {"Delete": {"TableName": self.table_name, "Key": late_key}},
+                    {"Delete": {
+                        "TableName": self.table_name,
+                        "Key": _pointer_key(candidate.resident_id, candidate.charge_id),
+                        # Only this candidate's pointer (not one a newer assess date replaced).
+                        "ConditionExpression": "attribute_not_exists(pk) OR "
+                                               "(time_zone = :tz AND assess_on = :on)",
+                        "ExpressionAttributeValues": {
+                            ":tz": _s(candidate.time_zone),
+                            ":on": _s(candidate.assess_on.isoformat())}}},
+                ])
+                return
+            except ClientError as exc:
+                if not _retryable_cancel(exc):
+                    raise
+                if "ConditionalCheckFailed" in _cancellation_codes(exc) or (
+                        attempt == MAX_ATTEMPTS - 1):
+                    break
+                _pause(attempt)  # a conflicting transaction: try both deletes again
+        # The pointer names another candidate of the charge: remove this row only.
+        self.client.delete_item(TableName=self.table_name, Key=late_key)
+
+    def remove_late_candidates_for(self, resident_id: str, charge_id: str) -> None:
+        pointer_key = _pointer_key(resident_id, charge_id)
+        for attempt in range(MAX_ATTEMPTS):
+            pointer = self._get(pointer_key)
+            if pointer is None:
+                return
+            late_key = _late_key(pointer["time_zone"]["S"],
+                                 date.fromisoformat(pointer["assess_on"]["S"]),
+                                 resident_id, charge_id)
+            try:
+                self._transact([
+                    {"Delete": {"TableName": self.table_name, "Key": late_key}},
+                    {"Delete": {"TableName": self.table_name, "Key": pointer_key,
+                                **self._pointer_unchanged(pointer)}},
+                ])
+                return
+            except ClientError as exc:
+                if not _retryable_cancel(exc) or attempt == MAX_ATTEMPTS - 1:
+                    raise
+                _pause(attempt)
+
+    # ---- job runs ----------------------------------------------------------------------
+
+    def last_run(self, job: str, time_zone: str) -> date | None:
+        item = self._get(_key(f"RUN#{job}", time_zone))
+        return date.fromisoformat(item["day"]["S"]) if item and "day" in item else None
+
+    def record_run(self, job: str, time_zone: str, day: date) -> None:
+        """Never moves backwards: a re-run of an earlier day leaves the later day stored."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name, Key=_key(f"RUN#{job}", time_zone),
+                UpdateExpression="SET #day = :day",
+                ConditionExpression="attribute_not_exists(#day) OR #day < :day",
+                ExpressionAttributeNames={"#day": "day"},
+                ExpressionAttributeValues={":day": _s(day.isoformat())})
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    # ---- rebuild -----------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Delete every projected item (job runs stay, as in SQLite: they are not events')."""
+        keys: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            args: dict[str, Any] = {"TableName": self.table_name,
+                                    "ProjectionExpression": "pk, sk", "ConsistentRead": True}
+            if start:
+                args["ExclusiveStartKey"] = start
+            page = self.client.scan(**args)
+            keys.extend({PK: i[PK], SK: i[SK]} for i in page.get("Items", [])
+                        if not i[PK]["S"].startswith("RUN#"))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        for first in range(0, len(keys), 25):
+            self._delete_batch(keys[first:first + 25])
+
+    def _delete_batch(self, keys: list[dict[str, Any]]) -> None:
+        requests: list[dict[str, Any]] = [{"DeleteRequest": {"Key": k}} for k in keys]
+        for attempt in range(MAX_ATTEMPTS):
+            answer = self.client.batch_write_item(RequestItems={self.table_name: requests})
+            requests = list(answer.get("UnprocessedItems", {}).get(self.table_name, []))
+            if not requests:
+                return
+            _pause(attempt)
+        raise RuntimeError(f"{len(requests)} schedule items could not be deleted")

@@ -1,0 +1,106 @@
+"""The deployed jobs: one schedule pair per zone, SQS fan-out with a DLQ, the worker's
+partial-batch source, and the scheduler's failure path (docs/operations.md, "Jobs")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sfr3_lambdas.jobs import scheduler
+from sfr3_ledger.jobs import JOBS
+from sfr3_ledger.schedules import STATE_TIME_ZONES
+from tests.deploy.conftest import STAGE, Package
+
+# Local times of day (cron in the schedule's own zone): architecture + issue 11.
+EXPRESSIONS = {"recurring-charges": "cron(5 0 * * ? *)", "late-fees": "cron(0 23 * * ? *)"}
+
+
+def _of_type(package: Package, kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in package.resources.items() if r["Type"] == kind}
+
+
+def _schedules(package: Package) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in _of_type(package, "AWS::Scheduler::Schedule").values()]
+
+
+def _scheduled_zones(package: Package) -> list[str]:
+    env = package.functions()["JobsSchedulerLambdaFunction"]["Properties"]["Environment"]
+    separator, zones = env["Variables"]["SCHEDULED_TIME_ZONES"]["Fn::Join"]
+    assert separator == ","
+    return list(zones)
+
+
+def test_every_zone_has_one_schedule_per_job(package: Package) -> None:
+    zones = _scheduled_zones(package)
+    assert len(zones) == len(set(zones))
+    for zone in zones:
+        ZoneInfo(zone)
+    # Every zone a lease gets by default has its schedules (an override outside the list
+    # raises the UnscheduledTimeZones alarm instead).
+    assert set(STATE_TIME_ZONES.values()) <= set(zones)
+    assert {"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+            "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu"} <= set(zones)
+    runs = set()
+    for props in _schedules(package):
+        job, zone, day = scheduler.parse(json.loads(props["Target"]["Input"]))
+        assert day is None  # "today" in the zone
+        assert props["ScheduleExpressionTimezone"] == zone
+        assert props["ScheduleExpression"] == EXPRESSIONS[job]
+        assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        assert props["State"] == "ENABLED"
+        assert props["GroupName"] == {"Ref": "JobsScheduleGroup"}
+        runs.add((job, zone))
+    assert runs == {(job, zone) for job in JOBS for zone in zones}
+    (group,) = _of_type(package, "AWS::Scheduler::ScheduleGroup").values()
+    assert group["Properties"]["Name"] == f"sfr3-{STAGE}-jobs"
+
+
+def test_schedules_retry_then_dead_letter(package: Package) -> None:
+    for props in _schedules(package):
+        target = props["Target"]
+        assert target["Arn"] == {"Fn::GetAtt": ["JobsSchedulerLambdaFunction", "Arn"]}
+        assert target["RoleArn"] == {"Fn::GetAtt": ["JobsSchedulerInvokeRole", "Arn"]}
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] >= 600
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["JobsSchedulerDLQ", "Arn"]}}
+    # Scheduler invokes asynchronously: Lambda's own retries end in the same DLQ.
+    configs = {
+        r["Properties"]["FunctionName"]["Ref"]: r["Properties"]
+        for r in _of_type(package, "AWS::Lambda::EventInvokeConfig").values()
+    }
+    config = configs["JobsSchedulerLambdaFunction"]
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["JobsSchedulerDLQ", "Arn"]}
+
+
+def test_the_work_queue_fans_out_to_the_worker_with_partial_failures(package: Package) -> None:
+    queue = package.resources["JobsQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["JobsDLQ", "Arn"]},
+                                      "maxReceiveCount": 5}
+    worker = package.functions()["JobsWorkerLambdaFunction"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    (mapping,) = [
+        r["Properties"] for r in _of_type(package, "AWS::Lambda::EventSourceMapping").values()
+        if r["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["JobsQueue", "Arn"]}
+    ]
+    assert mapping["FunctionName"] == {"Fn::GetAtt": ["JobsWorkerLambdaFunction", "Arn"]}
+    assert mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] >= 2
+    sched = package.functions()["JobsSchedulerLambdaFunction"]["Properties"]
+    assert sched["Environment"]["Variables"]["JOBS_QUEUE_URL"] == {"Ref": "JobsQueue"}
+
+
+def test_job_alarms(package: Package) -> None:
+    alarms = {k: r["Properties"] for k, r in _of_type(package, "AWS::CloudWatch::Alarm").items()}
+    for dlq in ("JobsDLQ", "JobsSchedulerDLQ", "ScheduleProjectionDLQ"):
+        alarm = alarms[f"{dlq}DepthAlarm"]
+        assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+            1, "GreaterThanOrEqualToThreshold")
+    unscheduled = alarms["UnscheduledTimeZonesAlarm"]
+    assert unscheduled["Namespace"] == scheduler.metrics.namespace
+    assert unscheduled["Dimensions"] == [{"Name": "service", "Value": "jobsScheduler"}]
+    lag = alarms["ScheduleProjectionIteratorAgeAlarm"]
+    assert lag["Dimensions"][0]["Value"] == {"Ref": "ScheduleProjectionLambdaFunction"}
