@@ -58,11 +58,15 @@ class LeaseCommands:
         resident_id: str,
         *,
         actor: str,
-        terms: LeaseTerms | None = None,
+        terms: LeaseTerms | Callable[[LeaseTerms], LeaseTerms] | None = None,
         email: str | None = UNCHANGED,
         now: datetime | None = None,
     ) -> tuple[Lease, date | None]:
-        """Apply new terms (from the next period) and/or a new email; (lease, effective)."""
+        """Apply new terms (from the next period) and/or a new email; (lease, effective).
+
+        `terms` may be a function of the latest terms (a partial change): it is applied to
+        the state this command runs on, so two concurrent partial changes both land (the
+        command is re-run on fresh state when another writer got in first)."""
         at = now or datetime.now(UTC)
 
         def command(lease: Lease) -> tuple[Lease, date | None]:
@@ -70,7 +74,8 @@ class LeaseCommands:
                 raise LeaseNotFound(resident_id)
             effective = None
             if terms is not None:
-                effective = lease.change_terms(terms=terms, actor=actor, now=at)
+                new = terms(lease.terms[-1][1]) if callable(terms) else terms
+                effective = lease.change_terms(terms=new, actor=actor, now=at)
             if email is not UNCHANGED:
                 lease.change_email(email=email, actor=actor)
             return lease, effective

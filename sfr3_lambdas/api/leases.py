@@ -13,6 +13,7 @@ Bad input is 400 before anything is written; a second lease while one is active 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -249,17 +250,20 @@ def change_lease(residentId: Id, body: Annotated[ChangeLease, Body()]) -> Respon
         if name in given and getattr(body, name) is None:
             raise ApiError(400, f"{name} may not be null", "invalid_request")
     ledger = wiring.ledger()
-    terms: LeaseTerms | None = None
+    terms: Callable[[LeaseTerms], LeaseTerms] | None = None
     if given & set(TERMS_FIELDS):
-        latest = ledger.lease(residentId).terms[-1][1]  # what applies from the next period
-        grace = body.graceDays if body.graceDays is not None else latest.grace_days
-        policy = _policy(body.lateFee, grace) if body.lateFee else latest.late_fee
-        terms = _terms(
-            body.monthlyRent if body.monthlyRent is not None else latest.monthly_rent,
-            body.rentDueDay if body.rentDueDay is not None else latest.rent_due_day,
-            grace, policy,
-            _recurring(body.recurringCharges) if body.recurringCharges is not None
-            else latest.recurring)
+
+        def terms(latest: LeaseTerms) -> LeaseTerms:
+            """The sent fields over the latest terms, merged on the state being changed."""
+            grace = body.graceDays if body.graceDays is not None else latest.grace_days
+            policy = _policy(body.lateFee, grace) if body.lateFee else latest.late_fee
+            return _terms(
+                body.monthlyRent if body.monthlyRent is not None else latest.monthly_rent,
+                body.rentDueDay if body.rentDueDay is not None else latest.rent_due_day,
+                grace, policy,
+                _recurring(body.recurringCharges) if body.recurringCharges is not None
+                else latest.recurring)
+
     changes: dict[str, Any] = {"terms": terms}
     if "email" in given:
         changes["email"] = body.email
