@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from sfr3_ledger import PaymentMethods, ResidentLedger
+from sfr3_ledger.leases import Lease
 
 
-def footprint(stack: Any, rid: str) -> tuple[int, int]:
-    """(ledger events, payment-method events) stored for `rid`."""
+def footprint(stack: Any, rid: str) -> tuple[int, int, int]:
+    """(ledger events, payment-method events, lease events) stored for `rid`."""
     app = stack.ledger()
-    ledger = list(app.events.get(ResidentLedger.create_id(rid)))
-    methods = list(app.events.get(PaymentMethods.create_id(rid)))
-    return len(ledger), len(methods)
+    return tuple(len(list(app.events.get(cls.create_id(rid))))  # type: ignore[return-value]
+                 for cls in (ResidentLedger, PaymentMethods, Lease))

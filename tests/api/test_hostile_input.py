@@ -49,7 +49,7 @@ def test_deeply_nested_json_is_400_on_every_post_route(stack, rid, raw):
     r = requests.post(f"{stack.url}/webhooks/stripe", data=raw, timeout=30,
                       headers={"Stripe-Signature": "t=1,v1=00", "Content-Type": "application/json"})
     assert r.status_code == 400, r.text
-    assert footprint(stack, rid) == (0, 0)
+    assert footprint(stack, rid) == (0, 0, 0)
 
 
 def test_duplicate_keys_and_non_object_bodies_are_refused(stack, resident, manager, rid):

@@ -15,18 +15,14 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
-from sfr3_ledger.leases import Lease
 from sfr3_ledger.schedules import next_period
 from tests.api.support import footprint
 from tests.e2e.stack import Client, charge, enroll
 
 
-def lease_events(stack: Any, rid: str) -> int:
-    return len(list(stack.ledger().events.get(Lease.create_id(rid))))
-
-
 def recorded(stack: Any, rid: str) -> tuple[int, int, int]:
-    return (*footprint(stack, rid), lease_events(stack, rid))
+    """Ledger, payment-method and lease events stored for `rid`."""
+    return footprint(stack, rid)
 
 
 def today_in(zone: str) -> date:
@@ -84,10 +80,10 @@ def test_create_read_change_end(stack, resident, manager, finance, rid):
                       "terms": {**created["terms"], "monthlyRent": 190_000}}
 
     # The same PATCH again changes nothing more.
-    before = lease_events(stack, rid)
+    before = footprint(stack, rid)[2]
     again = patch(manager, f"/residents/{rid}/lease", {"monthlyRent": 190_000})
     assert again.status_code == 200 and again.json()["effectiveFrom"] == following.isoformat()
-    assert lease_events(stack, rid) == before
+    assert footprint(stack, rid)[2] == before
 
     r = patch(manager, f"/residents/{rid}/lease", {"email": "new@example.com",
                                                    "lateFee": {"type": "flat",
@@ -115,10 +111,10 @@ def test_defaults_and_idempotency_key(stack, manager, rid):
     assert lease["terms"]["lateFee"] == {"type": "flat", "amountCents": 5000}
     assert lease["terms"]["recurringCharges"] == []
     # The key names the lease: the same request again is the same answer, nothing new.
-    events = lease_events(stack, rid)
+    events = footprint(stack, rid)[2]
     again = manager.post(f"/residents/{rid}/lease", body(email=..., state="HI"), headers=key)
     assert (again.status_code, again.json()) == (201, lease)
-    assert lease_events(stack, rid) == events
+    assert footprint(stack, rid)[2] == events
     other = manager.post(f"/residents/{rid}/lease", body(state="HI"), headers=key)
     assert other.status_code == 422
 
