@@ -27,8 +27,12 @@ from sfr3_ledger.ports import Mailer, ReceiptStore, ResidentDirectory
 
 logger = logging.getLogger(__name__)
 
+# Autopay's own charges are mailed as payments (settled / failed); a skipped period (nothing
+# owed) is not worth a mail.
 EMAIL_TYPES = frozenset({"charge.posted", "late_fee.applied", "payment.settled",
-                         "payment.failed", "payment.refunded"})
+                         "payment.failed", "payment.refunded", "autopay.enrolled",
+                         "autopay.paused", "autopay.cancelled", "autopay.reminder_sent"})
+METHOD_REMOVED = "payment method removed"
 RECEIPT_TYPES = frozenset({"payment.settled"})
 
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
@@ -110,6 +114,61 @@ def compose(envelope: Envelope) -> tuple[str, str] | None:
             f"Refund issued: {amount}",
             f"A refund of {amount} for payment {data.get('paymentId')} was issued to your "
             "original payment method.",
+        )
+    if kind.startswith("autopay."):
+        return _autopay(kind, data, amount)
+    return None
+
+
+def _cap(data: Mapping[str, Any]) -> str | None:
+    cap = data.get("maxAmount")
+    return money(int(cap), str(data.get("currency") or "USD")) if cap is not None else None
+
+
+def _autopay(kind: str, data: Mapping[str, Any], amount: str) -> tuple[str, str] | None:
+    if kind == "autopay.enrolled":
+        cap = _cap(data)
+        limit = f", up to {cap} each time" if cap else ""
+        return (
+            "Autopay is on",
+            f"You enrolled in autopay: on day {data.get('chargeDay')} of each month we will "
+            f"pay the balance you owe then{limit}. We will email you at least 3 days before "
+            "each charge with its amount.",
+        )
+    if kind == "autopay.paused":
+        if data.get("reason") == METHOD_REMOVED:
+            return (
+                "Autopay paused: payment method removed",
+                "Your autopay is paused because the payment method it used was removed. "
+                "No automatic payments will be made: choose another payment method for "
+                "autopay and resume it.",
+            )
+        return (
+            "Autopay paused",
+            "Your autopay is paused. No automatic payments will be made until you resume it.",
+        )
+    if kind == "autopay.cancelled":
+        return (
+            "Autopay cancelled",
+            "Your autopay is cancelled: no more automatic payments will be made. A payment "
+            "already under way is not affected. You can enroll again at any time.",
+        )
+    if kind == "autopay.reminder_sent":
+        when = data.get("chargeDate") or "the charge day"
+        method = f"{data.get('methodLabel') or 'your payment method'} ending {data.get('last4')}"
+        if not data.get("amount"):
+            return (
+                f"Autopay on {when}: nothing due now",
+                f"Nothing is owed on your account right now. On {when} autopay will charge "
+                f"{method} with the balance you owe then, if any (up to your autopay limit if "
+                "you set one).",
+            )
+        return (
+            f"Autopay on {when}: {amount}",
+            f"On {when} we will charge {amount} to {method} (your balance then, up to your "
+            "autopay limit if you set one). If your balance changes before then, we charge "
+            "what you owe on that day. To change this payment, change or pause autopay "
+            "before then.",
         )
     return None
 

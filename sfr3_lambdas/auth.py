@@ -15,10 +15,15 @@ Who may do what (the policy; docs/api.md repeats it):
 | read balance / payment history / charges | yes                    | yes               | yes     |
 | read the lease                           | yes                    | yes               | yes     |
 | create / change / end a lease            | no                     | yes               | no      |
+| enroll / change / pause / resume autopay | yes                    | no                | no      |
+| read autopay                             | yes                    | yes               | yes     |
+| cancel autopay                           | yes                    | yes               | yes     |
 
 Staff never move a resident's money *out of* the resident's card (paying and enrolling are
 the resident's own acts, so the card-holder's consent is the resident's token); residents
-never create debts or refunds. Leases are the property managers' business: finance
+never create debts or refunds. Autopay is the resident's standing consent: only they
+enroll or change it; staff read it and may cancel it (stopping charges never moves
+money). Leases are the property managers' business: finance
 reads them but never writes them (`GROUP_ACTIONS` narrows a staff action to some staff
 groups). A token that is neither (no `custom:residentId`, no staff
 group) is 403; no claims at all is 401.
@@ -36,10 +41,12 @@ STAFF_GROUPS = frozenset({"property-managers", "finance"})
 RESIDENT_CLAIM = "custom:residentId"
 GROUPS_CLAIM = "cognito:groups"
 
-Action = Literal["read", "enroll", "pay", "charge", "refund", "lease_read", "lease_write"]
-RESIDENT_ACTIONS: frozenset[str] = frozenset({"read", "enroll", "pay", "lease_read"})
+Action = Literal["read", "enroll", "pay", "charge", "refund", "lease_read", "lease_write",
+                 "autopay_write", "autopay_read", "autopay_cancel"]
+RESIDENT_ACTIONS: frozenset[str] = frozenset(
+    {"read", "enroll", "pay", "lease_read", "autopay_write", "autopay_read", "autopay_cancel"})
 STAFF_ACTIONS: frozenset[str] = frozenset(
-    {"read", "charge", "refund", "lease_read", "lease_write"})
+    {"read", "charge", "refund", "lease_read", "lease_write", "autopay_read", "autopay_cancel"})
 # Staff actions only some staff groups may do (any other staff action: every staff group).
 GROUP_ACTIONS: dict[str, frozenset[str]] = {"lease_write": frozenset({"property-managers"})}
 

@@ -129,13 +129,20 @@ class PaymentService(ProviderEvents):
     def remove_payment_method(
         self, resident_id: str, method_id: str, *, actor: str
     ) -> PaymentMethod:
-        """Detach at the provider first: a token we forget must not stay chargeable."""
+        """Detach at the provider first: a token we forget must not stay chargeable.
+
+        Autopay paying with this method is paused afterwards (its `autopay.paused` event
+        mails the resident). A repeat of the removal (e.g. after a crash between the two
+        steps) pauses it then, since autopay still names the removed method.
+        """
         method = self.ledger.payment_methods(resident_id).methods.get(method_id)
         if method is None:
             raise PaymentMethodNotFound(method_id)
         if method.active:
             self._call(self.provider.detach_payment_method, payment_method_id=method.provider_id)
-        return self.ledger.remove_payment_method(resident_id, method_id, actor=actor)
+        removed = self.ledger.remove_payment_method(resident_id, method_id, actor=actor)
+        self.ledger.method_removed(resident_id, method_id, actor=actor)
+        return removed
 
     # ---- payments -------------------------------------------------------------------
 

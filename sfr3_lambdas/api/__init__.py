@@ -3,7 +3,7 @@
 Powertools' APIGatewayRestResolver routes and validates (`enable_validation=True`,
 pydantic request models in strict mode: `"2100"` and `21.5` are not cents, unknown
 fields are refused); one Router per resource (`payment_methods`, `charges`, `payments`,
-`leases`) holds its routes, each declaring its access rule with `@allow(...)`
+`leases`, `autopay`) holds its routes, each declaring its access rule with `@allow(...)`
 (`policy.py`). The ledger library and the PaymentService decide. Every refusal is a JSON body
 `{"error": ..., "code": ...}` with a 4xx status (`errors.py`), raised before anything is
 written.
@@ -29,7 +29,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from sfr3_lambdas import auth
-from sfr3_lambdas.api import charges, errors, leases, payment_methods, payments, policy
+from sfr3_lambdas.api import autopay, charges, errors, leases, payment_methods, payments, policy
 from sfr3_lambdas.http_input import BadInput, check_path, parse_object
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 logger = Logger(service="api")
 app = APIGatewayRestResolver(enable_validation=True)
 errors.register(app)
-for _resource in (payment_methods, charges, payments, leases):
+for _resource in (payment_methods, charges, payments, leases, autopay):
     app.include_router(_resource.router)
 app.use([policy.same_route])
 

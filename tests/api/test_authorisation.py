@@ -18,7 +18,7 @@ def test_no_or_bad_token_is_401_everywhere(stack, rid):
                                                          "description": "x"}).status_code == 401
     forged = stack.token(resident=rid) + "x"
     assert Client(stack, forged).get(f"/residents/{rid}/balance").status_code == 401
-    assert footprint(stack, rid) == (0, 0, 0)
+    assert footprint(stack, rid) == (0, 0, 0, 0)
 
 
 def test_token_from_another_key_is_401(stack, rid, tmp_path):

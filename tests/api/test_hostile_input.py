@@ -22,7 +22,9 @@ DEEP_OBJECT = '{"a":' * 1000 + "1" + "}" * 1000
 
 def post_routes(rid: str) -> list[str]:
     return [f"/residents/{rid}/payment-methods", f"/residents/{rid}/charges",
-            f"/residents/{rid}/payments", f"/residents/{rid}/payments/pay_x/refund"]
+            f"/residents/{rid}/payments", f"/residents/{rid}/payments/pay_x/refund",
+            f"/residents/{rid}/autopay", f"/residents/{rid}/autopay/pause",
+            f"/residents/{rid}/autopay/cancel"]
 
 
 @pytest.mark.parametrize("raw", [DEEP_ARRAY, DEEP_OBJECT])
@@ -49,7 +51,7 @@ def test_deeply_nested_json_is_400_on_every_post_route(stack, rid, raw):
     r = requests.post(f"{stack.url}/webhooks/stripe", data=raw, timeout=30,
                       headers={"Stripe-Signature": "t=1,v1=00", "Content-Type": "application/json"})
     assert r.status_code == 400, r.text
-    assert footprint(stack, rid) == (0, 0, 0)
+    assert footprint(stack, rid) == (0, 0, 0, 0)
 
 
 def test_duplicate_keys_and_non_object_bodies_are_refused(stack, resident, manager, rid):

@@ -20,8 +20,8 @@ from tests.api.support import footprint
 from tests.e2e.stack import Client, charge, enroll
 
 
-def recorded(stack: Any, rid: str) -> tuple[int, int, int]:
-    """Ledger, payment-method and lease events stored for `rid`."""
+def recorded(stack: Any, rid: str) -> tuple[int, int, int, int]:
+    """Ledger, payment-method, lease and autopay events stored for `rid`."""
     return footprint(stack, rid)
 
 
@@ -196,7 +196,7 @@ def test_bad_leases_are_400_and_record_nothing(stack, manager, rid, payload):
 def test_who_may_write_a_lease(stack, resident, finance, manager, rid):
     for client in (resident, finance):
         assert client.post(f"/residents/{rid}/lease", body()).status_code == 403
-    assert recorded(stack, rid) == (0, 0, 0)
+    assert recorded(stack, rid) == (0, 0, 0, 0)
     assert manager.post(f"/residents/{rid}/lease", body()).status_code == 201
     before = recorded(stack, rid)
     for client in (resident, finance):

@@ -29,4 +29,10 @@ def test_openapi_lists_every_route_of_the_brief():
         ("GET", "/residents/{residentId}/lease"),
         ("PATCH", "/residents/{residentId}/lease"),
         ("POST", "/residents/{residentId}/lease/end"),
+        ("POST", "/residents/{residentId}/autopay"),
+        ("GET", "/residents/{residentId}/autopay"),
+        ("PATCH", "/residents/{residentId}/autopay"),
+        ("POST", "/residents/{residentId}/autopay/pause"),
+        ("POST", "/residents/{residentId}/autopay/resume"),
+        ("POST", "/residents/{residentId}/autopay/cancel"),
     }

@@ -34,6 +34,12 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/residents/<residentId>/lease"): ALL,
     ("PATCH", "/residents/<residentId>/lease"): {"pm"},
     ("POST", "/residents/<residentId>/lease/end"): {"pm"},
+    ("POST", "/residents/<residentId>/autopay"): {"self"},
+    ("GET", "/residents/<residentId>/autopay"): ALL,
+    ("PATCH", "/residents/<residentId>/autopay"): {"self"},
+    ("POST", "/residents/<residentId>/autopay/pause"): {"self"},
+    ("POST", "/residents/<residentId>/autopay/resume"): {"self"},
+    ("POST", "/residents/<residentId>/autopay/cancel"): ALL,
 }
 PRINCIPALS = ["self", "other", "pm", "finance", "no-role", "none"]
 # Odd spellings of a route's path: each must be refused, never routed unchecked.
