@@ -11,94 +11,56 @@ Commands validate and trigger events; events' `apply` methods are the only code 
 changes state, so replaying the stored events rebuilds exactly the same object. Commands
 that repeat a fact already recorded (same id, same content) change nothing: webhooks and
 retries deliver facts more than once.
+
+This module holds the aggregate: its state, events and commands. Stored events and
+snapshots name their classes by topic (`sfr3_ledger.ledger:ResidentLedger.ChargePosted`),
+so the aggregate and its nested events stay here under these names (checked by
+tests/ledger/test_stored_topics.py). The rules they use live beside it: `allocation`,
+`archiving`, `refunds`, `disputes` and `validation`.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
-import attrs
 from eventsourcing.domain import Aggregate, event
 
+from sfr3_ledger import allocation, archiving, disputes, refunds
+from sfr3_ledger.allocation import Allocation, OutstandingCharge
+from sfr3_ledger.archiving import ARCHIVE_AFTER_DAYS
 from sfr3_ledger.errors import (
     AmountExceedsBalance,
     ChargeNotFound,
     ConflictingFact,
     DisputeNotFound,
-    DuplicateRefund,
     InvalidAmount,
     InvalidCommand,
     NoBalanceDue,
     PaymentNotFound,
-    PaymentNotRefundable,
-    RefundExceedsPayment,
 )
 from sfr3_ledger.records import Charge, Credit, Dispute, Payment, RefundRequest
+from sfr3_ledger.refunds import REFUND_DUPLICATE_WINDOW
+from sfr3_ledger.validation import valid_text, valid_us_state
 from sfr3_ledger.values import (
     COLLECTED_STATUSES,
     MIN_PAYMENT_CENTS,
-    US_STATES,
+    SYSTEM,
     ChargeType,
     DisputeStatus,
     PaymentStatus,
     cents,
 )
 
+# What other modules import from here (some of it is defined next door).
+__all__ = [
+    "ARCHIVE_AFTER_DAYS", "LEDGER_NAMESPACE", "REFUND_DUPLICATE_WINDOW", "SYSTEM", "Allocation",
+    "OutstandingCharge", "ResidentLedger", "balance_of",
+]
+
 LEDGER_NAMESPACE = UUID("4b0d5d0e-5a3c-4c52-9a57-0b8a3f1f5e21")
-SYSTEM = "system"
-
-# Facts finished longer ago than this leave the aggregate's state (their events stay in
-# the store forever), so a load costs the same after 10 or 5,000 events. 540 days is past
-# every window in which a card network or bank can still reverse a payment.
-ARCHIVE_AFTER_DAYS = 540
-
-
-def _due_order(charge: Charge) -> tuple[date, datetime]:
-    return (charge.effective_due, charge.posted_at)
-
-
-@attrs.frozen
-class OutstandingCharge:
-    charge: Charge
-    remaining: int
-
-
-@attrs.frozen
-class Allocation:
-    """`amount` of the funding source `source` (a payment or credit id) paid `charge_id`."""
-
-    source: str
-    charge_id: str
-    amount: int
-
-
-# Free text ends up in mail headers, PDFs and CSV exports: control characters (NUL, CR,
-# LF, ...), lone surrogates and Unicode line/paragraph separators are refused.
-_UNPRINTABLE = frozenset({"Cc", "Cs", "Zl", "Zp"})
-# A keyless refund identical to one completed this recently is taken for a double click.
-REFUND_DUPLICATE_WINDOW = timedelta(minutes=10)
-
-
-def _text(value: object, field: str, *, max_len: int = 500, required: bool = True) -> str:
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidCommand(f"{field} must be a non-empty string")
-    if len(value) > max_len:
-        raise InvalidCommand(f"{field} must be at most {max_len} characters")
-    if any(unicodedata.category(ch) in _UNPRINTABLE for ch in value):
-        raise InvalidCommand(f"{field} must not contain control characters or line breaks")
-    return value
-
-
-def _us_state(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if value not in US_STATES:
-        raise InvalidCommand("state must be a two-letter US state code")
-    return value
 
 
 class ResidentLedger(Aggregate):
@@ -414,95 +376,15 @@ class ResidentLedger(Aggregate):
             ledger._fund(self.credit_id, self.amount, self.timestamp)
             ledger._archive(self.timestamp)
 
-    # ---- allocation and archiving (called only from events' apply) -----------------
+    # ---- allocation.py and archiving.py (called only from events' apply) ------------
 
-    def _fund(self, source: str, amount: int, at: datetime) -> None:
-        """Money in: pay open charges, oldest due first; keep any excess for later charges."""
-        take = min(amount, self.unassigned_debt)
-        self.unassigned_debt -= take
-        amount -= take
-        for charge in sorted(self.charges.values(), key=_due_order):
-            if not amount:
-                break
-            take = min(amount, charge.remaining)
-            if take > 0:
-                charge.paid_by[source] = charge.paid_by.get(source, 0) + take
-                charge.paid_at = at
-                amount -= take
-        if amount:
-            self.unallocated[source] = self.unallocated.get(source, 0) + amount
-
-    def _unfund(self, source: str, amount: int) -> None:
-        """Money back out (refund, chargeback): undo that source's payments, latest due first."""
-        held = self.unallocated.get(source, 0)
-        take = min(amount, held)
-        if take:
-            if take == held:
-                del self.unallocated[source]
-            else:
-                self.unallocated[source] = held - take
-            amount -= take
-        paid = [c for c in self.charges.values() if source in c.paid_by]
-        for charge in sorted(paid, key=_due_order, reverse=True):
-            if not amount:
-                break
-            take = min(amount, charge.paid_by[source])
-            charge.paid_by[source] -= take
-            if not charge.paid_by[source]:
-                del charge.paid_by[source]
-            amount -= take
-        self.unassigned_debt += amount
+    _fund = allocation.fund
+    _unfund = allocation.unfund
+    _archive = archiving.archive
 
     def _charge_added(self, charge: Charge, at: datetime) -> None:
-        for source in list(self.unallocated):
-            if not charge.remaining:
-                break
-            held = self.unallocated[source]
-            take = min(held, charge.remaining)
-            charge.paid_by[source] = charge.paid_by.get(source, 0) + take
-            charge.paid_at = at
-            if take == held:
-                del self.unallocated[source]
-            else:
-                self.unallocated[source] = held - take
+        allocation.charge_added(self, charge, at)
         self._archive(at)
-
-    def _archive(self, now: datetime) -> None:
-        """Drop facts finished before the archive window; at most one sweep a day."""
-        if not self.archive_after_days:
-            return
-        if self.archived_at is not None and now - self.archived_at < timedelta(days=1):
-            return
-        self.archived_at = now
-        cutoff = now - timedelta(days=self.archive_after_days)
-        open_disputes = {
-            d.payment_id
-            for d in self.disputes.values()
-            if d.status in (DisputeStatus.OPEN, DisputeStatus.UNDER_REVIEW)
-        }
-        for pid, payment in list(self.payments.items()):
-            finished = payment.settled_at or payment.failed_at
-            if (
-                payment.status != PaymentStatus.PENDING
-                and finished is not None
-                and finished < cutoff
-                and pid not in open_disputes
-                and pid not in self.unallocated
-            ):
-                del self.payments[pid]
-                self.archived_payments += 1
-                for refund_id in payment.refunds:
-                    self.refund_index.pop(refund_id, None)
-        for charge_id, charge in list(self.charges.items()):
-            if not charge.remaining and (charge.paid_at or charge.posted_at) < cutoff:
-                del self.charges[charge_id]
-                self.late_fees.pop(charge_id, None)
-        for did, dispute in list(self.disputes.items()):
-            if dispute.closed_at is not None and dispute.closed_at < cutoff:
-                del self.disputes[did]
-        for credit_id, credit in list(self.credits.items()):
-            if credit.applied_at < cutoff and credit_id not in self.unallocated:
-                del self.credits[credit_id]
 
     def _trigger(self, event_class: type[LedgerEvent], actor: str, **kwargs: Any) -> None:
         kwargs.setdefault("resident_id", self.resident_id)
@@ -530,12 +412,12 @@ class ResidentLedger(Aggregate):
         except ValueError:
             allowed = ", ".join(t.value for t in ChargeType)
             raise InvalidCommand(f"chargeType must be one of {allowed}") from None
-        description = _text(description, "description")
+        description = valid_text(description, "description")
         if due_date is not None and (
             not isinstance(due_date, date) or isinstance(due_date, datetime)
         ):
             raise InvalidCommand("dueDate must be a date (YYYY-MM-DD)")
-        us_state = _us_state(us_state)
+        us_state = valid_us_state(us_state)
         existing = self.charges.get(charge_id)
         if existing is not None:
             same = (existing.amount, existing.charge_type, existing.description)
@@ -596,7 +478,7 @@ class ResidentLedger(Aggregate):
                 f"amount must be at least {MIN_PAYMENT_CENTS} cents (the smallest payment the "
                 "payment provider accepts)"
             )
-        method_id = _text(method_id, "paymentMethodId", max_len=200)
+        method_id = valid_text(method_id, "paymentMethodId", max_len=200)
         existing = self.payments.get(payment_id)
         if existing is not None:
             if (existing.amount, existing.method_id) != (amount, method_id):
@@ -648,192 +530,26 @@ class ResidentLedger(Aggregate):
             SYSTEM,
             payment_id=payment_id,
             amount=payment.amount,
-            reason=_text(reason or "unknown", "reason"),
+            reason=valid_text(reason or "unknown", "reason"),
             stripe_ref=stripe_ref,
             property_id=payment.property_id,
             us_state=payment.us_state,
         )
         return payment
 
-    def refundable_amount(self, payment_id: str, amount: int | None = None) -> int:
-        """What a refund of `amount` (None = the rest) would be; raises if not allowed."""
-        payment = self.get_payment(payment_id)
-        if payment.status not in (PaymentStatus.SETTLED, PaymentStatus.PARTIALLY_REFUNDED):
-            raise PaymentNotRefundable(payment_id, payment.status.value)
-        if amount is None:
-            return payment.refundable
-        amount = cents(amount)
-        if amount > payment.refundable:
-            raise RefundExceedsPayment(payment.refundable)
-        return amount
-
-    def request_refund(
-        self,
-        *,
-        payment_id: str,
-        request_id: str | None,
-        amount: int | None,
-        actor: str,
-        new_request_id: str,
-        now: datetime | None = None,
-    ) -> RefundRequest:
-        """Reserve a refund before the provider is asked, so concurrent ones never overlap.
-
-        `request_id` names the request when the caller fixed it (an Idempotency-Key): the
-        same id again is the same request. Without one (`request_id=None`), a request
-        identical to one still in flight *is* that request (re-driven, never doubled),
-        and one identical to a refund completed within REFUND_DUPLICATE_WINDOW is
-        refused as a double click; otherwise it becomes `new_request_id`.
-        """
-        payment = self.get_payment(payment_id)
-        requested = None if amount is None else cents(amount)
-        if request_id is not None:
-            existing = payment.refund_requests.get(request_id)
-            if existing is not None:
-                if existing.requested != requested:
-                    raise ConflictingFact(f"Refund request {request_id} asked for another amount")
-                return existing
-        else:
-            now = now or datetime.now(UTC)
-            for earlier in payment.refund_requests.values():
-                if earlier.requested != requested:
-                    continue
-                if earlier.status == "PENDING":
-                    return earlier
-                if earlier.status == "COMPLETED" and now - earlier.requested_at < (
-                    REFUND_DUPLICATE_WINDOW
-                ):
-                    raise DuplicateRefund(payment_id, earlier.refund_id, earlier.amount)
-            request_id = new_request_id
-        to_refund = self.refundable_amount(payment_id, requested)
-        if to_refund <= 0 or payment.stripe_ref is None:
-            raise PaymentNotRefundable(payment_id, payment.status.value)
-        self._trigger(
-            self.RefundRequested,
-            actor,
-            request_id=request_id,
-            payment_id=payment_id,
-            amount=to_refund,
-            requested=requested,
-            property_id=payment.property_id,
-            us_state=payment.us_state,
-        )
-        return payment.refund_requests[request_id]
-
-    def fail_refund_request(self, *, payment_id: str, request_id: str, reason: str) -> Payment:
-        payment = self.get_payment(payment_id)
-        request = payment.refund_requests.get(request_id)
-        if request is not None and request.status == "PENDING":
-            self._trigger(
-                self.RefundRequestFailed,
-                SYSTEM,
-                request_id=request_id,
-                payment_id=payment_id,
-                reason=_text(reason or "refused", "reason"),
-                property_id=payment.property_id,
-                us_state=payment.us_state,
-            )
-        return payment
-
-    def apply_refund(
-        self,
-        *,
-        refund_id: str,
-        payment_id: str,
-        amount: int,
-        actor: str,
-        stripe_ref: str | None = None,
-        request_id: str | None = None,
-    ) -> Payment:
-        """Record a refund the provider made (once per refund id, whichever path is first).
-
-        A refund is a fact: it may take up to all that is unrefunded, whatever requests
-        are in flight (those were reserved so that *we* never ask for more).
-        """
-        known = self.refund_index.get(refund_id)
-        if known is not None:
-            if known != payment_id or self.payments[known].refunds[refund_id] != amount:
-                raise ConflictingFact(f"Refund {refund_id} was already applied with other details")
-            payment = self.payments[known]
-            request = payment.refund_requests.get(request_id or "")
-            if request is not None and request.status == "PENDING":
-                self._trigger(
-                    self.RefundRequestCompleted,
-                    SYSTEM,
-                    request_id=request.request_id,
-                    payment_id=payment_id,
-                    refund_id=refund_id,
-                    property_id=payment.property_id,
-                    us_state=payment.us_state,
-                )
-            return payment
-        payment = self.get_payment(payment_id)
-        if payment.status not in (PaymentStatus.SETTLED, PaymentStatus.PARTIALLY_REFUNDED):
-            raise PaymentNotRefundable(payment_id, payment.status.value)
-        amount = cents(amount)
-        if amount > payment.unrefunded:
-            raise RefundExceedsPayment(payment.unrefunded)
-        request = payment.refund_requests.get(request_id or "")
-        self._trigger(
-            self.RefundApplied,
-            actor,
-            refund_id=refund_id,
-            payment_id=payment_id,
-            amount=amount,
-            stripe_ref=stripe_ref,
-            request_id=request.request_id if request and request.status == "PENDING" else None,
-            property_id=payment.property_id,
-            us_state=payment.us_state,
-        )
-        return payment
-
-    def open_dispute(
-        self, *, dispute_id: str, payment_id: str, amount: int, reason: str
-    ) -> Dispute:
-        if dispute_id in self.disputes:
-            return self.disputes[dispute_id]
-        payment = self.get_payment(payment_id)
-        self._trigger(
-            self.DisputeOpened,
-            SYSTEM,
-            dispute_id=dispute_id,
-            payment_id=payment_id,
-            amount=cents(amount),
-            reason=_text(reason or "general", "reason"),
-            property_id=payment.property_id,
-            us_state=payment.us_state,
-        )
-        return self.disputes[dispute_id]
-
-    def submit_dispute_evidence(self, *, dispute_id: str, actor: str) -> Dispute:
-        dispute = self.get_dispute(dispute_id)
-        if dispute.status == DisputeStatus.OPEN:
-            self._trigger(self.DisputeEvidenceSubmitted, actor, dispute_id=dispute_id)
-        return dispute
-
-    def close_dispute(self, *, dispute_id: str, won: bool) -> Dispute:
-        """WON changes no balance; LOST reinstates what we still held of the payment."""
-        dispute = self.get_dispute(dispute_id)
-        if dispute.status in (DisputeStatus.WON, DisputeStatus.LOST):
-            return dispute
-        payment = self.payments[dispute.payment_id]
-        if won:
-            self._trigger(self.DisputeWon, SYSTEM, dispute_id=dispute_id)
-        else:
-            self._trigger(
-                self.ChargebackApplied,
-                SYSTEM,
-                dispute_id=dispute_id,
-                payment_id=payment.payment_id,
-                amount=min(dispute.amount, payment.net_collected),
-                property_id=payment.property_id,
-                us_state=payment.us_state,
-            )
-        return dispute
+    # Refund and dispute commands: plain functions of the ledger, kept in refunds.py and
+    # disputes.py, bound here as methods of the same name.
+    refundable_amount = refunds.refundable_amount
+    request_refund = refunds.request_refund
+    fail_refund_request = refunds.fail_refund_request
+    apply_refund = refunds.apply_refund
+    open_dispute = disputes.open_dispute
+    submit_dispute_evidence = disputes.submit_dispute_evidence
+    close_dispute = disputes.close_dispute
 
     def apply_credit(self, *, credit_id: str, amount: int, reason: str, actor: str) -> int:
         amount = cents(amount)
-        reason = _text(reason, "reason")
+        reason = valid_text(reason, "reason")
         if credit_id in self.credits:
             if self.credits[credit_id].amount != amount:
                 raise ConflictingFact(f"Credit {credit_id} was already applied with other details")
@@ -860,28 +576,11 @@ class ResidentLedger(Aggregate):
         except KeyError:
             raise DisputeNotFound(dispute_id) from None
 
-    def allocations(self) -> list[Allocation]:
-        """Which payment or credit paid which charge (charges oldest due first)."""
-        return [
-            Allocation(source=source, charge_id=charge.charge_id, amount=amount)
-            for charge in sorted(self.charges.values(), key=_due_order)
-            for source, amount in charge.paid_by.items()
-        ]
-
-    def outstanding_charges(self) -> list[OutstandingCharge]:
-        return [
-            OutstandingCharge(charge=c, remaining=c.remaining)
-            for c in sorted(self.charges.values(), key=_due_order)
-            if c.remaining > 0
-        ]
-
-    def holds_payments_since(self, start: datetime | None) -> bool:
-        """Whether every payment initiated at or after `start` is still in this state."""
-        if not self.archived_payments:
-            return True
-        if start is None or self.archived_at is None:
-            return False
-        return start >= self.archived_at - timedelta(days=self.archive_after_days)
+    # Which money paid which charge (allocation.py); whether state still holds the payments
+    # since a date, or some were archived (archiving.py).
+    allocations = allocation.allocations
+    outstanding_charges = allocation.outstanding_charges
+    holds_payments_since = archiving.holds_payments_since
 
     def payment_history(
         self,

@@ -18,6 +18,8 @@ CURRENCY = "usd"
 # Stripe's minimum charge in USD: a smaller payment could only ever be refused by the
 # provider, so it is bad input (400, nothing recorded), not a decline.
 MIN_PAYMENT_CENTS = 50
+# The actor of facts no person commanded (provider webhooks, scheduled jobs).
+SYSTEM = "system"
 
 
 class ChargeType(StrEnum):

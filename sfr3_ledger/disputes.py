@@ -1,0 +1,74 @@
+"""The dispute (chargeback) commands of ResidentLedger, kept out of ledger.py to keep it
+readable.
+
+A dispute is the resident's bank contesting a settled payment. It opens, may get our
+evidence, and closes WON (nothing changes) or LOST: the money left us, so what we still
+held of the payment is owed again (ChargebackApplied). Every step arrives from the
+provider and may arrive twice, so each command is a no-op when its fact is already
+recorded.
+
+These are plain functions of the ledger; `ResidentLedger` exposes each as a method of the
+same name, so callers still write `ledger.open_dispute(...)`. Like every command they
+decide and trigger the aggregate's events; the events (defined in ledger.py, where their
+stored topics point) are the only code that changes state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sfr3_ledger.records import Dispute
+from sfr3_ledger.validation import valid_text
+from sfr3_ledger.values import SYSTEM, DisputeStatus, cents
+
+if TYPE_CHECKING:
+    from sfr3_ledger.ledger import ResidentLedger
+
+
+def open_dispute(
+    ledger: ResidentLedger, *, dispute_id: str, payment_id: str, amount: int, reason: str
+) -> Dispute:
+    """Record that the bank contests `amount` of a payment (once per dispute id)."""
+    if dispute_id in ledger.disputes:
+        return ledger.disputes[dispute_id]
+    payment = ledger.get_payment(payment_id)
+    ledger._trigger(
+        ledger.DisputeOpened,
+        SYSTEM,
+        dispute_id=dispute_id,
+        payment_id=payment_id,
+        amount=cents(amount),
+        reason=valid_text(reason or "general", "reason"),
+        property_id=payment.property_id,
+        us_state=payment.us_state,
+    )
+    return ledger.disputes[dispute_id]
+
+
+def submit_dispute_evidence(ledger: ResidentLedger, *, dispute_id: str, actor: str) -> Dispute:
+    """An OPEN dispute goes UNDER_REVIEW once we have answered it."""
+    dispute = ledger.get_dispute(dispute_id)
+    if dispute.status == DisputeStatus.OPEN:
+        ledger._trigger(ledger.DisputeEvidenceSubmitted, actor, dispute_id=dispute_id)
+    return dispute
+
+
+def close_dispute(ledger: ResidentLedger, *, dispute_id: str, won: bool) -> Dispute:
+    """WON changes no balance; LOST reinstates what we still held of the payment."""
+    dispute = ledger.get_dispute(dispute_id)
+    if dispute.status in (DisputeStatus.WON, DisputeStatus.LOST):
+        return dispute
+    payment = ledger.payments[dispute.payment_id]
+    if won:
+        ledger._trigger(ledger.DisputeWon, SYSTEM, dispute_id=dispute_id)
+    else:
+        ledger._trigger(
+            ledger.ChargebackApplied,
+            SYSTEM,
+            dispute_id=dispute_id,
+            payment_id=payment.payment_id,
+            amount=min(dispute.amount, payment.net_collected),
+            property_id=payment.property_id,
+            us_state=payment.us_state,
+        )
+    return dispute
