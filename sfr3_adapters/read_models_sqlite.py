@@ -12,7 +12,7 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from sfr3_ledger.read_models.schedule import LateFeeCandidate, LeaseRow
+from sfr3_ledger.read_models.schedule import AutopayRow, LateFeeCandidate, LeaseRow
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS late_candidates (
   resident_id TEXT NOT NULL, charge_id TEXT NOT NULL, time_zone TEXT NOT NULL,
   assess_on TEXT NOT NULL, PRIMARY KEY (resident_id, charge_id));
 CREATE INDEX IF NOT EXISTS late_by_zone_day ON late_candidates (time_zone, assess_on);
+CREATE TABLE IF NOT EXISTS autopay (
+  resident_id TEXT PRIMARY KEY, enrollment_id TEXT NOT NULL, time_zone TEXT NOT NULL,
+  charge_day INTEGER NOT NULL, status TEXT NOT NULL, version INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS autopay_by_day ON autopay (time_zone, charge_day, status);
 CREATE TABLE IF NOT EXISTS job_runs (
   job TEXT NOT NULL, time_zone TEXT NOT NULL, day TEXT NOT NULL,
   PRIMARY KEY (job, time_zone));
@@ -93,7 +97,27 @@ class SQLiteScheduleIndex:
     def time_zones(self) -> list[str]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT DISTINCT time_zone FROM leases ORDER BY time_zone").fetchall()
+                "SELECT time_zone FROM leases UNION SELECT time_zone FROM autopay "
+                "WHERE status != 'CANCELLED' ORDER BY time_zone").fetchall()
+        return [r[0] for r in rows]
+
+    def put_autopay(self, row: AutopayRow) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO autopay VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (resident_id) DO "
+                "UPDATE SET enrollment_id = excluded.enrollment_id, "
+                "time_zone = excluded.time_zone, charge_day = excluded.charge_day, "
+                "status = excluded.status, version = excluded.version "
+                "WHERE excluded.version >= autopay.version",
+                (row.resident_id, row.enrollment_id, row.time_zone, row.charge_day,
+                 row.status, row.version))
+
+    def autopay_due(self, time_zone: str, day_of_month: int) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT resident_id FROM autopay WHERE time_zone = ? AND charge_day = ? "
+                "AND status = 'ACTIVE' ORDER BY resident_id",
+                (time_zone, day_of_month)).fetchall()
         return [r[0] for r in rows]
 
     def add_late_candidate(self, candidate: LateFeeCandidate) -> None:
@@ -141,5 +165,5 @@ class SQLiteScheduleIndex:
 
     def clear(self) -> None:
         with self._lock:
-            for table in ("leases", "due_days", "late_candidates"):
+            for table in ("leases", "due_days", "late_candidates", "autopay"):
                 self._db.execute(f"DELETE FROM {table}")

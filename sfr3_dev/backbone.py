@@ -85,7 +85,8 @@ class LocalBackbone:
         self.receipt_writer = ReceiptWriter(ledger_app, self.receipts)
         # The schedule read model (who is due when) follows the same log, idempotently.
         self.schedule_index = SQLiteScheduleIndex(self.home / "read-models.db")
-        self.schedule = ScheduleProjection(self.schedule_index, ledger_app.find_lease)
+        self.schedule = ScheduleProjection(self.schedule_index, ledger_app.find_lease,
+                                           ledger_app.find_autopay)
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self._stopping = threading.Event()

@@ -5,7 +5,8 @@ the work out to worker Lambdas. Here the same planning (`sfr3_ledger.jobs.run`) 
 same read model (SQLite, maintained by the local backbone) and an in-process queue hands
 each item straight to the same `Worker`.
 
-    sfr3 jobs run recurring-charges|late-fees|all [--date YYYY-MM-DD] [--time-zone ZONE]
+    sfr3 jobs run recurring-charges|autopay-sweep|autopay-reminders|late-fees|all
+              [--date YYYY-MM-DD] [--time-zone ZONE]
     sfr3 jobs simulate --from YYYY-MM-DD --to YYYY-MM-DD   # both jobs, every day, in order
     ... [--resident ID]   only that resident's work (the zone's run is then not recorded)
     sfr3 jobs rebuild                                      # the read model, from events
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 
 # Local time of day each job runs in a property's zone (the architecture's late fees at
 # 23:00; recurring charges just after midnight, so rent is posted on its due day).
-RUN_AT: dict[jobs.JobName, time] = {"recurring-charges": time(0, 5), "late-fees": time(23, 0)}
+RUN_AT: dict[jobs.JobName, time] = {"recurring-charges": time(0, 5), "autopay-sweep": time(6, 0),
+                                    "autopay-reminders": time(9, 0), "late-fees": time(23, 0)}
 
 
 class InlineQueue:
@@ -62,10 +64,14 @@ class InlineQueue:
 
 
 class LocalJobs:
-    def __init__(self, backbone: Any) -> None:
+    """`payments` (a PaymentService) is what the autopay sweep pays through; without one the
+    sweep's items fail (and are re-planned by the next run)."""
+
+    def __init__(self, backbone: Any, payments: Any = None) -> None:
         self.backbone = backbone
         self.app = backbone.app
         self.index = backbone.schedule_index
+        self.payments = payments
 
     def run(self, job: jobs.JobName, day: date | None = None, time_zone: str | None = None,
             residents: frozenset[str] | None = None,
@@ -76,7 +82,7 @@ class LocalJobs:
         zones = [time_zone] if time_zone else self.index.time_zones()
         reports = []
         for zone in zones:
-            queue = InlineQueue(jobs.Worker(self.app, self.index))
+            queue = InlineQueue(jobs.Worker(self.app, self.index, self.payments))
             run_day = day or local_date(datetime.now(UTC), zone)
             if residents is None:
                 report = jobs.run(self.index, queue, job, zone, run_day)
@@ -156,6 +162,21 @@ def _print(reports: list[tuple[jobs.RunReport, InlineQueue]], *, quiet: bool = T
               f"{report.queued:>4} items: {outcomes}{failed}")
 
 
+def _payments(app: Any, home: Path) -> Any:
+    """The autopay sweep pays through the running `make run` (its stripeService route)."""
+    from sfr3_adapters.stripe_service_client import StripeServiceClient
+    from sfr3_ledger.payment_service import PaymentService
+
+    key_file = Path(home) / "stripe-service-api-key"
+    url = os.environ.get("STRIPE_SERVICE_URL") or \
+        f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+    key = os.environ.get("STRIPE_SERVICE_API_KEY") or (
+        key_file.read_text().strip() if key_file.exists() else "")
+    if not key:
+        return None
+    return PaymentService(app, StripeServiceClient(url, key))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sfr3 jobs", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -185,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in home_environment(args.home).items():
         os.environ.setdefault(key, value)
     app = LedgerApplication()
-    local = LocalJobs(LocalBackbone(app, args.home))
+    local = LocalJobs(LocalBackbone(app, args.home), _payments(app, args.home))
     who = frozenset(args.resident) if getattr(args, "resident", None) else None
     if args.command == "rebuild":
         print(f"rebuilt the schedule read model from {local.rebuild()} events")

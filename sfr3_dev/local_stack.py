@@ -141,7 +141,8 @@ class LocalStack:
         if self.run_scheduler:
             from sfr3_dev.jobs import LocalJobs, LocalScheduler
 
-            self.scheduler = LocalScheduler(LocalJobs(self.backbone)).start()
+            self.scheduler = LocalScheduler(
+                LocalJobs(self.backbone, wiring.payment_service())).start()
         return self
 
     def stop(self) -> None:

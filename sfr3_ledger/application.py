@@ -24,6 +24,7 @@ import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from sfr3_ledger.autopay_commands import AutopayCommands
 from sfr3_ledger.errors import ConcurrencyConflict, InvalidCommand, PaymentMethodNotFound
 from sfr3_ledger.lease_commands import LeaseCommands
 from sfr3_ledger.ledger import SYSTEM, Allocation, OutstandingCharge, ResidentLedger, balance_of
@@ -56,7 +57,7 @@ class PaymentStarted:
     customer_id: str | None
 
 
-class LedgerApplication(LeaseCommands, Application[UUID]):
+class LedgerApplication(LeaseCommands, AutopayCommands, Application[UUID]):
     """Resident ledgers and payment methods, with snapshots every N events.
 
     `SFR3_SNAPSHOT_INTERVAL` in the environment sets N (default 10; 0 turns snapshots off).

@@ -28,6 +28,7 @@ from uuid import UUID, uuid5
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 
+from sfr3_ledger.autopay import AutopayEnrollment
 from sfr3_ledger.leases import Lease
 from sfr3_ledger.ledger import ResidentLedger
 from sfr3_ledger.payment_methods import PaymentMethods
@@ -59,6 +60,7 @@ class UnmappedEvent(LookupError):
 
 L = ResidentLedger
 M = PaymentMethods
+AP = AutopayEnrollment
 # Created-event classes are made by the library's @event decorator, unseen by mypy.
 LEDGER_OPENED: type[Any] = vars(ResidentLedger)["Opened"]
 METHODS_OPENED: type[Any] = vars(PaymentMethods)["Opened"]
@@ -87,12 +89,21 @@ EVENT_TYPES: dict[type[Any], tuple[str, str]] = {
     Lease.TermsChanged: ("lease.terms_changed", SOURCE_LEDGER),
     Lease.ContactChanged: ("lease.contact_changed", SOURCE_LEDGER),
     Lease.Ended: ("lease.ended", SOURCE_LEDGER),
+    AP.Enrolled: ("autopay.enrolled", SOURCE_PAYMENTS),
+    AP.Changed: ("autopay.changed", SOURCE_PAYMENTS),
+    AP.Paused: ("autopay.paused", SOURCE_PAYMENTS),
+    AP.Resumed: ("autopay.resumed", SOURCE_PAYMENTS),
+    AP.Cancelled: ("autopay.cancelled", SOURCE_PAYMENTS),
+    AP.ReminderSent: ("autopay.reminder_sent", SOURCE_PAYMENTS),
+    AP.Charged: ("autopay.charged", SOURCE_PAYMENTS),
+    AP.Skipped: ("autopay.skipped", SOURCE_PAYMENTS),
 }
 
 # Bookkeeping events that deliberately produce no envelope.
 LEASE_OPENED: type[Any] = vars(Lease)["Opened"]
+AUTOPAY_OPENED: type[Any] = vars(AutopayEnrollment)["Opened"]
 SKIPPED: frozenset[type[Any]] = frozenset(
-    {LEDGER_OPENED, METHODS_OPENED, LEASE_OPENED, M.CustomerLinked}
+    {LEDGER_OPENED, METHODS_OPENED, LEASE_OPENED, AUTOPAY_OPENED, M.CustomerLinked}
 )
 
 # Optional per-fact fields: envelope name -> event attribute.
@@ -109,6 +120,12 @@ _EXTRA_FIELDS = {
     "startDate": "start_date",
     "endDate": "end_date",
     "effectiveFrom": "effective_from",
+    "enrollmentId": "enrollment_id",
+    "chargeDay": "charge_day",
+    "chargeDate": "charge_date",
+    "period": "period",
+    "maxAmount": "max_amount",
+    "methodLabel": "method_label",
     "disputeId": "dispute_id",
     "creditId": "credit_id",
     "reason": "reason",

@@ -24,22 +24,28 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import attrs
 
-from sfr3_ledger.errors import ChargeNotFound
+from sfr3_ledger.autopay import ACTIVE, REMINDER_DAYS, AutopayEnrollment, payment_id_for
+from sfr3_ledger.errors import AmountExceedsBalance, ChargeNotFound, NoBalanceDue
 from sfr3_ledger.late_fees import late_fees_due
+from sfr3_ledger.payment_errors import PaymentDeclined
 from sfr3_ledger.read_models.schedule import LateFeeCandidate, ScheduleIndex
-from sfr3_ledger.schedules import days, period_of
-from sfr3_ledger.values import ChargeType
+from sfr3_ledger.schedules import days, next_period, period_name, period_of
+from sfr3_ledger.values import MIN_PAYMENT_CENTS, ChargeType, PaymentStatus
 
 if TYPE_CHECKING:
     from sfr3_ledger.application import LedgerApplication
+    from sfr3_ledger.payment_service import PaymentService
 
 log = logging.getLogger(__name__)
 
-JobName = Literal["recurring-charges", "late-fees"]
-JOBS: tuple[JobName, ...] = ("recurring-charges", "late-fees")
+JobName = Literal["recurring-charges", "autopay-sweep", "autopay-reminders", "late-fees"]
+# In the order a property day runs them (00:05, 06:00, 09:00, 23:00 by default).
+JOBS: tuple[JobName, ...] = ("recurring-charges", "autopay-sweep", "autopay-reminders",
+                             "late-fees")
 # How far back a run catches up after missed days (and the first run's own day only).
 MAX_CATCH_UP_DAYS = 31
 SYSTEM_ACTOR = "system:jobs"
+AUTOPAY_ACTOR = "system:autopay"
 
 
 @attrs.frozen
@@ -90,20 +96,36 @@ class RunReport:
 
 def plan(index: ScheduleIndex, job: JobName, time_zone: str, day: date) -> list[WorkItem]:
     """The work of one run, from the read model alone."""
-    if job == "recurring-charges":
+    if job in ("recurring-charges", "autopay-sweep", "autopay-reminders"):
         last = index.last_run(job, time_zone)
         first = day if last is None else last + timedelta(days=1)
         first = max(first, day - timedelta(days=MAX_CATCH_UP_DAYS))
-        if first > day:  # already ran for this day (or later): re-post today's, harmlessly
+        if first > day:  # already ran for this day (or later): redo today's, harmlessly
             first = day
+        if job == "autopay-reminders":
+            return _reminders(index, time_zone, first, day)
+        due = index.residents_due if job == "recurring-charges" else index.autopay_due
         residents: dict[str, None] = {}
         for d in days(first, day):
-            for resident_id in index.residents_due(time_zone, d.day):
+            for resident_id in due(time_zone, d.day):
                 residents[resident_id] = None
         return [WorkItem(job, r, time_zone, first, day) for r in residents]
     return [WorkItem(job, c.resident_id, time_zone, c.assess_on, day, charge_id=c.charge_id,
                      assess_on=c.assess_on)
             for c in index.late_candidates(time_zone, day)]
+
+
+def _reminders(index: ScheduleIndex, time_zone: str, first: date, day: date) -> list[WorkItem]:
+    """Reminders for the charges REMINDER_DAYS after each day since the last run; one
+    whose charge date has already come is not sent (the charge itself is the news)."""
+    items = []
+    for d in days(first, day):
+        charge_date = d + timedelta(days=REMINDER_DAYS)
+        if charge_date < day + timedelta(days=1):
+            continue
+        items += [WorkItem("autopay-reminders", r, time_zone, charge_date, charge_date)
+                  for r in index.autopay_due(time_zone, charge_date.day)]
+    return items
 
 
 def run(index: ScheduleIndex, queue: WorkQueue, job: JobName, time_zone: str,
@@ -119,19 +141,26 @@ def run(index: ScheduleIndex, queue: WorkQueue, job: JobName, time_zone: str,
 
 
 Outcome = Literal["posted", "nothing due", "no lease", "fined", "paid", "not yet due",
-                  "not a rent charge", "lease ended", "already fined"]
+                  "not a rent charge", "lease ended", "already fined", "not enrolled",
+                  "charged", "declined", "skipped", "already done", "reminded"]
 
 
 class Worker:
     """Does one WorkItem against the resident's aggregates; safe to repeat."""
 
-    def __init__(self, app: LedgerApplication, index: ScheduleIndex) -> None:
+    def __init__(self, app: LedgerApplication, index: ScheduleIndex,
+                 payments: PaymentService | None = None) -> None:
         self.app = app
         self.index = index
+        self.payments = payments
 
     def __call__(self, item: WorkItem) -> Outcome:
         if item.job == "recurring-charges":
             return self.post_due_charges(item.resident_id, item.first, item.last)
+        if item.job == "autopay-sweep":
+            return self.autopay_sweep(item.resident_id, item.first, item.last)
+        if item.job == "autopay-reminders":
+            return self.autopay_reminder(item.resident_id, item.first)
         assert item.charge_id is not None and item.assess_on is not None
         outcome = self.assess_late_fee(item.resident_id, item.charge_id, item.last)
         if outcome != "not yet due":
@@ -178,3 +207,77 @@ class Worker:
         except ChargeNotFound:
             return "paid"
         return "fined"
+
+    # ---- autopay ------------------------------------------------------------------------
+
+    def autopay_sweep(self, resident_id: str, first: date, last: date) -> Outcome:
+        """Pay each charge date of an ACTIVE enrollment in [first, last], once per period.
+
+        Through the API's own path (PaymentService.pay: reservation first, Stripe key from
+        the payment id `pay_auto_<enrollment>_<YYYY-MM>`), for min(payable, cap): a payment
+        made by hand meanwhile is already counted in `payable`, so autopay never overpays.
+        """
+        enrollment = self.app.find_autopay(resident_id)
+        if enrollment is None or enrollment.status != ACTIVE:
+            return "not enrolled"
+        assert enrollment.enrollment_id is not None and self.payments is not None
+        outcome: Outcome = "nothing due"
+        period = period_of(first)
+        while period <= last:
+            charge_date = enrollment.charge_date(period)
+            if first <= charge_date <= last:
+                outcome = self._autopay_period(enrollment, period, charge_date)
+            period = next_period(period)
+        return outcome
+
+    def _autopay_period(self, enrollment: AutopayEnrollment, period: date,
+                        charge_date: date) -> Outcome:
+        rid, name = enrollment.resident_id, period_name(period)
+        if name in enrollment.outcomes:
+            return "already done"
+        assert enrollment.enrollment_id is not None and self.payments is not None
+        pid = payment_id_for(enrollment.enrollment_id, period)
+        ledger = self.app.ledger(rid)
+        existing = ledger.payments.get(pid)
+        if existing is not None:  # a run that crashed after paying: finish its record
+            if existing.status == PaymentStatus.PENDING and existing.stripe_ref is None:
+                self.payments.resubmit(rid, pid)
+            self.app.record_autopay_charged(rid, period=period, payment_id=pid,
+                                            amount=existing.amount, charge_date=charge_date)
+            return "charged"
+        amount = enrollment.amount_for(ledger.payable)
+        if amount < MIN_PAYMENT_CENTS:
+            self.app.record_autopay_skipped(
+                rid, period=period, charge_date=charge_date,
+                reason="nothing payable" if ledger.payable <= 0 else "below the minimum")
+            return "skipped"
+        outcome: Outcome = "charged"
+        try:
+            self.payments.pay(rid, amount=amount, method_id=enrollment.method_id,
+                              actor=AUTOPAY_ACTOR, payment_id=pid)
+        except (NoBalanceDue, AmountExceedsBalance):
+            # Paid by hand in the same moment: the reservation counted it first.
+            self.app.record_autopay_skipped(rid, period=period, charge_date=charge_date,
+                                            reason="nothing payable")
+            return "skipped"
+        except PaymentDeclined:
+            outcome = "declined"  # recorded FAILED; the payment.failed mail tells the resident
+        self.app.record_autopay_charged(rid, period=period, payment_id=pid, amount=amount,
+                                        charge_date=charge_date)
+        return outcome
+
+    def autopay_reminder(self, resident_id: str, charge_date: date) -> Outcome:
+        enrollment = self.app.find_autopay(resident_id)
+        if enrollment is None or enrollment.status != ACTIVE:
+            return "not enrolled"
+        period = period_of(charge_date)
+        if enrollment.charge_date(period) != charge_date:
+            return "nothing due"
+        method = self.app.payment_methods(resident_id).methods.get(enrollment.method_id)
+        if method is None or not method.active:
+            return "not enrolled"
+        payable = max(self.app.ledger(resident_id).payable, 0)
+        sent = self.app.record_autopay_reminder(
+            resident_id, period=period, charge_date=charge_date, method_label=method.label,
+            last4=method.last4, amount=enrollment.amount_for(payable))
+        return "reminded" if sent else "already done"

@@ -37,6 +37,8 @@ from sfr3_ledger.application import LedgerApplication
 from sfr3_ledger.jobs import JobName, Worker, WorkItem, run
 from sfr3_ledger.late_fees import LateFeePolicy
 from sfr3_ledger.leases import LeaseTerms
+from sfr3_ledger.payment_provider import PaymentIntentResult
+from sfr3_ledger.payment_service import PaymentService
 from sfr3_ledger.read_models.schedule import ScheduleIndex, ScheduleProjection
 from sfr3_ledger.schedules import next_period, period_name, period_of
 
@@ -56,6 +58,18 @@ TERMS = st.builds(
 )
 
 
+class _Provider:
+    """A provider that accepts every PaymentIntent (processing); settlement is the law's."""
+
+    def create_payment_intent(self, *, payment_id: str, amount: int, currency: str,
+                              **_: Any) -> PaymentIntentResult:
+        return PaymentIntentResult(id=f"pi_{payment_id}", status="processing", amount=amount,
+                                   currency=currency)
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the laws do not call the provider's {name}")
+
+
 class _Queue:
     def __init__(self, worker: Worker) -> None:
         self.worker = worker
@@ -68,6 +82,7 @@ class _Queue:
 def schedule_laws(env: Mapping[str, str],
                   make_index: Any) -> type[RuleBasedStateMachine]:
     app = LedgerApplication(env=dict(env))
+    service = PaymentService(app, _Provider())
 
     class ScheduleLaws(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -75,7 +90,7 @@ def schedule_laws(env: Mapping[str, str],
             self.app = app
             self.resident = f"res-{uuid.uuid4().hex}"
             self.index: ScheduleIndex = make_index()
-            self.projection = ScheduleProjection(self.index, app.find_lease)
+            self.projection = ScheduleProjection(self.index, app.find_lease, app.find_autopay)
             self.position = app.recorder.max_notification_id() or 0
             self.today = START
             self.terms_history: list[tuple[date, LeaseTerms]] = []
@@ -85,7 +100,10 @@ def schedule_laws(env: Mapping[str, str],
             self.method = app.enroll_payment_method(
                 self.resident, provider_id="pm_card_visa", method_type="CARD",
                 last4="4242", actor=self.resident).method_id
+            app.link_customer(self.resident, f"cus_{self.resident}")
             self.started = False
+            self.autopay: str | None = None  # ACTIVE, PAUSED, CANCELLED once enrolled
+            self.autopay_day = 1
 
         # ---- plumbing -----------------------------------------------------------------
 
@@ -101,7 +119,7 @@ def schedule_laws(env: Mapping[str, str],
 
         def run_job(self, job: JobName, day: date) -> None:
             self.feed()
-            run(self.index, _Queue(Worker(app, self.index)), job, ZONE, day)
+            run(self.index, _Queue(Worker(app, self.index, service)), job, ZONE, day)
             self.feed()
 
         def terms_for(self, period: date) -> LeaseTerms:
@@ -137,9 +155,24 @@ def schedule_laws(env: Mapping[str, str],
                     self.late_fee_run()
                 self.today += timedelta(days=1)
                 if not missed:
-                    self.run_job("recurring-charges", self.today)
+                    self.start_of_day()
             if missed:  # the next run catches up
-                self.run_job("recurring-charges", self.today)
+                self.start_of_day()
+
+        def start_of_day(self) -> None:
+            self.run_job("recurring-charges", self.today)
+            before = len(self.autopay_periods())
+            self.run_job("autopay-sweep", self.today)
+            if self.autopay != "ACTIVE":
+                assert len(self.autopay_periods()) == before, "charged while not ACTIVE"
+            self.settle_pending()
+
+        def settle_pending(self) -> None:
+            """Every payment in flight settles by the end of its day (the provider's word)."""
+            for payment in list(app.ledger(self.resident).payments.values()):
+                if payment.status.value == "PENDING":
+                    app.settle_payment(self.resident, payment.payment_id,
+                                       stripe_ref=f"pi_{payment.payment_id}")
 
         def late_fee_run(self) -> None:
             ledger = app.ledger(self.resident)
@@ -177,6 +210,27 @@ def schedule_laws(env: Mapping[str, str],
             started = app.initiate_payment(self.resident, amount=min(amount, payable),
                                            method_id=self.method, actor=self.resident)
             app.settle_payment(self.resident, started.payment.payment_id, stripe_ref="pi_x")
+
+        @precondition(lambda self: self.started and self.autopay in (None, "CANCELLED"))
+        @rule(day=st.integers(min_value=1, max_value=28),
+              cap=st.one_of(st.none(), st.integers(min_value=50, max_value=300_000)))
+        def enroll_autopay(self, day: int, cap: int | None) -> None:
+            app.enroll_autopay(self.resident, enrollment_id=f"apay_{uuid.uuid4().hex}",
+                               method_id=self.method, charge_day=day, max_amount=cap,
+                               actor=self.resident)
+            self.autopay, self.autopay_day = "ACTIVE", day
+
+        @precondition(lambda self: self.autopay in ("ACTIVE", "PAUSED"))
+        @rule(action=st.sampled_from(["pause", "resume", "cancel"]))
+        def change_autopay(self, action: str) -> None:
+            getattr(app, f"{action}_autopay")(self.resident, actor=self.resident)
+            self.autopay = {"pause": "PAUSED", "resume": "ACTIVE",
+                            "cancel": "CANCELLED"}[action]
+
+        def autopay_periods(self) -> list[str]:
+            return [p.payment_id.rsplit("_", 1)[1]
+                    for p in app.ledger(self.resident).payments.values()
+                    if p.initiated_by == "system:autopay"]
 
         @precondition(lambda self: self.started and self.end_date is None)
         @rule(terms=TERMS)
@@ -216,6 +270,21 @@ def schedule_laws(env: Mapping[str, str],
                     for charge_id, fee_id in ledger.late_fees.items()}
             assert fees == self.expected_fees, "late fees differ from the rules"
             assert not self.never_fined & set(fees)
+            # Autopay: at most one payment per enrollment and period, never more than was
+            # payable (the balance never goes below what staff credits allow: none here),
+            # and none while paused or after a cancellation.
+            autopay = [p for p in ledger.payments.values() if p.initiated_by == "system:autopay"]
+            keys = [p.payment_id for p in autopay]
+            assert len(keys) == len(set(keys)), "two autopay payments for one period"
+            assert ledger.payable >= 0 and ledger.balance >= 0, "autopay overpaid"
+            enrollment = app.find_autopay(self.resident)
+            if enrollment is not None:
+                assert enrollment.status == self.autopay
+                own = [p for p in autopay
+                       if p.payment_id.startswith(f"pay_auto_{enrollment.enrollment_id}_")]
+                charged = [o for o in enrollment.outcomes.values() if o[0] == "CHARGED"]
+                assert len(charged) == len(own)
+                assert all(p.amount <= (enrollment.max_amount or p.amount) for p in own)
             # Once per fact: no charge id posted twice in the stored events.
             ids = [getattr(e, "charge_id", None) for e in app.events.get(ledger.id)
                    if type(e).__name__ in ("ChargePosted", "LateFeeApplied")]

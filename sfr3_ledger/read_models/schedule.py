@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from sfr3_ledger.autopay import AutopayEnrollment
 from sfr3_ledger.leases import Lease
 from sfr3_ledger.ledger import ResidentLedger
 from sfr3_ledger.schedules import local_date, period_of
@@ -52,6 +53,18 @@ class LeaseRow:
 
 
 @attrs.frozen
+class AutopayRow:
+    """An autopay enrollment as the sweep finds it: by zone and charge day, if ACTIVE."""
+
+    resident_id: str
+    enrollment_id: str
+    time_zone: str
+    charge_day: int
+    status: str
+    version: int
+
+
+@attrs.frozen
 class LateFeeCandidate:
     time_zone: str
     assess_on: date
@@ -69,8 +82,14 @@ class ScheduleIndex(Protocol):
 
     def residents_due(self, time_zone: str, day_of_month: int) -> list[str]: ...
 
+    def put_autopay(self, row: AutopayRow) -> None:
+        """Store `row` unless a newer version is stored (replaces its charge-day row)."""
+
+    def autopay_due(self, time_zone: str, day_of_month: int) -> list[str]:
+        """Residents with an ACTIVE enrollment charging on that day of the month."""
+
     def time_zones(self) -> list[str]:
-        """Every time zone that has a lease (one schedule slot per zone)."""
+        """Every time zone that has a lease or an enrollment (one schedule slot per zone)."""
 
     def add_late_candidate(self, candidate: LateFeeCandidate) -> None: ...
 
@@ -118,9 +137,11 @@ def assess_on(row: LeaseRow, due: date) -> date:
 class ScheduleProjection:
     """Applies stored domain events to the index; safe to replay from any position."""
 
-    def __init__(self, index: ScheduleIndex, load_lease: Callable[[str], Lease | None]) -> None:
+    def __init__(self, index: ScheduleIndex, load_lease: Callable[[str], Lease | None],
+                 load_autopay: Callable[[str], AutopayEnrollment | None] | None = None) -> None:
         self.index = index
         self.load_lease = load_lease
+        self.load_autopay = load_autopay
 
     def process(self, events: Iterable[Any]) -> int:
         """Apply `events` (decoded domain events, in log order); how many mattered."""
@@ -134,6 +155,17 @@ class ScheduleProjection:
                 domain_event.charge_type == "RENT"
             ):
                 applied += self._rent_posted(domain_event)
+            elif isinstance(domain_event, _AUTOPAY_SCHEDULE_EVENTS):
+                if self.load_autopay is not None:
+                    enrollment = self.load_autopay(domain_event.resident_id)
+                    if enrollment is not None and enrollment.enrollment_id is not None:
+                        self.index.put_autopay(AutopayRow(
+                            resident_id=enrollment.resident_id,
+                            enrollment_id=enrollment.enrollment_id,
+                            time_zone=enrollment.time_zone,
+                            charge_day=enrollment.charge_day, status=enrollment.status,
+                            version=enrollment.version))
+                        applied += 1
             elif isinstance(domain_event, ResidentLedger.LateFeeApplied):
                 self.index.remove_late_candidates_for(
                     domain_event.resident_id, domain_event.late_fee_for)
@@ -155,6 +187,13 @@ class ScheduleProjection:
             time_zone=row.time_zone, assess_on=assess_on(row, due),
             resident_id=posted.resident_id, charge_id=posted.charge_id))
         return True
+
+
+# The enrollment facts that change who the sweep finds on which day.
+_AUTOPAY_SCHEDULE_EVENTS = (
+    AutopayEnrollment.Enrolled, AutopayEnrollment.Changed, AutopayEnrollment.Paused,
+    AutopayEnrollment.Resumed, AutopayEnrollment.Cancelled,
+)
 
 
 def rebuild(index: ScheduleIndex, projection: ScheduleProjection,

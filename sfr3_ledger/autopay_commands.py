@@ -1,0 +1,119 @@
+"""The autopay use cases of LedgerApplication (a mixin, like lease_commands.py).
+
+An enrollment names one of the resident's own active payment methods; its time zone is
+the lease's (the sweep runs at 06:00 property time), or DEFAULT_TIME_ZONE for a resident
+without a lease.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sfr3_ledger.autopay import AutopayEnrollment, AutopayNotFound
+from sfr3_ledger.errors import PaymentMethodNotFound
+
+T = TypeVar("T")
+DEFAULT_TIME_ZONE = "America/Chicago"
+KEEP: Any = ...
+
+
+class AutopayCommands:
+    # Provided by LedgerApplication (and LeaseCommands).
+    _update: Callable[..., Any]
+    _load: Callable[..., Any]
+    find_lease: Callable[..., Any]
+    payment_methods: Callable[..., Any]
+
+    def _autopay_update(self, resident_id: str, command: Callable[[AutopayEnrollment], T]) -> T:
+        result: T = self._update(AutopayEnrollment, resident_id, command,
+                                 opener=lambda: AutopayEnrollment(resident_id=resident_id))
+        return result
+
+    def _active_method(self, resident_id: str, method_id: str) -> str:
+        method = self.payment_methods(resident_id).methods.get(method_id)
+        if method is None or not method.active:
+            raise PaymentMethodNotFound(method_id)
+        return method_id
+
+    def enroll_autopay(self, resident_id: str, *, enrollment_id: str, method_id: str,
+                       charge_day: int, actor: str,
+                       max_amount: int | None = None) -> AutopayEnrollment:
+        self._active_method(resident_id, method_id)
+        lease = self.find_lease(resident_id)
+        zone = lease.time_zone if lease is not None else DEFAULT_TIME_ZONE
+
+        def command(enrollment: AutopayEnrollment) -> AutopayEnrollment:
+            enrollment.enroll(enrollment_id=enrollment_id, method_id=method_id,
+                              charge_day=charge_day, max_amount=max_amount, time_zone=zone,
+                              actor=actor)
+            return enrollment
+
+        return self._autopay_update(resident_id, command)
+
+    def change_autopay(self, resident_id: str, *, actor: str, method_id: str | None = None,
+                       charge_day: int | None = None,
+                       max_amount: int | Any | None = KEEP) -> AutopayEnrollment:
+        if method_id is not None:
+            self._active_method(resident_id, method_id)
+
+        def command(enrollment: AutopayEnrollment) -> AutopayEnrollment:
+            enrollment.change(actor=actor, method_id=method_id, charge_day=charge_day,
+                              max_amount=max_amount)
+            return enrollment
+
+        return self._autopay_update(resident_id, command)
+
+    def pause_autopay(self, resident_id: str, *, actor: str,
+                      reason: str = "paused by the resident") -> AutopayEnrollment:
+        def command(enrollment: AutopayEnrollment) -> AutopayEnrollment:
+            enrollment.pause(actor=actor, reason=reason)
+            return enrollment
+
+        return self._autopay_update(resident_id, command)
+
+    def resume_autopay(self, resident_id: str, *, actor: str) -> AutopayEnrollment:
+        def command(enrollment: AutopayEnrollment) -> AutopayEnrollment:
+            enrollment.resume(actor=actor)
+            return enrollment
+
+        return self._autopay_update(resident_id, command)
+
+    def cancel_autopay(self, resident_id: str, *, actor: str) -> AutopayEnrollment:
+        def command(enrollment: AutopayEnrollment) -> AutopayEnrollment:
+            enrollment.cancel(actor=actor)
+            return enrollment
+
+        return self._autopay_update(resident_id, command)
+
+    def find_autopay(self, resident_id: str) -> AutopayEnrollment | None:
+        found: AutopayEnrollment | None = self._load(AutopayEnrollment, resident_id)
+        return found if found is not None and found.enrollment_id is not None else None
+
+    def autopay(self, resident_id: str) -> AutopayEnrollment:
+        found = self.find_autopay(resident_id)
+        if found is None:
+            raise AutopayNotFound(resident_id)
+        return found
+
+    def method_removed(self, resident_id: str, method_id: str, *, actor: str) -> bool:
+        """Pause autopay that pays with `method_id` (it was removed); True when it did."""
+        found = self.find_autopay(resident_id)
+        if found is None or found.method_id != method_id or found.status != "ACTIVE":
+            return False
+        self.pause_autopay(resident_id, actor=actor, reason="payment method removed")
+        return True
+
+    # ---- what the sweep and the reminders record (once per period) ---------------------
+
+    def record_autopay_reminder(self, resident_id: str, **kwargs: Any) -> bool:
+        return self._autopay_update(
+            resident_id, lambda enrollment: enrollment.record_reminder(**kwargs))
+
+    def record_autopay_charged(self, resident_id: str, **kwargs: Any) -> None:
+        self._autopay_update(resident_id,
+                             lambda enrollment: enrollment.record_charged(**kwargs))
+
+    def record_autopay_skipped(self, resident_id: str, **kwargs: Any) -> None:
+        self._autopay_update(resident_id,
+                             lambda enrollment: enrollment.record_skipped(**kwargs))
