@@ -18,6 +18,10 @@ Environment:
   SCHEDULE_TABLE             the schedule read model's DynamoDB table (deployed), or
   SFR3_READ_MODELS_PATH      its SQLite file (local runs)
   JOBS_QUEUE_URL             the jobs' SQS work queue (deployed)
+  JOBS_PAYMENTS_QUEUE_URL    the queue of the jobs that pay through Stripe (autopay sweep)
+  STRIPE_RATE_LIMIT_PER_SECOND, JOBS_PAYMENTS_CONCURRENCY
+                             the jobs worker's share of Stripe's rate limit
+                             (sfr3_adapters.rate_limit)
 """
 
 from __future__ import annotations
@@ -167,3 +171,30 @@ def work_queue() -> WorkQueue:
         return SQSWorkQueue(url)
 
     return _once("work_queue", build)  # type: ignore[no-any-return]
+
+
+def jobs_payment_service() -> PaymentService:
+    """PaymentService for the jobs worker: the same flows as the API's, its provider behind
+    this process's share of Stripe's rate limit (sfr3_adapters.rate_limit)."""
+
+    def build() -> PaymentService:
+        from sfr3_adapters.rate_limit import RateLimitedProvider
+
+        return PaymentService(ledger(), RateLimitedProvider.from_env(provider()))
+
+    return _once("jobs_service", build)  # type: ignore[no-any-return]
+
+
+def payments_queue() -> WorkQueue:
+    """The queue of the jobs that pay (`JOBS_PAYMENTS_QUEUE_URL`): its event source's
+    maximum concurrency is what the worker's Stripe rate limit is split by."""
+
+    def build() -> WorkQueue:
+        url = os.environ.get("JOBS_PAYMENTS_QUEUE_URL")
+        if not url:
+            raise RuntimeError("JOBS_PAYMENTS_QUEUE_URL is not set")
+        from sfr3_adapters.sqs import SQSWorkQueue
+
+        return SQSWorkQueue(url)
+
+    return _once("payments_queue", build)  # type: ignore[no-any-return]

@@ -9,17 +9,24 @@ against both). Item layout (docs/dynamodb.md, "The schedule read model"):
 | due-day row          | `DUE#<tz>#<dd>`       | `<residentId>`                  |
 | late-fee candidate   | `LATE#<tz>`           | `<assessOn>#<residentId>#<chargeId>` |
 | candidate pointer    | `CAND#<residentId>`   | `<chargeId>`                    |
-| zone registry        | `ZONES`               | `<tz>` (`leases`: how many lease rows are in it) |
+| autopay row          | `AUTOPAY#<residentId>` | `AUTOPAY`                      |
+| autopay charge day   | `APDUE#<tz>#<dd>`     | `<residentId>` (ACTIVE enrollments only) |
+| zone registry        | `ZONES`               | `<tz>` (counts: `leases`, `autopay`)  |
 | job run              | `RUN#<job>`           | `<tz>`                          |
 
-Every multi-item change is one `TransactWriteItems` (at most 1 + 28 + 28 + 2 items, under
-the limit of 100), conditioned on what was read just before it, and retried from the
-read when another writer got in between. So the read model never holds a due-day row
-without its lease row, nor a candidate without its pointer, nor a zone count that
-disagrees with the lease rows.
+Every multi-item change is one `TransactWriteItems` (at most 1 + 28 + 28 + 2 items for a
+lease, 1 + 1 + 1 + 2 for an enrollment, under the limit of 100), conditioned on what was
+read just before it, and retried from the read when another writer got in between. So the
+read model never holds a due-day row without its lease row, nor a charge-day row without
+an ACTIVE enrollment row, nor a candidate without its pointer, nor a zone count that
+disagrees with the lease and enrollment rows. A zone's registry item counts its lease rows
+(`leases`) and its enrollments that are not cancelled (`autopay`; paused ones too, so a
+resumed enrollment finds its zone scheduled); `time_zones()` lists the zones where either
+count is above zero.
 
 A day's job reads one partition per question: `DUE#<tz>#<dd>` for who is due on a day of
-the month, `LATE#<tz>` up to a date for late-fee candidates, `RUN#<job>` for the last run.
+the month, `APDUE#<tz>#<dd>` for whose autopay charges on it, `LATE#<tz>` up to a date for
+late-fee candidates, `RUN#<job>` for the last run.
 A quiet day costs the same handful of requests whatever the portfolio size.
 """
 
@@ -35,14 +42,18 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_table
-from sfr3_ledger.read_models.schedule import LateFeeCandidate, LeaseRow
+from sfr3_ledger.autopay import ACTIVE, CANCELLED
+from sfr3_ledger.read_models.schedule import AutopayRow, LateFeeCandidate, LeaseRow
 
 log = logging.getLogger(__name__)
 
 PK = "pk"
 SK = "sk"
 LEASE_SK = "LEASE"
+AUTOPAY_SK = "AUTOPAY"
 ZONES_PK = "ZONES"
+# The counters of a zone's registry item: it is scheduled while either is above zero.
+LEASES_COUNT, AUTOPAY_COUNT = "leases", "autopay"
 # Conflicting writers are rare (one stream shard per resident's items); a few retries.
 MAX_ATTEMPTS = 8
 
@@ -81,6 +92,14 @@ def _lease_key(resident_id: str) -> dict[str, dict[str, str]]:
 
 def _due_key(time_zone: str, day: int, resident_id: str) -> dict[str, dict[str, str]]:
     return _key(f"DUE#{time_zone}#{day:02d}", resident_id)
+
+
+def _autopay_key(resident_id: str) -> dict[str, dict[str, str]]:
+    return _key(f"AUTOPAY#{resident_id}", AUTOPAY_SK)
+
+
+def _autopay_due_key(time_zone: str, day: int, resident_id: str) -> dict[str, dict[str, str]]:
+    return _key(f"APDUE#{time_zone}#{day:02d}", resident_id)
 
 
 def _late_key(time_zone: str, assess_on: date, resident_id: str,
@@ -210,9 +229,11 @@ class DynamoDBScheduleIndex:
                 writes.append(self._zone_count(old_zone, -1))
         return writes
 
-    def _zone_count(self, time_zone: str, delta: int) -> dict[str, Any]:
+    def _zone_count(self, time_zone: str, delta: int,
+                    counter: str = LEASES_COUNT) -> dict[str, Any]:
         return {"Update": {"TableName": self.table_name, "Key": _key(ZONES_PK, time_zone),
-                           "UpdateExpression": "ADD leases :delta",
+                           "UpdateExpression": "ADD #count :delta",
+                           "ExpressionAttributeNames": {"#count": counter},
                            "ExpressionAttributeValues": {":delta": _n(delta)}}}
 
     def lease_row(self, resident_id: str) -> LeaseRow | None:
@@ -238,10 +259,80 @@ class DynamoDBScheduleIndex:
             ProjectionExpression="sk")]
 
     def time_zones(self) -> list[str]:
+        """Zones with a lease row or a not-cancelled enrollment (the registry's counters)."""
         return [item[SK]["S"] for item in self._query(
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": _s(ZONES_PK)})
-            if int(item.get("leases", {}).get("N", "0")) > 0]
+            if any(int(item.get(c, {}).get("N", "0")) > 0
+                   for c in (LEASES_COUNT, AUTOPAY_COUNT))]
+
+    # ---- autopay -----------------------------------------------------------------------
+
+    def put_autopay(self, row: AutopayRow) -> None:
+        """The enrollment row, its charge-day row (ACTIVE only) and the zone's enrollment
+        count, in one transaction guarded by the version read just before."""
+        for attempt in range(MAX_ATTEMPTS):
+            stored = self._get(_autopay_key(row.resident_id))
+            if stored is not None and int(stored["version"]["N"]) >= row.version:
+                return  # the same state (or a newer one) is already there
+            try:
+                self._transact(self._autopay_writes(row, stored))
+                return
+            except ClientError as exc:
+                if not _retryable_cancel(exc) or attempt == MAX_ATTEMPTS - 1:
+                    raise
+                _pause(attempt)
+
+    def _autopay_writes(self, row: AutopayRow,
+                        stored: dict[str, Any] | None) -> list[dict[str, Any]]:
+        put: dict[str, Any] = {"TableName": self.table_name, "Item": {
+            **_autopay_key(row.resident_id),
+            "resident_id": _s(row.resident_id),
+            "enrollment_id": _s(row.enrollment_id),
+            "time_zone": _s(row.time_zone),
+            "charge_day": _n(row.charge_day),
+            "status": _s(row.status),
+            "version": _n(row.version),
+        }}
+        if stored is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :seen"
+            put["ExpressionAttributeValues"] = {":seen": stored["version"]}
+        writes: list[dict[str, Any]] = [{"Put": put}]
+
+        # The charge-day row: where an ACTIVE enrollment is found; moved, added or removed.
+        old_zone: str | None = stored["time_zone"]["S"] if stored else None
+        old_status: str | None = stored["status"]["S"] if stored else None
+        old_due: tuple[str, int] | None = None
+        if stored is not None and old_zone is not None and old_status == ACTIVE:
+            old_due = (old_zone, int(stored["charge_day"]["N"]))
+        new_due = (row.time_zone, row.charge_day) if row.status == ACTIVE else None
+        if old_due != new_due:
+            if old_due is not None:
+                writes.append({"Delete": {"TableName": self.table_name,
+                                          "Key": _autopay_due_key(*old_due, row.resident_id)}})
+            if new_due is not None:
+                writes.append({"Put": {"TableName": self.table_name, "Item": {
+                    **_autopay_due_key(*new_due, row.resident_id),
+                    "resident_id": _s(row.resident_id)}}})
+
+        # The zone registry counts enrollments that are not cancelled (paused ones too: a
+        # resumed enrollment must find its zone scheduled).
+        old_counted = old_zone if stored and old_status != CANCELLED else None
+        new_counted = row.time_zone if row.status != CANCELLED else None
+        if old_counted != new_counted:
+            if new_counted is not None:
+                writes.append(self._zone_count(new_counted, +1, AUTOPAY_COUNT))
+            if old_counted is not None:
+                writes.append(self._zone_count(old_counted, -1, AUTOPAY_COUNT))
+        return writes
+
+    def autopay_due(self, time_zone: str, day_of_month: int) -> list[str]:
+        return [item[SK]["S"] for item in self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _s(f"APDUE#{time_zone}#{day_of_month:02d}")},
+            ProjectionExpression="sk")]
 
     # ---- late-fee candidates -----------------------------------------------------------
 
@@ -376,7 +467,8 @@ class DynamoDBScheduleIndex:
     # ---- rebuild -----------------------------------------------------------------------
 
     def clear(self) -> None:
-        """Delete every projected item (job runs stay, as in SQLite: they are not events')."""
+        """Delete every projected item: lease, due-day, autopay, charge-day, candidate,
+        pointer and zone items (job runs stay, as in SQLite: they are not events')."""
         keys: list[dict[str, Any]] = []
         start: dict[str, Any] | None = None
         while True:

@@ -4,7 +4,9 @@ A second consumer of the same DynamoDB stream as streamProcessor (same filter: o
 notification-log items carry events). Each record's stored events are decoded with the
 ledger application's mapper and applied by `ScheduleProjection`: lease events rewrite the
 resident's lease row (loaded through the ledger application, guarded by version), RENT
-charges of leased residents add a late-fee candidate, late fees remove theirs. Every
+charges of leased residents add a late-fee candidate, late fees remove theirs, and autopay
+enrollment events (enrolled, changed, paused, resumed, cancelled) rewrite the resident's
+autopay row and charge-day row (loaded likewise, guarded by version). Every
 write is idempotent, so a redelivered record rewrites the same rows.
 
 Why a function of its own rather than a step of streamProcessor (docs/architecture.md):
@@ -45,7 +47,8 @@ def projection() -> ScheduleProjection:
     with _lock:
         if _projection is None:
             app = wiring.ledger()
-            _projection = ScheduleProjection(wiring.schedule_index(), app.find_lease)
+            _projection = ScheduleProjection(wiring.schedule_index(), app.find_lease,
+                                             load_autopay=app.find_autopay)
         return _projection
 
 
@@ -96,4 +99,6 @@ def rebuild_index(app: LedgerApplication, index: ScheduleIndex) -> int:
 
     Run it with the stream consumer paused (disable its event source mapping), then
     re-enable it: events that arrive meanwhile are applied again, harmlessly."""
-    return rebuild(index, ScheduleProjection(index, app.find_lease), notification_batches(app))
+    return rebuild(index, ScheduleProjection(index, app.find_lease,
+                                             load_autopay=app.find_autopay),
+                   notification_batches(app))

@@ -2,17 +2,22 @@
 
 Input (the schedule's `Input`, or a manual `aws lambda invoke` to re-run a day):
 
-    {"job": "recurring-charges" | "late-fees",
+    {"job": "recurring-charges" | "autopay-sweep" | "autopay-reminders" | "late-fees",
      "timeZone": "<IANA zone>" | "*",
      "date": "YYYY-MM-DD"}          # optional; default: today in that zone
 
-`"*"` runs every zone that has a lease (`index.time_zones()`), each for its own today.
-Planning reads the schedule read model only; the items go to the jobs queue in batches
-(SQS), and the run is recorded after everything was queued (sfr3_ledger.jobs.run), so a
-failed invocation is simply retried: re-planning the same day queues the same items, and
-the workers are idempotent.
+`"*"` runs every zone that has a lease or a not-cancelled autopay enrollment
+(`index.time_zones()`), each for its own today. Planning reads the schedule read model
+only; the items go to SQS in batches, and the run is recorded after everything was queued
+(sfr3_ledger.jobs.run), so a failed invocation is simply retried: re-planning the same day
+queues the same items, and the workers are idempotent.
 
-Zones with leases but no schedule of their own (a lease's zone override outside
+The jobs that pay through Stripe (`PAYMENT_JOBS`: the autopay sweep) queue on the payments
+queue, whose worker concurrency is capped to share Stripe's rate limit
+(sfr3_adapters.rate_limit); the others queue on the jobs queue, so posting rent is never
+slowed down by Stripe's limit.
+
+Zones with leases or enrollments but no schedule of their own (a lease's zone override outside
 `custom.jobs.timeZones`) are logged and counted (`UnscheduledTimeZones`, alarmed): their
 rent would otherwise never be posted. `SCHEDULED_TIME_ZONES` (comma-separated) lists the
 zones that have schedules.
@@ -40,6 +45,7 @@ metrics = Metrics(
     service="jobsScheduler",
 )
 ALL_ZONES = "*"
+PAYMENT_JOBS: frozenset[str] = frozenset({"autopay-sweep"})
 
 
 class BadJobInput(ValueError):
@@ -75,7 +81,7 @@ def scheduled_zones() -> set[str]:
 def run(event: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     job, zone, day = parse(event)
     index = wiring.schedule_index()
-    queue = wiring.work_queue()
+    queue = wiring.payments_queue() if job in PAYMENT_JOBS else wiring.work_queue()
     indexed = index.time_zones() if zone == ALL_ZONES else None
     zones = indexed if indexed is not None else [zone]
     at = now or datetime.now(UTC)
@@ -99,7 +105,8 @@ def _unscheduled(indexed: list[str] | None) -> list[str]:
     zones = indexed if indexed is not None else wiring.schedule_index().time_zones()
     missing = sorted(set(zones) - configured)
     if missing:
-        logger.warning("leases in time zones without a schedule", extra={"zones": missing})
+        logger.warning("leases or enrollments in time zones without a schedule",
+                       extra={"zones": missing})
     metrics.add_metric(name="UnscheduledTimeZones", unit=MetricUnit.Count, value=len(missing))
     return missing
 

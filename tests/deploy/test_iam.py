@@ -45,8 +45,12 @@ OWN: dict[str, set[tuple[str, str]]] = {
     "NotificationsLambdaFunction": LEDGER_READ | IDEMPOTENCY | {("NotificationsDLQ", "Arn")},
     "ReceiptsLambdaFunction": LEDGER_READ | {RECEIPTS, ("ReceiptsDLQ", "Arn")},
     # The jobs: the scheduler never touches the ledger; the worker is a ledger writer.
-    "JobsSchedulerLambdaFunction": {SCHEDULE, ("JobsQueue", "Arn"), ("JobsSchedulerDLQ", "Arn")},
-    "JobsWorkerLambdaFunction": LEDGER_READ | {SCHEDULE, ("JobsQueue", "Arn")},
+    # The worker also pays (autopay sweep) through the stripeService client: an API key in
+    # its environment, no AWS permission.
+    "JobsSchedulerLambdaFunction": {SCHEDULE, ("JobsQueue", "Arn"), ("JobsPaymentsQueue", "Arn"),
+                                    ("JobsSchedulerDLQ", "Arn")},
+    "JobsWorkerLambdaFunction": LEDGER_READ
+    | {SCHEDULE, ("JobsQueue", "Arn"), ("JobsPaymentsQueue", "Arn")},
     "ScheduleProjectionLambdaFunction": LEDGER_READ
     | {SCHEDULE, ("EventsTable", "StreamArn"), ("ScheduleProjectionDLQ", "Arn")},
 }

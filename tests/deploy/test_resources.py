@@ -20,7 +20,8 @@ COMMON_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE",
     "LOG_LEVEL",
 }
-STRIPE_CLIENTS = {"ApiLambdaFunction", "StripeWebhookLambdaFunction", "StripeServiceLambdaFunction"}
+STRIPE_CLIENTS = {"ApiLambdaFunction", "StripeWebhookLambdaFunction", "StripeServiceLambdaFunction",
+                  "JobsWorkerLambdaFunction"}  # the autopay sweep pays through PaymentService
 
 
 def _of_type(package: Package, kind: str) -> dict[str, dict[str, Any]]:
@@ -58,7 +59,16 @@ def test_event_rules_route_the_envelopes(package: Package) -> None:
         "payment.settled",
         "payment.failed",
         "payment.refunded",
+        # Autopay's mails (issue 12); its charges are mailed as payment.settled / failed.
+        "autopay.enrolled",
+        "autopay.paused",
+        "autopay.cancelled",
+        "autopay.reminder_sent",
     }
+    # The rule delivers exactly the events the notifier mails about.
+    from sfr3_adapters.reactions import EMAIL_TYPES
+
+    assert set(notifications["detail-type"]) == EMAIL_TYPES
     assert set(notifications["source"]) == {"sfr3.payments", "sfr3.ledger"}
     assert rules["ReceiptsLambdaFunction"]["EventPattern"]["detail-type"] == ["payment.settled"]
     for rule in rules.values():
@@ -112,7 +122,9 @@ def test_glue_table_describes_the_envelope(package: Package) -> None:
         "failureReason", "stripeRef", "balanceEffect", *ie._EXTRA_FIELDS,
     }
     assert set(struct) == keys
-    assert {k for k, v in struct.items() if v == "bigint"} == {"amount", "balanceEffect"}
+    # Whole numbers: cents, and autopay's charge day (issue 12).
+    assert {k for k, v in struct.items() if v == "bigint"} == {
+        "amount", "balanceEffect", "chargeDay", "maxAmount"}
     assert [p["Name"] for p in spec["PartitionKeys"]] == ["year", "month", "day"]
     serde = spec["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
     assert serde == "org.openx.data.jsonserde.JsonSerDe"
@@ -142,14 +154,16 @@ def test_every_function_and_dead_letter_queue_is_alarmed(package: Package) -> No
         for a in alarms
         if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
     }
-    # Every queue but the jobs' work queue is a dead-letter queue (its backlog's age is alarmed).
-    assert depth == set(_of_type(package, "AWS::SQS::Queue")) - {"JobsQueue"}
+    # Every queue but the jobs' work queues is a dead-letter queue (their backlogs' age is
+    # alarmed).
+    work_queues = {"JobsQueue", "JobsPaymentsQueue"}
+    assert depth == set(_of_type(package, "AWS::SQS::Queue")) - work_queues
     age = {
         a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
         for a in alarms
         if a.get("MetricName") == "ApproximateAgeOfOldestMessage"
     }
-    assert age == {"JobsQueue"}
+    assert age == work_queues
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
 
 

@@ -2,8 +2,9 @@
 
 The DynamoDB index must behave exactly as the SQLite one (sfr3_adapters.read_models_sqlite):
 the version guard, due-day replacement, the late-fee candidates' date range and one
-candidate per charge, job runs that never move backwards, clear() before a rebuild; and,
-DynamoDB only, what a day costs in requests.
+candidate per charge, autopay rows by charge day (ACTIVE only) and the zones they bring,
+job runs that never move backwards, clear() before a rebuild; and, DynamoDB only, what a
+day costs in requests.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sfr3_adapters.read_models_sqlite import SQLiteScheduleIndex
 from sfr3_ledger import LedgerApplication, jobs
 from sfr3_ledger.leases import LeaseTerms
 from sfr3_ledger.read_models.schedule import (
+    AutopayRow,
     LateFeeCandidate,
     LeaseRow,
     ScheduleIndex,
@@ -121,6 +123,85 @@ def test_residents_due_are_every_one_in_order_across_pages(index: ScheduleIndex)
     assert index.time_zones() == [LA, NY]
 
 
+def ap(resident: str = "r1", *, day: int = 1, zone: str = NY, status: str = "ACTIVE",
+       version: int = 1) -> AutopayRow:
+    return AutopayRow(resident_id=resident, enrollment_id=f"apay-{resident}", time_zone=zone,
+                      charge_day=day, status=status, version=version)
+
+
+def test_autopay_rows_are_found_by_charge_day_and_guarded_by_version(
+        index: ScheduleIndex) -> None:
+    index.put_autopay(ap(day=5, version=3))
+    index.put_autopay(ap(day=9, version=2))  # a redelivered older event
+    assert index.autopay_due(NY, 5) == ["r1"]
+    assert index.autopay_due(NY, 9) == []
+    index.put_autopay(ap(day=5, version=3))  # the same version again: unchanged
+    assert index.autopay_due(NY, 5) == ["r1"]
+    # A new charge day moves the row (not added next to the old one).
+    index.put_autopay(ap(day=9, version=4))
+    assert index.autopay_due(NY, 5) == []
+    assert index.autopay_due(NY, 9) == ["r1"]
+    # Leases and autopay are separate questions.
+    assert index.residents_due(NY, 9) == []
+    index.put_lease(row("r2", days={9}))
+    assert index.autopay_due(NY, 9) == ["r1"]
+
+
+def test_only_active_enrollments_are_due(index: ScheduleIndex) -> None:
+    residents = [f"res-{n:03d}" for n in range(17)]
+    for resident in reversed(residents):
+        index.put_autopay(ap(resident, day=28))
+    assert index.autopay_due(NY, 28) == residents  # in order, across pages
+    index.put_autopay(ap("res-003", day=28, status="PAUSED", version=2))
+    index.put_autopay(ap("res-004", day=28, status="CANCELLED", version=2))
+    due = [r for r in residents if r not in ("res-003", "res-004")]
+    assert index.autopay_due(NY, 28) == due
+    index.put_autopay(ap("res-003", day=28, status="ACTIVE", version=3))  # resumed
+    assert index.autopay_due(NY, 28) == sorted([*due, "res-003"])
+    # Paused, then changed to another day while paused, then resumed: found on the new day.
+    index.put_autopay(ap("res-005", day=28, status="PAUSED", version=2))
+    index.put_autopay(ap("res-005", day=2, status="PAUSED", version=3))
+    assert index.autopay_due(NY, 2) == []
+    index.put_autopay(ap("res-005", day=2, status="ACTIVE", version=4))
+    assert index.autopay_due(NY, 2) == ["res-005"]
+    assert "res-005" not in index.autopay_due(NY, 28)
+    assert index.autopay_due(LA, 28) == []
+
+
+def test_enrollments_bring_their_zones(index: ScheduleIndex) -> None:
+    index.put_autopay(ap("r1", zone=LA))
+    assert index.time_zones() == [LA]
+    index.put_lease(row("r2", zone=NY))
+    assert index.time_zones() == [LA, NY]
+    # Paused still counts (a resume must find its zone scheduled); cancelled does not.
+    index.put_autopay(ap("r1", zone=LA, status="PAUSED", version=2))
+    assert index.time_zones() == [LA, NY]
+    index.put_autopay(ap("r1", zone=LA, status="CANCELLED", version=3))
+    assert index.time_zones() == [NY]
+    index.put_autopay(ap("r1", zone=LA, status="CANCELLED", version=3))  # replayed
+    assert index.time_zones() == [NY]
+    # A new enrollment after the cancellation (the aggregate's version goes on).
+    index.put_autopay(ap("r1", zone=LA, version=4))
+    assert index.time_zones() == [LA, NY]
+    # Two enrollments in a zone: it stays while either is there; a lease and an
+    # enrollment in the same zone likewise.
+    index.put_autopay(ap("r3", zone=LA))
+    index.put_autopay(ap("r1", zone=LA, status="CANCELLED", version=5))
+    assert index.time_zones() == [LA, NY]
+    index.put_autopay(ap("r3", zone=LA, status="CANCELLED", version=2))
+    assert index.time_zones() == [NY]
+    index.put_autopay(ap("r4", zone=NY))
+    index.put_lease(row("r2", zone=LA, version=2))
+    assert index.time_zones() == [LA, NY]
+    index.put_autopay(ap("r4", zone=NY, status="CANCELLED", version=2))
+    assert index.time_zones() == [LA]
+    # An enrollment whose zone changes (a new enrollment after a move) moves its count.
+    index.put_autopay(ap("r5", zone=NY))
+    index.put_autopay(ap("r5", zone=LA, version=2))
+    assert index.time_zones() == [LA]
+    assert index.autopay_due(NY, 1) == [] and index.autopay_due(LA, 1) == ["r5"]
+
+
 def test_late_candidates_up_to_a_day_oldest_first(index: ScheduleIndex) -> None:
     index.add_late_candidate(cand("r2", "c-2", date(2025, 3, 7)))
     index.add_late_candidate(cand("r1", "c-1", date(2025, 3, 7)))
@@ -181,10 +262,12 @@ def test_a_job_run_never_moves_backwards(index: ScheduleIndex) -> None:
 def test_clear_drops_the_projection_but_keeps_job_runs(index: ScheduleIndex) -> None:
     index.put_lease(row(days={1, 2}))
     index.add_late_candidate(cand("r1", "c-1", date(2025, 3, 7)))
+    index.put_autopay(ap("r9", day=4, zone=LA))
     index.record_run("late-fees", NY, date(2025, 3, 7))
     index.clear()
     assert index.lease_row("r1") is None
     assert index.residents_due(NY, 1) == []
+    assert index.autopay_due(LA, 4) == []
     assert index.time_zones() == []
     assert index.late_candidates(NY, date(2025, 12, 31)) == []
     assert index.last_run("late-fees", NY) == date(2025, 3, 7)
@@ -194,6 +277,9 @@ def test_clear_drops_the_projection_but_keeps_job_runs(index: ScheduleIndex) -> 
     assert index.residents_due(NY, 3) == ["r1"]
     assert index.time_zones() == [NY]
     assert len(index.late_candidates(NY, date(2025, 3, 7))) == 1
+    index.put_autopay(ap("r9", day=4, zone=LA, version=1))
+    assert index.autopay_due(LA, 4) == ["r9"]
+    assert index.time_zones() == [LA, NY]
 
 
 def test_the_projection_is_idempotent_on_either_index(index: ScheduleIndex) -> None:
@@ -218,6 +304,45 @@ def test_the_projection_is_idempotent_on_either_index(index: ScheduleIndex) -> N
     rebuild(index, projection, [events[:2], events[2:]])
     assert index.late_candidates("America/Chicago", date(2025, 2, 28)) == expected
     assert index.lease_row("res-1") is not None
+    app.close()
+
+
+def test_autopay_events_project_on_either_index(index: ScheduleIndex) -> None:
+    """Enroll, change the day, pause, resume, cancel: replayed and rebuilt, the same rows."""
+    app = LedgerApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app.start_lease("res-1", lease_id="L-1", property_id="p-1", us_state="TX",
+                    start_date=date(2025, 1, 1), actor="pm",
+                    terms=LeaseTerms(monthly_rent=150_000, rent_due_day=1))
+    for rid in ("res-1", "res-2"):
+        method = app.enroll_payment_method(rid, provider_id=f"pm_{rid}", method_type="CARD",
+                                           last4="4242", actor=rid)
+        app.enroll_autopay(rid, enrollment_id=f"apay-{rid}", method_id=method.method_id,
+                           charge_day=5, actor=rid)
+    app.change_autopay("res-1", actor="res-1", charge_day=7)
+    app.pause_autopay("res-2", actor="res-2")
+    projection = ScheduleProjection(index, app.find_lease, app.find_autopay)
+
+    def replay() -> list[Any]:
+        events = [app.mapper.to_domain_event(n)
+                  for n in app.recorder.select_notifications(start=None, limit=1000)]
+        projection.process(events)
+        projection.process(events)
+        return events
+
+    replay()
+    chi = "America/Chicago"  # res-1's lease zone; res-2 has no lease: the default zone
+    assert index.autopay_due(chi, 5) == []
+    assert index.autopay_due(chi, 7) == ["res-1"]
+    assert index.time_zones() == [chi]
+    app.resume_autopay("res-2", actor="res-2")
+    app.cancel_autopay("res-1", actor="res-1")
+    events = replay()
+    assert index.autopay_due(chi, 7) == []
+    assert index.autopay_due(chi, 5) == ["res-2"]
+    rebuild(index, projection, [events[:3], events[3:]])
+    assert index.autopay_due(chi, 5) == ["res-2"]
+    assert index.autopay_due(chi, 7) == []
+    assert index.time_zones() == [chi]
     app.close()
 
 

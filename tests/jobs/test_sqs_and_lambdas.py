@@ -1,6 +1,9 @@
 """The deployed jobs, end to end on real protocols: the ledger and the schedule table on
-DynamoDB Local (the events table's stream feeding the projection Lambda), the work queue
-on moto's SQS; the scheduler, worker and projection handlers as Lambda would call them."""
+DynamoDB Local (the events table's stream feeding the projection Lambda), the work queues
+on moto's SQS; the scheduler, worker and projection handlers as Lambda would call them;
+the autopay sweep paying through the stripeService client, its handler over HTTP, and the
+local Stripe sandbox behind it. And the worker's client-side share of Stripe's rate limit
+(sfr3_adapters.rate_limit), on a fake clock."""
 
 from __future__ import annotations
 
@@ -15,12 +18,17 @@ import pytest
 
 from sfr3_adapters import aws_clients
 from sfr3_adapters.dynamodb.read_models import DynamoDBScheduleIndex
+from sfr3_adapters.rate_limit import RateLimitedProvider, TokenBucket, per_process_rate
 from sfr3_adapters.sqs import QueueSendFailed, SQSWorkQueue
 from sfr3_lambdas import wiring
 from sfr3_lambdas.jobs import projection, scheduler, worker
+from sfr3_ledger import PaymentStatus
+from sfr3_ledger.autopay import payment_id_for
 from sfr3_ledger.jobs import WorkItem
 from sfr3_ledger.leases import LeaseTerms
+from sfr3_ledger.payment_provider import PaymentProvider
 from tests.backbone.support import FakeContext, StreamReader, log_records, poisoned
+from tests.harness.stripe_sandbox import SandboxHandle, WebhookReceiver
 
 pytestmark = [pytest.mark.dynamodb, pytest.mark.moto]
 CHI = "America/Chicago"
@@ -56,6 +64,12 @@ def queue_url(moto: str) -> str:
     aws_clients.reset()
     return str(aws_clients.client("sqs").create_queue(
         QueueName=f"jobs-{uuid.uuid4().hex[:8]}")["QueueUrl"])
+
+
+@pytest.fixture
+def payments_queue_url(queue_url: str) -> str:
+    return str(aws_clients.client("sqs").create_queue(
+        QueueName=f"jobs-payments-{uuid.uuid4().hex[:8]}")["QueueUrl"])
 
 
 # ---- SQSWorkQueue ---------------------------------------------------------------------
@@ -117,7 +131,7 @@ def test_entries_rejected_to_the_end_raise() -> None:
 
 
 @pytest.fixture
-def deployed(queue_url: str, dynamodb_local: str,
+def deployed(queue_url: str, payments_queue_url: str, dynamodb_local: str,
              monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     suffix = uuid.uuid4().hex[:10]
     env = {
@@ -126,6 +140,7 @@ def deployed(queue_url: str, dynamodb_local: str,
         "CREATE_TABLE": "y",
         "SCHEDULE_TABLE": f"jobs-schedule-{suffix}",
         "JOBS_QUEUE_URL": queue_url,
+        "JOBS_PAYMENTS_QUEUE_URL": payments_queue_url,
         "SCHEDULED_TIME_ZONES": "America/New_York,America/Chicago",
     }
     for name, value in env.items():
@@ -223,6 +238,117 @@ def test_all_zones_and_today_by_default(deployed: dict[str, str]) -> None:
         "res-ny"]
 
 
+SERVICE_API_KEY = "svc-key-for-jobs-0123456789"
+
+
+@pytest.fixture
+def paying(deployed: dict[str, str], stripe_sandbox: SandboxHandle,
+           stripe_service_url: str, webhook_receiver: WebhookReceiver,
+           monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The deployed worker's Stripe path: the stripeService client (STRIPE_SERVICE_URL,
+    API key), the stripeService handler behind HTTP, the sandbox behind it."""
+    env = {
+        "STRIPE_SERVICE_URL": stripe_service_url,
+        "STRIPE_SERVICE_API_KEY": SERVICE_API_KEY,
+        # stripeService's own configuration (env overrides instead of SSM).
+        "STRIPE_SECRET_KEY": "sk_test_jobs",
+        "STRIPE_WEBHOOK_SECRET": stripe_sandbox.register_webhook(webhook_receiver.url),
+        "STRIPE_API_BASE": stripe_sandbox.url,
+        "STRIPE_MAX_NETWORK_RETRIES": "0",
+        "STRIPE_RATE_LIMIT_PER_SECOND": "20",
+        "JOBS_PAYMENTS_CONCURRENCY": "2",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    wiring.reset()
+    return {**deployed, **env}
+
+
+def test_the_autopay_sweep_pays_through_the_worker_once(paying: dict[str, str]) -> None:
+    app = wiring.ledger()
+    service = wiring.payment_service()  # the API's path, to enroll the cards
+    for rid, cap in (("res-ap1", None), ("res-ap2", 40_000), ("res-ap3", None)):
+        app.start_lease(rid, lease_id=f"L-{rid}", property_id="p-1", us_state="TX",
+                        start_date=date(2027, 1, 1), actor="pm",
+                        terms=LeaseTerms(monthly_rent=100_000, rent_due_day=1))
+        method = service.enroll_payment_method(rid, method_type="card",
+                                               provider_method_id="pm_card_visa", actor=rid)
+        app.enroll_autopay(rid, enrollment_id=f"apay_{rid}", method_id=method.method_id,
+                           charge_day=5, max_amount=cap, actor=rid)
+        app.post_charge(rid, charge_id=f"L-{rid}:rent:2027-03", amount=100_000,
+                        charge_type="RENT", description="Rent 2027-03",
+                        due_date=date(2027, 3, 1), actor="system:jobs")
+    app.pause_autopay("res-ap3", actor="res-ap3")
+    reader = StreamReader(paying["DYNAMODB_TABLE"])
+    assert project(reader) == []
+    index = wiring.schedule_index()
+    assert index.autopay_due(CHI, 5) == ["res-ap1", "res-ap2"]  # paused: not due
+    assert index.time_zones() == [CHI]
+
+    # 06:00 on the 5th: the sweep's items go to the payments queue, nothing to the other.
+    out = scheduler.run({"job": "autopay-sweep", "timeZone": CHI, "date": "2027-03-05"})
+    assert out["runs"][0]["queued"] == 2
+    assert drain(paying["JOBS_QUEUE_URL"]) == []
+    records = drain(paying["JOBS_PAYMENTS_QUEUE_URL"])
+    assert len(records) == 2
+    assert worker.handler({"Records": records}, FakeContext()) == {"batchItemFailures": []}
+
+    period = date(2027, 3, 1)
+    for rid, amount in (("res-ap1", 100_000), ("res-ap2", 40_000)):
+        pid = payment_id_for(f"apay_{rid}", period)
+        payments = app.ledger(rid).payments
+        assert list(payments) == [pid]
+        assert payments[pid].amount == amount and payments[pid].stripe_ref
+        assert payments[pid].status != PaymentStatus.FAILED
+        assert app.autopay(rid).outcomes["2027-03"][0] == "CHARGED"
+    assert not app.ledger("res-ap3").payments
+    # The worker paid through its share of the rate limit: 20/s split by 2 workers.
+    limited = wiring.jobs_payment_service().provider
+    assert isinstance(limited, RateLimitedProvider)
+    assert limited.bucket.rate == 10 and limited.bucket.acquired == 2
+
+    # Redelivered, and the day run again: no second payment.
+    assert worker.handle({"Records": records}) == {"batchItemFailures": []}
+    scheduler.run({"job": "autopay-sweep", "timeZone": CHI, "date": "2027-03-05"})
+    assert worker.handle({"Records": drain(paying["JOBS_PAYMENTS_QUEUE_URL"])}) == {
+        "batchItemFailures": []}
+    assert [len(app.ledger(r).payments) for r in ("res-ap1", "res-ap2")] == [1, 1]
+    assert limited.bucket.acquired == 2  # repeats never reach Stripe
+
+    # The reminders (jobs queue) 3 days before April's charge; no Stripe needed.
+    out = scheduler.run({"job": "autopay-reminders", "timeZone": CHI, "date": "2027-04-02"})
+    assert out["runs"][0]["queued"] == 2
+    assert drain(paying["JOBS_PAYMENTS_QUEUE_URL"]) == []
+    reminders = drain(paying["JOBS_QUEUE_URL"])
+    assert worker.handle({"Records": reminders}) == {"batchItemFailures": []}
+    assert all("2027-04" in app.autopay(r).reminded for r in ("res-ap1", "res-ap2"))
+
+
+def test_only_the_sweep_builds_the_payment_service(deployed: dict[str, str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rent, reminders and late fees run without any Stripe configuration."""
+
+    def no_stripe() -> Any:
+        raise AssertionError("a job other than the sweep asked for Stripe")
+
+    monkeypatch.setattr(wiring, "jobs_payment_service", no_stripe)
+    record = {"messageId": "m-1", "receiptHandle": "h", "attributes": {},
+              "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+              "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:jobs",
+              "awsRegion": "us-east-1"}
+    bodies = [item(1).to_json(), item(2, "autopay-reminders").to_json(),
+              WorkItem("late-fees", "res-x", CHI, date(2025, 3, 8), date(2025, 3, 8),
+                       charge_id="L-x:rent:2025-03", assess_on=date(2025, 3, 8)).to_json()]
+    event = {"Records": [{**record, "messageId": f"m-{n}", "body": json.dumps(b)}
+                         for n, b in enumerate(bodies)]}
+    assert worker.handle(event) == {"batchItemFailures": []}
+    # A sweep item does ask (and fails alone here, Stripe being "unavailable").
+    sweep = {**record, "messageId": "m-sweep",
+             "body": json.dumps(item(3, "autopay-sweep").to_json())}
+    assert worker.handle({"Records": [sweep, *event["Records"]]}) == {"batchItemFailures": [
+        {"itemIdentifier": "m-sweep"}]}
+
+
 @pytest.mark.parametrize("bad", [
     {"job": "autopay", "timeZone": CHI},
     {"job": "late-fees", "timeZone": "Mars/Olympus"},
@@ -277,3 +403,128 @@ def test_notifications_mail_the_lease_email(deployed: dict[str, str], moto: str,
         ("r-2@residents.example.com",), ("tenant@example.org",)]
     assert {m["subject"] for m in sent} == {"Late fee: $50.00"}
     notifications.reset()
+
+
+# ---- Stripe's rate limit, client side -------------------------------------------------
+
+
+class FakeClock:
+    """Time that moves only when someone sleeps (or the test says so)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_the_bucket_spaces_calls_at_its_rate() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(4, clock=clock, sleep=clock.sleep)
+    times = []
+    for _ in range(9):
+        bucket.acquire()
+        times.append(clock.now - 100)
+    assert times == pytest.approx([0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0])
+    # In any window of a second, at most rate + capacity calls (here 4 + 1).
+    assert max(sum(1 for t in times if start <= t < start + 1) for start in times) <= 5
+    # Idle time saves up at most `capacity` tokens: after a quiet minute, one free call.
+    clock.now += 60
+    assert bucket.acquire() == 0
+    assert bucket.acquire() == pytest.approx(0.25)
+    assert bucket.acquired == 11
+    assert bucket.waited_seconds == pytest.approx(2.25)
+
+
+def test_concurrent_callers_reserve_tokens_in_turn() -> None:
+    """Callers arriving together (threads of one process) wait 0, 1/r, 2/r, ..."""
+    clock = FakeClock()
+    waits: list[float] = []
+    bucket = TokenBucket(5, clock=clock, sleep=waits.append)  # sleeping moves no clock
+    assert [bucket.acquire() for _ in range(4)] == pytest.approx([0, 0.2, 0.4, 0.6])
+    assert waits == pytest.approx([0.2, 0.4, 0.6])
+    clock.now += 1.0  # the reservations are served, and the bucket refills to one token
+    assert bucket.acquire() == pytest.approx(0.0)
+
+
+def test_the_limit_is_split_between_the_workers() -> None:
+    assert per_process_rate({}) == 20
+    assert per_process_rate({"STRIPE_RATE_LIMIT_PER_SECOND": "20",
+                             "JOBS_PAYMENTS_CONCURRENCY": "5"}) == 4
+    assert per_process_rate({"STRIPE_RATE_LIMIT_PER_SECOND": "90",
+                             "JOBS_PAYMENTS_CONCURRENCY": "4"}) == 22.5
+    for bad in ({"STRIPE_RATE_LIMIT_PER_SECOND": "0"}, {"JOBS_PAYMENTS_CONCURRENCY": "0"},
+                {"STRIPE_RATE_LIMIT_PER_SECOND": "-3"}):
+        with pytest.raises(ValueError):
+            per_process_rate(bad)
+    with pytest.raises(ValueError):
+        TokenBucket(0)
+    # Five workers, each on its own bucket, over ten simulated seconds: <= 20/s together.
+    clocks = [FakeClock() for _ in range(5)]
+    buckets = [TokenBucket(4, clock=c, sleep=c.sleep) for c in clocks]
+    calls = 0
+    for bucket, clock in zip(buckets, clocks, strict=True):
+        while True:
+            bucket.acquire()
+            if clock.now - 100 > 10:
+                break
+            calls += 1
+    assert calls <= 20 * 10 + 5
+
+
+class RecordingProvider:
+    """Every port method, answering a marker and recording the call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, {"args": args, **kwargs}))
+            return f"result-of-{name}"
+
+        return call
+
+
+def test_the_limited_provider_delegates_every_call_behind_the_bucket() -> None:
+    methods = {n for n in vars(PaymentProvider) if not n.startswith("_")}
+    assert methods <= set(vars(RateLimitedProvider))  # the whole port, by delegation
+    clock = FakeClock()
+    bucket = TokenBucket(1000, clock=clock, sleep=clock.sleep)
+    inner = RecordingProvider()
+    limited = RateLimitedProvider(inner, bucket)  # type: ignore[arg-type]
+    now = datetime(2027, 3, 5, tzinfo=UTC)
+    calls: dict[str, Any] = {
+        "create_customer": lambda: limited.create_customer(resident_id="r", email=None),
+        "attach_payment_method": lambda: limited.attach_payment_method(
+            customer_id="cus_1", payment_method_id="pm_1"),
+        "detach_payment_method": lambda: limited.detach_payment_method(payment_method_id="pm_1"),
+        "create_payment_intent": lambda: limited.create_payment_intent(
+            payment_id="pay_1", resident_id="r", amount=100, currency="usd",
+            customer_id="cus_1", payment_method_id="pm_1", metadata={"k": "v"}),
+        "retrieve_payment_intent": lambda: limited.retrieve_payment_intent("pi_1"),
+        "refund": lambda: limited.refund(payment_intent_id="pi_1", amount=None,
+                                         idempotency_key="re-1", metadata=None),
+        "list_balance_transactions": lambda: limited.list_balance_transactions(
+            created_from=now, created_to=now),
+        "submit_dispute_evidence": lambda: limited.submit_dispute_evidence(
+            dispute_id="dp_1", evidence={"a": "b"}, submit=False),
+        "verify_webhook": lambda: limited.verify_webhook(payload=b"{}", signature_header="t=1"),
+    }
+    assert set(calls) == methods
+    for name, call in calls.items():
+        before = bucket.acquired
+        result = call()
+        assert inner.calls[-1][0] == name
+        if name != "detach_payment_method":
+            assert result == f"result-of-{name}"
+        # Every Stripe request takes a token; a webhook's signature check is local.
+        assert bucket.acquired - before == (0 if name == "verify_webhook" else 1), name
+    assert inner.calls[3][1] == {"args": (), "payment_id": "pay_1", "resident_id": "r",
+                                 "amount": 100, "currency": "usd", "customer_id": "cus_1",
+                                 "payment_method_id": "pm_1", "metadata": {"k": "v"}}
