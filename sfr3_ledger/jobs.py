@@ -34,6 +34,7 @@ from sfr3_ledger.values import MIN_PAYMENT_CENTS, ChargeType, PaymentStatus
 
 if TYPE_CHECKING:
     from sfr3_ledger.application import LedgerApplication
+    from sfr3_ledger.ledger import ResidentLedger
     from sfr3_ledger.payment_service import PaymentService
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,8 @@ def run(index: ScheduleIndex, queue: WorkQueue, job: JobName, time_zone: str,
 
 Outcome = Literal["posted", "nothing due", "no lease", "fined", "paid", "not yet due",
                   "not a rent charge", "lease ended", "already fined", "not enrolled",
-                  "charged", "declined", "skipped", "already done", "reminded"]
+                  "charged", "declined", "skipped", "already done", "reminded",
+                  "payment pending"]
 
 
 class Worker:
@@ -163,7 +165,7 @@ class Worker:
             return self.autopay_reminder(item.resident_id, item.first)
         assert item.charge_id is not None and item.assess_on is not None
         outcome = self.assess_late_fee(item.resident_id, item.charge_id, item.last)
-        if outcome != "not yet due":
+        if outcome not in ("not yet due", "payment pending"):
             self.index.remove_late_candidate(LateFeeCandidate(
                 time_zone=item.time_zone, assess_on=item.assess_on,
                 resident_id=item.resident_id, charge_id=item.charge_id))
@@ -200,6 +202,10 @@ class Worker:
         fees = dict(late_fees_due(ledger, terms.policy, today))
         if charge_id not in fees:
             return "not yet due"
+        if _covered_by_pending(ledger, charge_id):
+            # A payment made in time is still in flight (an ACH debit takes days): no fee
+            # while it is; if it fails, the candidate is still there for the next run.
+            return "payment pending"
         try:
             # The resident's email goes out from the late_fee.applied event, like a charge's.
             self.app.apply_late_fee(resident_id, charge_id, amount=fees[charge_id],
@@ -221,6 +227,10 @@ class Worker:
         if enrollment is None or enrollment.status != ACTIVE:
             return "not enrolled"
         assert enrollment.enrollment_id is not None and self.payments is not None
+        method = self.app.payment_methods(resident_id).methods.get(enrollment.method_id)
+        if method is None or not method.active:  # removed in a race with its pause
+            self.app.method_removed(resident_id, enrollment.method_id, actor=AUTOPAY_ACTOR)
+            return "not enrolled"
         outcome: Outcome = "nothing due"
         period = period_of(first)
         while period <= last:
@@ -281,3 +291,14 @@ class Worker:
             resident_id, period=period, charge_date=charge_date, method_label=method.label,
             last4=method.last4, amount=enrollment.amount_for(payable))
         return "reminded" if sent else "already done"
+
+
+def _covered_by_pending(ledger: ResidentLedger, charge_id: str) -> bool:
+    """Would the payments in flight pay `charge_id`, allocated oldest due first as the
+    ledger allocates settled money?"""
+    pending = ledger.pending_total
+    for outstanding in ledger.outstanding_charges():
+        pending -= outstanding.remaining
+        if outstanding.charge.charge_id == charge_id:
+            return pending >= 0
+    return False

@@ -144,3 +144,18 @@ def test_late_fees_once_only_for_unpaid_rent_after_grace(harness: Harness) -> No
     assert max(harness.charges().values()) == 1
     # Nothing is left to decide: a quiet day reads an empty range.
     assert harness.index.late_candidates(ZONE, date(2027, 3, 31)) == []
+
+
+def test_a_payment_in_flight_holds_off_the_late_fee_until_it_fails(harness: Harness) -> None:
+    app = harness.app
+    harness.run("recurring-charges", date(2027, 3, 1))
+    rid = RESIDENTS[0]  # due the 1st, grace 5 days
+    method = app.enroll_payment_method(rid, provider_id="pm_usBankAccount_success",
+                                       method_type="ACH", last4="6789", actor=rid).method_id
+    pid = app.initiate_payment(rid, amount=app.ledger(rid).payable, method_id=method,
+                               actor=rid).payment.payment_id  # an ACH debit, days to settle
+    harness.run("late-fees", date(2027, 3, 7))
+    assert app.ledger(rid).late_fees == {}, "fined although a payment made in time is in flight"
+    app.fail_payment(rid, pid, reason="insufficient_funds")  # R01, returned on the 8th
+    harness.run("late-fees", date(2027, 3, 8))
+    assert list(app.ledger(rid).late_fees) == [f"lse_{rid}:rent:2027-03"]
