@@ -1,4 +1,4 @@
-"""Every HTTP route of SPEC §3 and issue 11 exists, on the intended function and guard."""
+"""Every HTTP route of SPEC §3 and issues 11-12 exists, on the intended function and guard."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ COGNITO = "cognito"
 NONE = "none"
 API_KEY = "api-key"
 
-# SPEC §3 and issue 11, verbatim paths: (method, path) -> (guard, function logical id).
+# SPEC §3 and issues 11-12, verbatim paths: (method, path) -> (guard, function logical id).
 ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/residents/{residentId}/payment-methods"): (COGNITO, "ApiLambdaFunction"),
     ("GET", "/residents/{residentId}/payment-methods"): (COGNITO, "ApiLambdaFunction"),
@@ -32,6 +32,13 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/residents/{residentId}/lease"): (COGNITO, "ApiLambdaFunction"),
     ("PATCH", "/residents/{residentId}/lease"): (COGNITO, "ApiLambdaFunction"),
     ("POST", "/residents/{residentId}/lease/end"): (COGNITO, "ApiLambdaFunction"),
+    # Issue 12: autopay.
+    ("POST", "/residents/{residentId}/autopay"): (COGNITO, "ApiLambdaFunction"),
+    ("GET", "/residents/{residentId}/autopay"): (COGNITO, "ApiLambdaFunction"),
+    ("PATCH", "/residents/{residentId}/autopay"): (COGNITO, "ApiLambdaFunction"),
+    ("POST", "/residents/{residentId}/autopay/pause"): (COGNITO, "ApiLambdaFunction"),
+    ("POST", "/residents/{residentId}/autopay/resume"): (COGNITO, "ApiLambdaFunction"),
+    ("POST", "/residents/{residentId}/autopay/cancel"): (COGNITO, "ApiLambdaFunction"),
     ("POST", "/webhooks/stripe"): (NONE, "StripeWebhookLambdaFunction"),
     ("POST", "/internal/stripe"): (API_KEY, "StripeServiceLambdaFunction"),
 }
