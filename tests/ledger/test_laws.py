@@ -21,7 +21,10 @@ def variant_examples(env: dict[str, str]) -> int:
 
 
 def test_ledger_laws_hold_on_generated_histories(ledger_env: dict[str, str]) -> None:
-    check_ledger_laws(ledger_env, max_examples=EXAMPLES, steps=20)
+    remote = ledger_env["PERSISTENCE_MODULE"] == "sfr3_adapters.dynamodb"
+    # DynamoDB Local: 60 % of the histories (refund requests made each step dearer there).
+    check_ledger_laws(ledger_env, max_examples=EXAMPLES * 3 // 5 if remote else EXAMPLES,
+                      steps=20)
 
 
 def test_ledger_laws_hold_without_snapshots(ledger_env: dict[str, str]) -> None:

@@ -11,6 +11,6 @@ EXAMPLES = int(os.environ.get("SFR3_SCHEDULE_LAW_EXAMPLES", "120"))
 
 
 def test_recurring_charges_and_late_fees_obey_their_laws(ledger_env: dict[str, str]) -> None:
-    examples = EXAMPLES if ledger_env["PERSISTENCE_MODULE"] != "sfr3_adapters.dynamodb" else 10
+    examples = EXAMPLES if ledger_env["PERSISTENCE_MODULE"] != "sfr3_adapters.dynamodb" else 6
     check_schedule_laws(ledger_env, lambda: SQLiteScheduleIndex(":memory:"),
                         max_examples=examples, steps=30)
