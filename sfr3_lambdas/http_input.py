@@ -23,6 +23,9 @@ from typing import Any
 
 MAX_DEPTH = 16
 MAX_BODY_BYTES = 256 * 1024
+# Stripe's events: nested objects several levels deep, up to a few hundred KB.
+PROVIDER_MAX_DEPTH = 64
+PROVIDER_MAX_BYTES = 4 * 1024 * 1024
 # A segment: any printable character but `/`, `%`, `\`, whitespace and the URI-unsafe ones.
 _SEGMENT = re.compile(r"^[^/%\\\s\x00-\x1f\x7f<>\"{}|^`\[\]]+$")
 
@@ -87,12 +90,16 @@ def _no_constant(name: str) -> Any:
     raise BadInput(f"{name} is not JSON", "invalid_json")
 
 
-def parse_object(text: str) -> dict[str, Any]:
-    """The body as one JSON object with unique keys, or BadInput."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
-        raise BadInput(f"Request body is larger than {MAX_BODY_BYTES} bytes", "body_too_large")
-    if _depth(text) > MAX_DEPTH:
-        raise BadInput(f"JSON body is nested deeper than {MAX_DEPTH} levels", "invalid_json")
+def parse_object(text: str, *, max_depth: int = MAX_DEPTH,
+                 max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The body as one JSON object with unique keys, or BadInput.
+
+    The API's own bodies are flat; Stripe's events (webhook, and the stripeService calls
+    that carry them) nest deeper and are larger, so those callers pass wider bounds."""
+    if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+        raise BadInput(f"Request body is larger than {max_bytes} bytes", "body_too_large")
+    if _depth(text) > max_depth:
+        raise BadInput(f"JSON body is nested deeper than {max_depth} levels", "invalid_json")
     try:
         value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except RecursionError:  # unreachable after the depth check; never a 500 all the same

@@ -37,7 +37,13 @@ from sfr3_adapters.stripe_service_client import (
     encode_result,
     error_to_wire,
 )
-from sfr3_lambdas.http_input import BadInput, check_path, parse_object
+from sfr3_lambdas.http_input import (
+    PROVIDER_MAX_BYTES,
+    PROVIDER_MAX_DEPTH,
+    BadInput,
+    check_path,
+    parse_object,
+)
 from sfr3_ledger.payment_provider import (
     CardDeclined,
     InvalidProviderRequest,
@@ -260,7 +266,8 @@ def invoke() -> Response[str]:
         return _error(403, "forbidden", "Invalid API key")
 
     try:
-        body = parse_object(app.current_event.body or "")
+        body = parse_object(app.current_event.body or "", max_depth=PROVIDER_MAX_DEPTH,
+                            max_bytes=PROVIDER_MAX_BYTES)
     except BadInput as exc:
         return _error(400, "bad_request", exc.message)
     if set(body) - {"action", "params"}:

@@ -34,7 +34,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from sfr3_lambdas import wiring
-from sfr3_lambdas.http_input import BadInput, parse_object
+from sfr3_lambdas.http_input import (
+    PROVIDER_MAX_BYTES,
+    PROVIDER_MAX_DEPTH,
+    BadInput,
+    parse_object,
+)
 from sfr3_ledger.payment_provider import (
     PaymentProviderError,
     ProviderEvent,
@@ -120,7 +125,8 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
             400, {"error": "Missing Stripe-Signature or body", "code": "webhook_signature_invalid"}
         )
     try:  # what Stripe sends is one flat-enough JSON object; anything else is not Stripe
-        parse_object(payload.decode("utf-8"))
+        parse_object(payload.decode("utf-8"), max_depth=PROVIDER_MAX_DEPTH,
+                     max_bytes=PROVIDER_MAX_BYTES)
     except (BadInput, UnicodeDecodeError) as exc:
         message = exc.message if isinstance(exc, BadInput) else "Body must be UTF-8 JSON"
         return _answer(400, {"error": message, "code": "invalid_json"})
