@@ -11,7 +11,7 @@ Persistence is chosen like any eventsourcing application: `PERSISTENCE_MODULE`
 `sfr3_adapters.dynamodb`).
 """
 
-from sfr3_ledger.application import LedgerApplication, PaymentStarted, new_id
+from sfr3_ledger.application import LedgerApplication, PaymentStarted
 from sfr3_ledger.errors import (
     AmountExceedsBalance,
     ConcurrencyConflict,
@@ -38,6 +38,7 @@ from sfr3_ledger.values import (
     DisputeStatus,
     MethodType,
     PaymentStatus,
+    new_id,
 )
 
 __all__ = [

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -29,19 +29,16 @@ from sfr3_ledger.errors import ConcurrencyConflict, InvalidCommand, PaymentMetho
 from sfr3_ledger.lease_commands import LeaseCommands
 from sfr3_ledger.ledger import SYSTEM, Allocation, OutstandingCharge, ResidentLedger, balance_of
 from sfr3_ledger.payment_methods import PaymentMethods
-from sfr3_ledger.records import Charge, Dispute, Payment, PaymentMethod, RefundRequest
+from sfr3_ledger.records import Charge, Payment, PaymentMethod
+from sfr3_ledger.refund_commands import RefundCommands
 from sfr3_ledger.transcodings import register_ledger_transcodings
+from sfr3_ledger.values import new_id
 
 T = TypeVar("T")
 A = TypeVar("A", ResidentLedger, PaymentMethods)
 
 DEFAULT_SNAPSHOT_INTERVAL = 10
 MAX_ATTEMPTS = 20
-
-
-def new_id(prefix: str) -> str:
-    """An opaque, unguessable id with a readable prefix (`pay_…`, `chg_…`)."""
-    return f"{prefix}_{uuid4().hex}"
 
 
 @attrs.frozen
@@ -57,7 +54,7 @@ class PaymentStarted:
     customer_id: str | None
 
 
-class LedgerApplication(LeaseCommands, AutopayCommands, Application[UUID]):
+class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, Application[UUID]):
     """Resident ledgers and payment methods, with snapshots every N events.
 
     `SFR3_SNAPSHOT_INTERVAL` in the environment sets N (default 10; 0 turns snapshots off).
@@ -241,63 +238,6 @@ class LedgerApplication(LeaseCommands, AutopayCommands, Application[UUID]):
             ),
         )
 
-    def request_refund(
-        self,
-        resident_id: str,
-        payment_id: str,
-        *,
-        amount: int | None,
-        actor: str,
-        request_id: str | None = None,
-    ) -> tuple[Payment, RefundRequest]:
-        """Reserve a refund (see ResidentLedger.request_refund); (payment, request)."""
-        new_request_id = new_id("rfq")
-
-        def command(ledger: ResidentLedger) -> tuple[Payment, RefundRequest]:
-            request = ledger.request_refund(
-                payment_id=payment_id,
-                request_id=request_id,
-                amount=amount,
-                actor=actor,
-                new_request_id=new_request_id,
-            )
-            return ledger.payments[payment_id], request
-
-        return self._ledger_update(resident_id, command)
-
-    def fail_refund_request(
-        self, resident_id: str, payment_id: str, request_id: str, *, reason: str
-    ) -> Payment:
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.fail_refund_request(
-                payment_id=payment_id, request_id=request_id, reason=reason
-            ),
-        )
-
-    def apply_refund(
-        self,
-        resident_id: str,
-        payment_id: str,
-        *,
-        refund_id: str,
-        amount: int,
-        actor: str,
-        stripe_ref: str | None = None,
-        request_id: str | None = None,
-    ) -> Payment:
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.apply_refund(
-                refund_id=refund_id,
-                payment_id=payment_id,
-                amount=amount,
-                actor=actor,
-                stripe_ref=stripe_ref,
-                request_id=request_id,
-            ),
-        )
-
     def apply_late_fee(
         self,
         resident_id: str,
@@ -332,27 +272,6 @@ class LedgerApplication(LeaseCommands, AutopayCommands, Application[UUID]):
             lambda ledger: ledger.apply_credit(
                 credit_id=credit_id, amount=amount, reason=reason, actor=actor
             ),
-        )
-
-    def open_dispute(
-        self, resident_id: str, *, dispute_id: str, payment_id: str, amount: int, reason: str
-    ) -> Dispute:
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.open_dispute(
-                dispute_id=dispute_id, payment_id=payment_id, amount=amount, reason=reason
-            ),
-        )
-
-    def submit_dispute_evidence(self, resident_id: str, dispute_id: str, *, actor: str) -> Dispute:
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.submit_dispute_evidence(dispute_id=dispute_id, actor=actor),
-        )
-
-    def close_dispute(self, resident_id: str, dispute_id: str, *, won: bool) -> Dispute:
-        return self._ledger_update(
-            resident_id, lambda ledger: ledger.close_dispute(dispute_id=dispute_id, won=won)
         )
 
     # ---- payment-method commands ----------------------------------------------------

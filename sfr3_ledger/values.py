@@ -7,6 +7,7 @@ explicitly: `True` cents is a bug, not a payment.
 from __future__ import annotations
 
 from enum import StrEnum
+from uuid import uuid4
 
 from sfr3_ledger.errors import InvalidAmount
 
@@ -127,3 +128,8 @@ def cents(value: object, *, field: str = "amount") -> int:
     if value > MAX_AMOUNT_CENTS:
         raise InvalidAmount(f"{field} must be at most {MAX_AMOUNT_CENTS} cents")
     return value
+
+
+def new_id(prefix: str) -> str:
+    """An opaque, unguessable id with a readable prefix (`pay_…`, `chg_…`)."""
+    return f"{prefix}_{uuid4().hex}"
