@@ -11,6 +11,13 @@ Delivery, per batch:
   10, PutRecordBatch in batches of 500, re-sending only rejected entries;
 * a record is reported as failed if any of its envelopes was not accepted by every sink.
 
+Payment-health metrics (sfr3_adapters.payment_metrics) are the third sink: each envelope
+becomes its CloudWatch data points (EMF log lines, printed and flushed before the
+published log records them), so every fact is counted once however often Stripe sent
+its webhook, and, with the published log, however often a batch is redelivered (a crash
+between printing and recording can count a batch's facts twice: at least once, as the
+other sinks).
+
 Idempotency: `eventId` is derived from the stored event, so a redelivered record yields
 the same ids. With `BACKBONE_DEDUP_TABLE` set (the Powertools idempotency table), each
 sink's accepted ids are remembered and a redelivered batch publishes nothing new;
@@ -34,6 +41,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from sfr3_adapters.dynamodb.stream import stored_events_from_stream_record
 from sfr3_adapters.eventbridge import EventBridgePublisher
 from sfr3_adapters.firehose import FirehoseLakeWriter
+from sfr3_adapters.payment_metrics import PaymentMetrics, method_type_lookup
 from sfr3_adapters.published_log import DynamoDBPublishedLog
 from sfr3_ledger import LedgerApplication
 from sfr3_ledger.integration_events import Envelope, ResidentResolver, envelopes_for
@@ -52,12 +60,15 @@ class StreamProcessor:
         publisher: EventPublisher,
         lake: LakeWriter,
         published: PublishedLog | None = None,
+        metrics: PaymentMetrics | None = None,
     ) -> None:
         self.app = app
         self.resolver = ResidentResolver.for_application(app)
+        self.metrics = metrics or PaymentMetrics(method_type_lookup(app))
         self.sinks: list[tuple[str, Callable[[Sequence[Envelope]], list[Envelope]]]] = [
             ("eventbridge", publisher.publish),
             ("lake", lake.write),
+            ("metrics", self.metrics.write),
         ]
         self.published = published
 
