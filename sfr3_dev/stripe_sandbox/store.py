@@ -397,8 +397,11 @@ class Store:
         return err.status, err.body
 
     def _routes(self) -> list[tuple[str, str, Callable[..., Obj]]]:
+        from sfr3_dev.stripe_sandbox import setup_intents  # imports this module
+
         i = r"([A-Za-z0-9_]+)"
         return [
+            *setup_intents.routes(self),  # first: it also checks `mandate` on intents
             ("POST", r"/v1/customers", self.create_customer),
             ("GET", rf"/v1/customers/{i}", lambda p, id_: self._get("customer", id_)),
             ("GET", rf"/v1/customers/{i}/payment_methods", self.customer_payment_methods),
