@@ -17,6 +17,7 @@ import stripe
 
 from sfr3_ledger.payment_provider import (
     BalanceTransaction,
+    BalanceTransactionPage,
     CardDeclined,
     DisputeResult,
     InsufficientFunds,
@@ -117,6 +118,21 @@ def translate(exc: stripe.StripeError) -> PaymentProviderError:
     return PaymentProviderError(message, code=exc.code or "provider_error")
 
 
+def balance_transaction(txn: Mapping[str, Any]) -> BalanceTransaction:
+    """A balance transaction (source expanded or not) as the port's value."""
+    source = txn.get("source")
+    pi = None
+    if isinstance(source, Mapping):
+        pi = source.get("payment_intent")
+        if source.get("object") == "payment_intent":
+            pi = source.get("id")
+    return BalanceTransaction(
+        id=txn["id"], type=txn["type"], amount=int(txn["amount"]),
+        fee=int(txn["fee"]), net=int(txn["net"]), currency=txn["currency"],
+        created=_ts(txn["created"]), source=_id(source), payment_intent_id=_id(pi),
+        reporting_category=txn.get("reporting_category"))
+
+
 class StripeAdapter:
     """PaymentProvider over the official SDK (`StripeClient`, API v1)."""
 
@@ -134,7 +150,8 @@ class StripeAdapter:
         self._tolerance = webhook_tolerance
         self._client = stripe.StripeClient(
             api_key,
-            base_addresses={"api": api_base} if api_base else None,
+            # Files go to files.stripe.com; a local sandbox serves both on one address.
+            base_addresses={"api": api_base, "files": api_base} if api_base else None,
             max_network_retries=max_network_retries,
             http_client=stripe.RequestsClient(timeout=timeout),
         )
@@ -265,15 +282,37 @@ class StripeAdapter:
             rows = fetch()
         except stripe.StripeError as exc:
             raise translate(exc) from exc
-        out = []
-        for txn in rows:
-            source = txn.get("source")
-            pi = source.get("payment_intent") if isinstance(source, dict) else None
-            out.append(BalanceTransaction(
-                id=txn["id"], type=txn["type"], amount=int(txn["amount"]),
-                fee=int(txn["fee"]), net=int(txn["net"]), currency=txn["currency"],
-                created=_ts(txn["created"]), source=_id(source), payment_intent_id=_id(pi)))
-        return out
+        return [balance_transaction(txn) for txn in rows]
+
+    def list_balance_transactions_page(
+        self,
+        *,
+        created_from: datetime,
+        created_to: datetime,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> BalanceTransactionPage:
+        """One page, newest first, as Stripe lists it: `created[gte]`/`created[lt]`."""
+        params: dict[str, Any] = {
+            "created": {"gte": int(created_from.timestamp()),
+                        "lt": int(created_to.timestamp())},
+            "limit": limit,
+            "expand": ["data.source"],
+        }
+        if starting_after:
+            params["starting_after"] = starting_after
+        page = self._call(lambda: self._client.v1.balance_transactions.list(
+            params=params))  # type: ignore[arg-type]
+        return BalanceTransactionPage(
+            data=[balance_transaction(_plain(txn)) for txn in page.get("data") or []],
+            has_more=bool(page.get("has_more")))
+
+    def upload_dispute_file(self, *, filename: str, content_type: str, content: bytes) -> str:
+        uploaded = self._call(lambda: self._client.v1.files.create(params={
+            "purpose": "dispute_evidence",
+            "file": (filename, content, content_type),  # type: ignore[typeddict-item]
+        }))
+        return str(uploaded["id"])
 
     def submit_dispute_evidence(
         self, *, dispute_id: str, evidence: Mapping[str, str], submit: bool = True

@@ -26,6 +26,7 @@ import cattrs
 
 from sfr3_ledger.payment_provider import (
     BalanceTransaction,
+    BalanceTransactionPage,
     CardDeclined,
     DisputeResult,
     InsufficientFunds,
@@ -54,6 +55,8 @@ RESULT_TYPES: dict[str, Any] = {
     "refund": RefundResult,
     "list_balance_transactions": list[BalanceTransaction],
     "submit_dispute_evidence": DisputeResult,
+    "list_balance_transactions_page": BalanceTransactionPage,
+    "upload_dispute_file": str,
     "verify_webhook": ProviderEvent,
 }
 ACTIONS = frozenset(RESULT_TYPES)
@@ -233,6 +236,27 @@ class StripeServiceClient:
         result: DisputeResult = self._call("submit_dispute_evidence", {
             "dispute_id": dispute_id, "evidence": dict(evidence), "submit": submit})
         return result
+
+    def list_balance_transactions_page(
+        self,
+        *,
+        created_from: datetime,
+        created_to: datetime,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> BalanceTransactionPage:
+        result: BalanceTransactionPage = self._call("list_balance_transactions_page", {
+            "created_from": created_from.isoformat(), "created_to": created_to.isoformat(),
+            "starting_after": starting_after, "limit": limit})
+        return result
+
+    def upload_dispute_file(self, *, filename: str, content_type: str, content: bytes) -> str:
+        """The file travels base64-encoded inside the JSON body (stripeService's 4 MB)."""
+        import base64
+
+        return str(self._call("upload_dispute_file", {
+            "filename": filename, "content_type": content_type,
+            "content_base64": base64.b64encode(content).decode("ascii")}))
 
     def verify_webhook(self, *, payload: bytes, signature_header: str) -> ProviderEvent:
         try:

@@ -140,6 +140,39 @@ class SubmitDisputeEvidence:
 
 
 @attrs.frozen
+class ListBalanceTransactionsPage:
+    created_from: datetime = attrs.field(validator=_aware)
+    created_to: datetime = attrs.field(validator=_aware)
+    starting_after: str | None = None
+    limit: int = 100
+
+    def __attrs_post_init__(self) -> None:
+        if self.created_to <= self.created_from:
+            raise ValueError("created_to must be after created_from")
+        if not 1 <= self.limit <= 100:
+            raise ValueError("limit must be between 1 and 100")
+
+
+# Stripe's own cap for one dispute evidence file is larger; ours keeps the base64 body
+# under the stripeService's 4 MB request bound.
+MAX_EVIDENCE_FILE_BYTES = 2 * 1024 * 1024
+EVIDENCE_CONTENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+
+
+@attrs.frozen
+class UploadDisputeFile:
+    filename: str = attrs.field(validator=_non_empty)
+    content_type: str
+    content_base64: str
+
+    def __attrs_post_init__(self) -> None:
+        if self.content_type not in EVIDENCE_CONTENT_TYPES:
+            raise ValueError("content_type must be application/pdf, image/png or image/jpeg")
+        if len(self.content_base64) > (MAX_EVIDENCE_FILE_BYTES * 4) // 3 + 4:
+            raise ValueError(f"the file is over {MAX_EVIDENCE_FILE_BYTES} bytes")
+
+
+@attrs.frozen
 class VerifyWebhook:
     payload: str
     signature_header: str = attrs.field(validator=_non_empty)
@@ -154,6 +187,8 @@ SCHEMAS: dict[str, type] = {
     "refund": Refund,
     "list_balance_transactions": ListBalanceTransactions,
     "submit_dispute_evidence": SubmitDisputeEvidence,
+    "list_balance_transactions_page": ListBalanceTransactionsPage,
+    "upload_dispute_file": UploadDisputeFile,
     "verify_webhook": VerifyWebhook,
 }
 assert set(SCHEMAS) == ACTIONS
@@ -289,6 +324,14 @@ def invoke() -> Response[str]:
     kwargs = attrs.asdict(params, recurse=False)
     if action == "verify_webhook":
         kwargs["payload"] = kwargs["payload"].encode("utf-8")
+    if action == "upload_dispute_file":
+        import base64
+        import binascii
+
+        try:
+            kwargs["content"] = base64.b64decode(kwargs.pop("content_base64"), validate=True)
+        except (binascii.Error, ValueError):
+            return _error(400, "invalid_params", "content_base64 is not base64")
     try:
         result = getattr(provider(), action)(**kwargs)
     except PaymentProviderError as err:

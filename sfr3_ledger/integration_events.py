@@ -279,4 +279,31 @@ def envelopes_for(
         envelope = to_envelope(event, owner)
         if envelope is not None:
             envelopes.append(envelope)
+            envelopes.extend(_also(event, envelope))
     return envelopes
+
+
+# ---- reconciliation runs and dispute outcomes (issue 14) ----------------------------------
+from sfr3_ledger.reconciliation_runs import OPENED as _RECON_OPENED  # noqa: E402
+from sfr3_ledger.reconciliation_runs import ReconciliationDay as _RD  # noqa: E402
+
+EVENT_TYPES[_RD.Completed] = ("reconciliation.completed", SOURCE_PAYMENTS)
+EVENT_TYPES[_RD.Healed] = ("reconciliation.payment_healed", SOURCE_PAYMENTS)
+SKIPPED = SKIPPED | {_RECON_OPENED, _RD.Reconciled}  # marks are bookkeeping
+_EXTRA_FIELDS.update({"runId": "run_id", "day": "day", "counts": "counts",
+                      "mismatches": "mismatches", "reportKey": "report_key",
+                      "paymentResidentId": "payment_resident_id"})
+# A closed dispute is also `dispute.resolved` (outcome WON or LOST), for whoever follows
+# disputes as one stream; its id is derived from the closing event's own id.
+_RESOLVED: dict[type[Any], str] = {L.DisputeWon: "WON", L.ChargebackApplied: "LOST"}
+
+
+def _also(event: DomainEventProtocol[Any], envelope: Envelope) -> list[Envelope]:
+    """Envelopes a domain event publishes besides its own (deterministic ids)."""
+    outcome = _RESOLVED.get(type(event))
+    if outcome is None:
+        return []
+    data = {**envelope["data"], "outcome": outcome}
+    return [{**envelope, "eventId": str(uuid5(ENVELOPE_NAMESPACE,
+                                              envelope["eventId"] + ":dispute.resolved")),
+             "eventType": "dispute.resolved", "data": data}]

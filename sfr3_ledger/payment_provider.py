@@ -70,6 +70,18 @@ class BalanceTransaction:
     created: datetime = attrs.field(validator=_aware)
     source: str | None = None
     payment_intent_id: str | None = None
+    # Stripe's `reporting_category` ("charge", "refund", "dispute", "dispute_reversal", ...):
+    # what tells a dispute withdrawal from its reinstatement (both are `adjustment`s).
+    reporting_category: str | None = None
+
+
+@attrs.frozen
+class BalanceTransactionPage:
+    """One page of Stripe's balance history (newest first); `has_more` means ask again
+    with `starting_after` = the last id of `data`."""
+
+    data: list[BalanceTransaction]
+    has_more: bool
 
 
 @attrs.frozen
@@ -217,11 +229,27 @@ class PaymentProvider(Protocol):
         self, *, dispute_id: str, evidence: Mapping[str, str], submit: bool = True
     ) -> DisputeResult: ...
 
+    def list_balance_transactions_page(
+        self,
+        *,
+        created_from: datetime,
+        created_to: datetime,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> BalanceTransactionPage:
+        """One page of [created_from, created_to): a day's history can exceed a response."""
+        ...
+
+    def upload_dispute_file(self, *, filename: str, content_type: str, content: bytes) -> str:
+        """Upload evidence to Stripe's Files API (purpose `dispute_evidence`); the file id."""
+        ...
+
     def verify_webhook(self, *, payload: bytes, signature_header: str) -> ProviderEvent: ...
 
 
 __all__ = [
     "BalanceTransaction",
+    "BalanceTransactionPage",
     "CardDeclined",
     "DisputeResult",
     "InsufficientFunds",

@@ -21,6 +21,10 @@ class TestMethod:
     code: str | None = None  # failure/decline code
     decline_code: str | None = None
     message: str | None = None
+    # For outcome "dispute": the dispute's reason and kind ("dispute", "inquiry",
+    # "multiple", "early_fraud_warning"; see stripe_sandbox/finance.py).
+    dispute_reason: str = "fraudulent"
+    dispute_kind: str = "dispute"
 
 
 def _card(brand: str, last4: str, funding: str = "credit") -> dict[str, Any]:
@@ -82,6 +86,15 @@ CARD_TOKENS: dict[str, TestMethod] = {
         "Your card has expired.",
     ),
     "pm_card_createDispute": TestMethod("card", "dispute", _card("visa", "0259")),
+    # The other dispute test cards of docs.stripe.com/testing#disputes.
+    "pm_card_createDisputeProductNotReceived": TestMethod(
+        "card", "dispute", _card("visa", "2685"), dispute_reason="product_not_received"),
+    "pm_card_createDisputeInquiry": TestMethod(
+        "card", "dispute", _card("visa", "1976"), dispute_kind="inquiry"),
+    "pm_card_createMultipleDisputes": TestMethod(
+        "card", "dispute", _card("visa", "0079"), dispute_kind="multiple"),
+    "pm_card_createIssuerFraudRecord": TestMethod(
+        "card", "dispute", _card("visa", "5423"), dispute_kind="early_fraud_warning"),
 }
 
 # account number -> behaviour (Stripe's ACH test numbers)

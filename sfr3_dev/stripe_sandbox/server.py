@@ -31,6 +31,8 @@ Controls (JSON bodies):
   POST /_sandbox/webhooks/release {"order": "fifo"|"reverse"|"shuffle"}
   POST /_sandbox/webhooks/drain {"timeout"?: s}  wait for in-flight deliveries
   POST /_sandbox/events/<id>/resend             deliver an event again
+  POST /_sandbox/balance_transactions/<id>/amount {"amount": n}   Stripe's books change
+                                                (a reconciliation test's injected drift)
   POST /_sandbox/fail {"status": 429|500|401, "count": n}   next n API calls fail
   POST /_sandbox/fail {"mode": "drop_response", "count": n, "path"?: p}
                                                 the next n calls (to p) run, answers lost
@@ -53,6 +55,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from sfr3_dev.stripe_sandbox.finance import parse_multipart, set_balance_transaction_amount
 from sfr3_dev.stripe_sandbox.forms import decode
 from sfr3_dev.stripe_sandbox.store import Store, StripeError, invalid
 from sfr3_dev.stripe_sandbox.webhooks import Dispatcher
@@ -221,6 +224,8 @@ class StripeSandbox:
                 event = store._get("event", parts[1])
             dispatcher.redeliver(event, store.endpoints_for(event["type"]))
             return 200, {"ok": True}
+        if len(parts) == 3 and parts[0] == "balance_transactions" and parts[2] == "amount":
+            return 200, set_balance_transaction_amount(store, parts[1], int(body["amount"]))
         if parts == ["fail"] and body.get("mode") == "drop_response":
             with store.lock:
                 self.drop_responses.extend([body.get("path")] * int(body.get("count", 1)))
@@ -267,7 +272,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode() if length else ""
+        data = self.rfile.read(length) if length else b""
+        multipart = (self.headers.get("Content-Type") or "").startswith("multipart/form-data")
+        raw = "" if multipart else data.decode()
         request_id = f"req_{secrets.token_hex(7)}"
         try:
             if url.path.startswith("/_sandbox/"):
@@ -281,7 +288,8 @@ class _Handler(BaseHTTPRequestHandler):
                 raise StripeError(401, "invalid_request_error",
                                   f"Invalid API Key provided: {key[:8]}****" if key else
                                   "You did not provide an API key.")
-            params = decode(url.query if method in ("GET", "DELETE") else raw)
+            params = parse_multipart(data, self.headers["Content-Type"]) if multipart else \
+                decode(url.query if method in ("GET", "DELETE") else raw)
             idem = self.headers.get("Idempotency-Key")
             status, answer, replayed = self.sandbox.store.call(method, url.path, params, idem)
             drops = self.sandbox.drop_responses

@@ -36,6 +36,7 @@ from typing import Any
 import attrs
 
 from sfr3_dev.stripe_sandbox import catalog
+from sfr3_dev.stripe_sandbox.finance import FinanceMixin
 
 Obj = dict[str, Any]
 DISPUTE_FEE = 1500
@@ -167,7 +168,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-class Store:
+class Store(FinanceMixin):
     """All sandbox state; `call` is the whole Stripe API surface we serve.
 
     `path`: a SQLite file the state is written through to and restored from (created if
@@ -441,6 +442,7 @@ class Store:
              lambda p, id_: self._get("webhook_endpoint", id_)),
             ("POST", rf"/v1/webhook_endpoints/{i}", self.update_webhook_endpoint),
             ("DELETE", rf"/v1/webhook_endpoints/{i}", self.delete_webhook_endpoint),
+            *self._finance_routes(),
         ]
 
     # ---- lists and expansion -------------------------------------------------------------
@@ -711,8 +713,7 @@ class Store:
                 self.pending_ach[pi["id"]] = self.now() + self.ach_settle_seconds
             return pi
         self._succeed(pi, charge)
-        if behaviour.outcome == "dispute":
-            self.open_dispute(charge["id"], "fraudulent")
+        self.after_success(charge, behaviour)
         return pi
 
     def _new_charge(self, pi: Obj, pm: Obj) -> Obj:
@@ -781,8 +782,7 @@ class Store:
             self._fail(pi, charge, behaviour)
             return
         self._succeed(pi, charge)
-        if behaviour.outcome == "dispute":
-            self.open_dispute(charge["id"], "fraudulent")
+        self.after_success(charge, behaviour)
 
     def _balance_txn(self, type_: str, amount: int, fee: int, source: str,
                      category: str, description: str) -> Obj:
@@ -854,7 +854,8 @@ class Store:
         return refund
 
     # ---- disputes ------------------------------------------------------------------------
-    def open_dispute(self, charge_id: str, reason: str = "fraudulent") -> Obj:
+    def open_dispute(self, charge_id: str, reason: str = "fraudulent", *,
+                     inquiry: bool = False) -> Obj:
         with self.transaction():
             charge = self._get("charge", charge_id, "charge")
             if charge["status"] != "succeeded" or charge["disputed"]:
@@ -875,21 +876,25 @@ class Store:
                              "network_reason_code": "10.4"}, "type": "card"}
                 if charge["payment_method_details"]["type"] == "card" else {
                     "type": "us_bank_account", "us_bank_account": {}},
-                "reason": reason, "status": "needs_response",
+                "reason": reason,
+                "status": "warning_needs_response" if inquiry else "needs_response",
                 "enhanced_eligibility_types": [],
             })
+            charge["disputed"] = True
+            if inquiry:  # an inquiry withdraws nothing
+                self._emit("charge.dispute.created", dispute)
+                return dispute
             txn = self._balance_txn("adjustment", -dispute["amount"], DISPUTE_FEE,
                                     dispute["id"], "dispute",
                                     f"Chargeback withdrawal for {charge_id}")
             dispute["balance_transactions"].append(copy.deepcopy(txn))
-            charge["disputed"] = True
             self._emit("charge.dispute.created", dispute)
             self._emit("charge.dispute.funds_withdrawn", dispute)
             return dispute
 
     def update_dispute(self, params: Obj, id_: str) -> Obj:
         dispute = self._get("dispute", id_)
-        if dispute["status"] in ("won", "lost"):
+        if dispute["status"] in ("won", "lost", "warning_closed"):
             raise invalid("This dispute is already closed", code="dispute_already_closed")
         evidence = params.get("evidence") or {}
         if not isinstance(evidence, dict):
@@ -898,6 +903,7 @@ class Store:
             if key not in EVIDENCE_FIELDS:
                 raise invalid(f"Received unknown parameter: evidence[{key}]",
                               param=f"evidence[{key}]")
+        self.check_evidence_files(evidence)
         previous = {"status": dispute["status"]}
         dispute["evidence"].update({k: str(v) for k, v in evidence.items()})
         dispute["metadata"].update(_str_map(params.get("metadata"), "metadata"))
@@ -906,7 +912,8 @@ class Store:
         submit = _bool(params["submit"]) if "submit" in params else True
         if submit:
             dispute["evidence_details"]["submission_count"] += 1
-            dispute["status"] = "under_review"
+            dispute["status"] = "warning_under_review" if dispute["status"].startswith(
+                "warning_") else "under_review"
         self._emit("charge.dispute.updated", dispute, previous)
         text = dispute["evidence"].get("uncategorized_text")
         if submit and text in ("winning_evidence", "losing_evidence"):  # Stripe test-mode magic
@@ -919,9 +926,13 @@ class Store:
             dispute = self._get("dispute", id_)
             if outcome not in ("won", "lost"):
                 raise invalid("outcome must be won or lost", param="outcome")
-            if dispute["status"] in ("won", "lost"):
+            if dispute["status"] in ("won", "lost", "warning_closed"):
                 raise invalid("This dispute is already closed", code="dispute_already_closed")
             previous = {"status": dispute["status"]}
+            if dispute["status"].startswith("warning_"):  # an inquiry closes, moving nothing
+                dispute["status"] = "warning_closed"
+                self._emit("charge.dispute.closed", dispute, previous)
+                return dispute
             dispute["status"] = outcome
             if outcome == "won":
                 txn = self._balance_txn("adjustment", dispute["amount"], 0, dispute["id"],
@@ -930,6 +941,7 @@ class Store:
                 dispute["balance_transactions"].append(copy.deepcopy(txn))
                 self._emit("charge.dispute.funds_reinstated", dispute)
             self._emit("charge.dispute.closed", dispute, previous)
+            self.after_close(dispute)
             return dispute
 
     # ---- events and webhook endpoints ----------------------------------------------------

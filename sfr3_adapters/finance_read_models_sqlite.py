@@ -1,0 +1,104 @@
+"""The finance read models on SQLite (`make run`, tests): settled facts by day.
+
+The same port and behaviour as the DynamoDB table (sfr3_adapters/dynamodb/finance_tables.py);
+see sfr3_ledger/read_models/settled_by_day.py for what the rows mean. Every write is an
+upsert derived from events, so replaying the log rewrites the same rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from sfr3_ledger.read_models.settled_by_day import FactKind, SettledFact
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS settled_facts (
+  kind TEXT NOT NULL, key TEXT NOT NULL, day TEXT NOT NULL, resident_id TEXT NOT NULL,
+  payment_id TEXT NOT NULL, amount INTEGER NOT NULL, at TEXT NOT NULL, fact_id TEXT NOT NULL,
+  healed_by TEXT, reconciled_run TEXT, reconciled_at TEXT, PRIMARY KEY (kind, key));
+CREATE INDEX IF NOT EXISTS settled_by_day ON settled_facts (day, kind, key);
+CREATE TABLE IF NOT EXISTS healed_payments (
+  key TEXT PRIMARY KEY, day TEXT NOT NULL, run_id TEXT NOT NULL);
+"""
+
+
+def _fact(row: tuple[object, ...]) -> SettledFact:
+    kind, key, day, rid, pid, amount, at, fact_id, healed, run, run_at = row
+    return SettledFact(
+        day=date.fromisoformat(str(day)), kind=kind, key=str(key),  # type: ignore[arg-type]
+        resident_id=str(rid), payment_id=str(pid), amount=int(amount),  # type: ignore[call-overload]
+        at=datetime.fromisoformat(str(at)), fact_id=str(fact_id),
+        healed_by=str(healed) if healed else None,
+        reconciled_run=str(run) if run else None,
+        reconciled_at=datetime.fromisoformat(str(run_at)) if run_at else None)
+
+
+class SQLiteSettledFacts:
+    def __init__(self, path: Path | str) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+        self.requests = 0
+
+    def close(self) -> None:
+        self._db.close()
+
+    def put_fact(self, fact: SettledFact) -> None:
+        with self._lock:
+            self.requests += 1
+            healed = None
+            if fact.kind == "payment":
+                healed = self._db.execute("SELECT day, run_id FROM healed_payments WHERE key = ?",
+                                          (fact.key,)).fetchone()
+            day, healed_by = (healed[0], healed[1]) if healed else (fact.day.isoformat(), None)
+            self._db.execute(
+                "INSERT INTO settled_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL) "
+                "ON CONFLICT (kind, key) DO UPDATE SET day = excluded.day, "
+                "resident_id = excluded.resident_id, payment_id = excluded.payment_id, "
+                "amount = excluded.amount, at = excluded.at, fact_id = excluded.fact_id, "
+                "healed_by = COALESCE(excluded.healed_by, settled_facts.healed_by)",
+                (fact.kind, fact.key, day, fact.resident_id, fact.payment_id, fact.amount,
+                 fact.at.isoformat(), fact.fact_id, healed_by))
+
+    def fact(self, kind: FactKind, key: str) -> SettledFact | None:
+        with self._lock:
+            self.requests += 1
+            row = self._db.execute("SELECT * FROM settled_facts WHERE kind = ? AND key = ?",
+                                   (kind, key)).fetchone()
+        return _fact(row) if row else None
+
+    def facts_on(self, day: date) -> list[SettledFact]:
+        with self._lock:
+            self.requests += 1
+            rows = self._db.execute("SELECT * FROM settled_facts WHERE day = ? "
+                                    "ORDER BY kind, key", (day.isoformat(),)).fetchall()
+        return [_fact(r) for r in rows]
+
+    def mark_healed(self, key: str, day: date, run_id: str) -> None:
+        with self._lock:
+            self.requests += 1
+            self._db.execute("INSERT OR IGNORE INTO healed_payments VALUES (?, ?, ?)",
+                             (key, day.isoformat(), run_id))
+            self._db.execute(
+                "UPDATE settled_facts SET day = ?, healed_by = ? WHERE kind = 'payment' "
+                "AND key = ? AND healed_by IS NULL", (day.isoformat(), run_id, key))
+
+    def mark_reconciled(self, keys: Sequence[tuple[FactKind, str]], run_id: str,
+                        at: datetime) -> None:
+        with self._lock:
+            self.requests += 1
+            self._db.executemany(
+                "UPDATE settled_facts SET reconciled_run = ?, reconciled_at = ? "
+                "WHERE kind = ? AND key = ? AND reconciled_run IS NULL",
+                [(run_id, at.isoformat(), kind, key) for kind, key in keys])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM settled_facts")
+            self._db.execute("DELETE FROM healed_payments")

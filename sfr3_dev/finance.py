@@ -1,0 +1,145 @@
+"""Finance on one machine: the finance read models, the reconciliation job, `sfr3 reconcile`.
+
+Deployed, the events table's stream drives `sfr3_lambdas.jobs.finance_projection` and
+EventBridge Scheduler fires `sfr3_lambdas.jobs.reconciliation` at 02:00 UTC. Here a
+follower of the ledger application's notification log keeps the same read models (SQLite,
+`${SFR3_HOME}/finance-read-models.db`) with its own position
+(`${SFR3_HOME}/backbone/finance-position`), and the same `Reconciler` runs in-process.
+
+    sfr3 reconcile [--date YYYY-MM-DD]     # default: yesterday (UTC), as the 02:00 run
+    sfr3 reconcile rebuild                 # the finance read models, from events
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sfr3_adapters.finance_files import LocalFiles
+from sfr3_adapters.finance_read_models_sqlite import SQLiteSettledFacts
+from sfr3_ledger.read_models.settled_by_day import SettledFactsProjection, rebuild
+from sfr3_ledger.reconciliation_job import Reconciler, RunResult
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+class FinanceProjections:
+    """The finance read models, following the notification log from a stored position."""
+
+    def __init__(self, app: Any, home: Path) -> None:
+        self.app = app
+        self.home = Path(home)
+        self.settled = SQLiteSettledFacts(self.home / "finance-read-models.db")
+        self.projections: list[Any] = [SettledFactsProjection(self.settled)]
+        self._position_file = self.home / "backbone" / "finance-position"
+        self._position_file.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def add(self, projection: Any) -> None:
+        self.projections.append(projection)
+
+    def _position(self) -> int | None:
+        if not self._position_file.exists():
+            return None
+        text = self._position_file.read_text().strip()
+        return int(text) if text else None
+
+    def _batches(self, start: int | None) -> Iterator[tuple[list[Any], int]]:
+        recorder = self.app.recorder
+        while True:
+            notes = recorder.select_notifications(start=start, limit=BATCH,
+                                                  inclusive_of_start=start is None)
+            if not notes:
+                return
+            yield [self.app.mapper.to_domain_event(n) for n in notes], notes[-1].id
+            start = notes[-1].id
+
+    def catch_up(self) -> int:
+        """Apply every event after the stored position (idempotent: a crash replays)."""
+        with self._lock:
+            applied = 0
+            position = self._position()
+            for events, last in self._batches(position + 1 if position is not None else None):
+                for projection in self.projections:
+                    applied += projection.process(events)
+                self._position_file.write_text(str(last))
+            return applied
+
+    def rebuild(self) -> int:
+        with self._lock:
+            for projection in self.projections[1:]:
+                projection.index.clear()
+            total = rebuild(self.settled, self.projections[0],
+                            (events for events, _ in self._batches(None)))
+            for projection in self.projections[1:]:
+                total += sum(projection.process(events) for events, _ in self._batches(None))
+            last = self.app.recorder.max_notification_id()
+            self._position_file.write_text(str(last or 0))
+            return total
+
+
+def reports_store(home: Path) -> LocalFiles:
+    return LocalFiles(Path(home) / "reports")
+
+
+def reconcile(app: Any, payments: Any, provider: Any, projections: FinanceProjections,
+              day: date) -> RunResult:
+    """One run for `day`, with the read model caught up before and after."""
+    projections.catch_up()
+    result = Reconciler(app, payments, provider, projections.settled,
+                        reports_store(projections.home)).run(day)
+    projections.catch_up()
+    return result
+
+
+def yesterday(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).date() - timedelta(days=1)
+
+
+def print_result(result: RunResult) -> None:
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+    print(f"{result.day}  reconciliation {result.run_id}: {result.transactions} Stripe "
+          f"transactions in {result.list_calls} pages; {counts}; healed {len(result.healed)}; "
+          f"report {result.csv_key}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sfr3 reconcile", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", nargs="?", choices=["run", "rebuild"], default="run")
+    parser.add_argument("--date", type=date.fromisoformat)
+    parser.add_argument("--home", type=Path,
+                        default=Path(os.environ.get("SFR3_HOME") or ".sfr3"))
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from sfr3_dev.jobs import _payments
+    from sfr3_dev.local_stack import home_environment
+    from sfr3_ledger import LedgerApplication
+
+    for key, value in home_environment(args.home).items():
+        os.environ.setdefault(key, value)
+    app = LedgerApplication()
+    projections = FinanceProjections(app, args.home)
+    if args.command == "rebuild":
+        print(f"rebuilt the finance read models from {projections.rebuild()} events")
+        return 0
+    payments = _payments(app, args.home)
+    if payments is None:
+        print("no stripeService key: start `make run` first", file=sys.stderr)
+        return 2
+    print_result(reconcile(app, payments, payments.provider, projections,
+                           args.date or yesterday()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
