@@ -31,6 +31,7 @@ from sfr3_ledger.ledger import SYSTEM, Allocation, OutstandingCharge, ResidentLe
 from sfr3_ledger.payment_methods import PaymentMethods
 from sfr3_ledger.records import Charge, Payment, PaymentMethod
 from sfr3_ledger.refund_commands import RefundCommands
+from sfr3_ledger.retry_commands import RetryCommands
 from sfr3_ledger.transcodings import register_ledger_transcodings
 from sfr3_ledger.values import new_id
 
@@ -54,7 +55,8 @@ class PaymentStarted:
     customer_id: str | None
 
 
-class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, Application[UUID]):
+class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, RetryCommands,
+                        Application[UUID]):
     """Resident ledgers and payment methods, with snapshots every N events.
 
     `SFR3_SNAPSHOT_INTERVAL` in the environment sets N (default 10; 0 turns snapshots off).
@@ -230,11 +232,14 @@ class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, Applicat
         *,
         reason: str,
         stripe_ref: str | None = None,
+        now: datetime | None = None,
     ) -> Payment:
+        """Fail the payment's attempt; the retry policy decides what follows."""
         return self._ledger_update(
             resident_id,
             lambda ledger: ledger.fail_payment(
-                payment_id=payment_id, reason=reason, stripe_ref=stripe_ref
+                payment_id=payment_id, reason=reason, stripe_ref=stripe_ref,
+                policy=self.retry_policy, now=now,
             ),
         )
 

@@ -74,6 +74,10 @@ EVENT_TYPES: dict[type[Any], tuple[str, str]] = {
     L.PaymentSubmitted: ("payment.submitted", SOURCE_PAYMENTS),
     L.PaymentSettled: ("payment.settled", SOURCE_PAYMENTS),
     L.PaymentFailed: ("payment.failed", SOURCE_PAYMENTS),
+    L.PaymentPermanentlyFailed: ("payment.permanently_failed", SOURCE_PAYMENTS),
+    L.PaymentRetryStarted: ("payment.retry_started", SOURCE_PAYMENTS),
+    L.PaymentRetryCancelled: ("payment.retry_cancelled", SOURCE_PAYMENTS),
+    L.PaymentRecovered: ("payment.recovered", SOURCE_PAYMENTS),
     L.RefundApplied: ("payment.refunded", SOURCE_PAYMENTS),
     L.RefundRequested: ("refund.requested", SOURCE_PAYMENTS),
     L.RefundRequestFailed: ("refund.failed", SOURCE_PAYMENTS),
@@ -125,6 +129,7 @@ _EXTRA_FIELDS = {
     "chargeDate": "charge_date",
     "period": "period",
     "maxAmount": "max_amount",
+    "mandateId": "mandate_id",
     "methodLabel": "method_label",
     "disputeId": "dispute_id",
     "creditId": "credit_id",
@@ -133,7 +138,15 @@ _EXTRA_FIELDS = {
     "last4": "last4",
     "brand": "brand",
     "actor": "actor",
+    "attempt": "attempt",
+    "attempts": "attempts",
+    "retryAt": "retry_at",
+    "retryable": "retryable",
+    "action": "action",
+    "outcome": "outcome",
 }
+# Facts whose `reason` is a payment's failure reason (the `failureReason` column).
+_FAILURES = (L.PaymentFailed, L.PaymentPermanentlyFailed)
 
 
 def event_id(originator_id: UUID | str, originator_version: int) -> str:
@@ -179,11 +192,11 @@ def to_envelope(event: DomainEventProtocol[Any], resident_id: str) -> Envelope |
         "amount": amount,
         "currency": CURRENCY.upper() if amount is not None else None,
         "paymentMethod": fields.get("method_id"),
-        "failureReason": fields.get("reason") if kind is L.PaymentFailed else None,
+        "failureReason": fields.get("reason") if kind in _FAILURES else None,
         "stripeRef": fields.get("stripe_ref"),
     }
     for name, attr in _EXTRA_FIELDS.items():
-        if fields.get(attr) is not None and not (kind is L.PaymentFailed and attr == "reason"):
+        if fields.get(attr) is not None and not (kind in _FAILURES and attr == "reason"):
             data[name] = _json_value(fields[attr])
     balance_effect = getattr(event, "balance_effect", None)
     if callable(balance_effect):

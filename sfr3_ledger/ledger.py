@@ -28,7 +28,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from sfr3_ledger import allocation, archiving, disputes, refunds
+from sfr3_ledger import allocation, archiving, attempts, disputes, refunds
 from sfr3_ledger.allocation import Allocation, OutstandingCharge
 from sfr3_ledger.archiving import ARCHIVE_AFTER_DAYS
 from sfr3_ledger.errors import (
@@ -43,6 +43,7 @@ from sfr3_ledger.errors import (
 )
 from sfr3_ledger.records import Charge, Credit, Dispute, Payment, RefundRequest
 from sfr3_ledger.refunds import REFUND_DUPLICATE_WINDOW
+from sfr3_ledger.retries import RetryPolicy
 from sfr3_ledger.validation import valid_text, valid_us_state
 from sfr3_ledger.values import (
     COLLECTED_STATUSES,
@@ -213,6 +214,8 @@ class ResidentLedger(Aggregate):
                 ledger.pending_total -= payment.amount
             payment.status = PaymentStatus.SETTLED
             payment.settled_at = self.timestamp
+            if payment.retry_status == attempts.SCHEDULED:  # a late success: no retry
+                attempts.applied_retry_ended(payment, None)
             payment.stripe_ref = self.stripe_ref or payment.stripe_ref
             ledger.balance -= self.amount
             ledger._fund(self.payment_id, self.amount, self.timestamp)
@@ -223,6 +226,11 @@ class ResidentLedger(Aggregate):
         amount: int
         reason: str
         stripe_ref: str | None
+        # The attempt that failed and the retry policy's decision (attempts.py); None on
+        # events stored before retries existed.
+        attempt: int | None = None
+        retry_at: datetime | None = None
+        retryable: bool | None = None
 
         def apply(self, aggregate: Any) -> None:
             ledger: ResidentLedger = aggregate
@@ -232,6 +240,54 @@ class ResidentLedger(Aggregate):
             payment.failed_at = self.timestamp
             payment.failure_reason = self.reason
             payment.stripe_ref = self.stripe_ref or payment.stripe_ref
+            attempts.applied_failure(payment, self.reason, self.timestamp, self.stripe_ref,
+                                     self.attempt, self.retry_at, self.retryable)
+
+    class PaymentPermanentlyFailed(LedgerEvent):
+        """A retryable payment failed on its last attempt: no more are made."""
+
+        payment_id: str
+        amount: int
+        attempts: int
+        reason: str
+        method_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            attempts.applied_retry_ended(aggregate.payments[self.payment_id],
+                                         attempts.EXHAUSTED)
+
+    class PaymentRetryStarted(LedgerEvent):
+        """The next attempt of a failed payment: `amount` is reserved again (PENDING)."""
+
+        payment_id: str
+        attempt: int
+        amount: int
+        method_id: str
+
+        def apply(self, aggregate: Any) -> None:
+            attempts.applied_retry_started(aggregate, aggregate.payments[self.payment_id],
+                                           self.attempt, self.amount)
+
+    class PaymentRetryCancelled(LedgerEvent):
+        payment_id: str
+        attempt: int
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            attempts.applied_retry_ended(aggregate.payments[self.payment_id],
+                                         f"{attempts.CANCELLED}: {self.reason}")
+
+    class PaymentRecovered(LedgerEvent):
+        """The recovery job resolved a payment left PENDING (a crash or a lost webhook)."""
+
+        payment_id: str
+        attempt: int
+        action: str
+        outcome: str
+        stripe_ref: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            pass
 
     class RefundRequested(LedgerEvent):
         """A refund is about to be asked of the provider: `amount` is reserved until then."""
@@ -519,23 +575,47 @@ class ResidentLedger(Aggregate):
         return payment
 
     def fail_payment(
-        self, *, payment_id: str, reason: str, stripe_ref: str | None = None
+        self,
+        *,
+        payment_id: str,
+        reason: str,
+        stripe_ref: str | None = None,
+        policy: RetryPolicy | None = None,
+        now: datetime | None = None,
     ) -> Payment:
-        """Fail a PENDING payment. A failure arriving after settlement never un-settles it."""
+        """Fail a PENDING payment. A failure arriving after settlement never un-settles it.
+
+        With a retry `policy` the failure records its attempt and whether (and when) the
+        next is due, and a retryable failure on the last attempt is permanent.
+        """
         payment = self.get_payment(payment_id)
         if payment.status != PaymentStatus.PENDING:
             return payment
+        reason = valid_text(reason or "unknown", "reason")
+        # The decision is timed from the failure's own timestamp (unless `now` is given).
+        stamp = self.PaymentFailed.create_timestamp()
+        decision = attempts.failure_decision(payment, reason, policy, now or stamp)
         self._trigger(
             self.PaymentFailed,
             SYSTEM,
+            timestamp=stamp,
             payment_id=payment_id,
             amount=payment.amount,
-            reason=valid_text(reason or "unknown", "reason"),
+            reason=reason,
             stripe_ref=stripe_ref,
             property_id=payment.property_id,
             us_state=payment.us_state,
+            attempt=payment.attempt if decision else None,
+            retry_at=decision.retry_at if decision else None,
+            retryable=decision.retryable if decision else None,
         )
+        attempts.after_failure(self, payment, decision)
         return payment
+
+    # Retry commands (attempts.py), bound here as methods of the same name.
+    start_retry = attempts.start_retry
+    cancel_retry = attempts.cancel_retry
+    record_recovery = attempts.record_recovery
 
     # Refund and dispute commands: plain functions of the ledger, kept in refunds.py and
     # disputes.py, bound here as methods of the same name.

@@ -6,6 +6,8 @@ flows share them without importing each other.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sfr3_ledger.errors import LedgerError
 
 
@@ -15,15 +17,21 @@ class PaymentDeclined(LedgerError):
     code = "payment_declined"
     status = 402
 
-    def __init__(self, payment_id: str, message: str, decline_code: str | None) -> None:
+    def __init__(self, payment_id: str, message: str, decline_code: str | None, *,
+                 retry_at: datetime | None = None) -> None:
         super().__init__(message or "Your payment was declined")
         self.payment_id = payment_id
         self.decline_code = decline_code
+        # When the payment is tried again automatically (retries.py), if it will be.
+        self.retry_at = retry_at
 
     def details(self) -> dict[str, object]:
         out: dict[str, object] = {"paymentId": self.payment_id, "status": "FAILED"}
         if self.decline_code:
             out["declineCode"] = self.decline_code
+        if self.retry_at is not None:
+            out["nextAttemptAt"] = self.retry_at.astimezone(UTC).isoformat().replace(
+                "+00:00", "Z")
         return out
 
 

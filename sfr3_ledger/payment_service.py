@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 
 from sfr3_ledger.application import LedgerApplication, PaymentStarted
+from sfr3_ledger.attempts import idempotency_suffix
 from sfr3_ledger.errors import (
     InvalidCommand,
     PaymentMethodNotFound,
@@ -44,8 +45,14 @@ from sfr3_ledger.payment_provider import (
     ProviderRateLimited,
     ProviderUnavailable,
 )
-from sfr3_ledger.provider_events import WEBHOOK_MISMATCH, ProviderEvents, WebhookMismatch
+from sfr3_ledger.provider_events import (
+    WEBHOOK_MISMATCH,
+    ProviderEvents,
+    WebhookMismatch,
+    attempt_metadata,
+)
 from sfr3_ledger.records import Payment, PaymentMethod
+from sfr3_ledger.recovery import PaymentRecovery
 from sfr3_ledger.values import CURRENCY, MethodType, PaymentStatus
 
 log = logging.getLogger(__name__)
@@ -70,7 +77,7 @@ class RefundOutcome:
     amount: int
 
 
-class PaymentService(ProviderEvents):
+class PaymentService(PaymentRecovery, ProviderEvents):
     """The use cases that need both the ledger and the payment provider."""
 
     def __init__(
@@ -193,20 +200,24 @@ class PaymentService(ProviderEvents):
         pid = payment.payment_id
         try:
             intent = self.provider.create_payment_intent(
-                payment_id=pid,
+                # The provider keys the create on this (`pi-<id>`): each attempt has its
+                # own key, `<paymentId>-a<n>` from the second on; `retry_of` in the
+                # metadata names the ledger's payment (provider_events.named_payment).
+                payment_id=pid + idempotency_suffix(payment.attempt),
                 resident_id=resident_id,
                 amount=payment.amount,
                 currency=self.currency,
                 customer_id=customer_id,
                 payment_method_id=provider_method_id,
-                metadata={"resident_id": resident_id, "payment_id": pid},
+                metadata=attempt_metadata(resident_id, pid, payment.attempt),
             )
         except CardDeclined as exc:
             reason = exc.decline_code or exc.code
-            self.ledger.fail_payment(
+            failed = self.ledger.fail_payment(
                 resident_id, pid, reason=reason, stripe_ref=exc.payment_intent_id
             )
-            raise PaymentDeclined(pid, exc.message, exc.decline_code) from exc
+            raise PaymentDeclined(pid, exc.message, exc.decline_code,
+                                  retry_at=failed.retry_at) from exc
         except InvalidProviderRequest as exc:
             # Refused before any charge was attempted: nothing moved, release the reservation.
             self.ledger.fail_payment(
@@ -223,9 +234,11 @@ class PaymentService(ProviderEvents):
         payment = self.ledger.record_submission(resident_id, pid, intent.id)
         if intent.status in ("requires_payment_method", "canceled"):
             reason = intent.failure_code or intent.status
-            self.ledger.fail_payment(resident_id, pid, reason=reason, stripe_ref=intent.id)
+            failed = self.ledger.fail_payment(resident_id, pid, reason=reason,
+                                              stripe_ref=intent.id)
             raise PaymentDeclined(
-                pid, intent.failure_message or "Payment failed", intent.failure_code
+                pid, intent.failure_message or "Payment failed", intent.failure_code,
+                retry_at=failed.retry_at,
             )
         return self.ledger.payment(resident_id, pid)
 

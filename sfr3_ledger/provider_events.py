@@ -51,6 +51,32 @@ class WebhookMismatch(Exception):
     """A verified provider event contradicts the ledger and Stripe's own records: parked."""
 
 
+def attempt_metadata(resident_id: str, payment_id: str, attempt: int) -> dict[str, str]:
+    """The metadata of an attempt's PaymentIntent: whose payment, and which attempt.
+
+    From the second attempt on the provider is given `<paymentId>-a<n>` as the payment id
+    (its idempotency key and metadata `payment_id`), so `retry_of` names the ledger's own.
+    """
+    meta = {"resident_id": resident_id, "payment_id": payment_id, "attempt": str(attempt)}
+    if attempt > 1:
+        meta["retry_of"] = payment_id
+    return meta
+
+
+def named_payment(metadata: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(resident id, ledger payment id) an intent's metadata names, or None."""
+    if "resident_id" not in metadata or "payment_id" not in metadata:
+        return None
+    return str(metadata["resident_id"]), str(metadata.get("retry_of") or metadata["payment_id"])
+
+
+def named_attempt(metadata: Mapping[str, Any]) -> int:
+    """The attempt an intent's metadata names (1 for intents made before retries)."""
+    try:
+        return int(metadata.get("attempt") or 1)
+    except (TypeError, ValueError):
+        return 0
+
 
 
 class ProviderEvents:
@@ -103,19 +129,17 @@ class ProviderEvents:
         it is Stripe's answer to an API read, which the checks below rely on.
         """
         metadata = obj.get("metadata") or {}
-        if (
-            "resident_id" in metadata
-            and "payment_id" in metadata
-            and obj.get("object") == "payment_intent"
-        ):
-            return (str(metadata["resident_id"]), str(metadata["payment_id"])), None
+        named = named_payment(metadata)
+        if named is not None and obj.get("object") == "payment_intent":
+            return named, None
         intent_id = self._ref(obj.get("payment_intent"))
         if intent_id is None:
             return None
         intent = self._retrieve_intent(intent_id)
-        if "resident_id" not in intent.metadata or "payment_id" not in intent.metadata:
+        named = named_payment(intent.metadata)
+        if named is None:
             return None
-        return (intent.metadata["resident_id"], intent.metadata["payment_id"]), intent
+        return named, intent
 
     @staticmethod
     def _ref(value: Any) -> str | None:
@@ -156,9 +180,12 @@ class ProviderEvents:
     ) -> None:
         """Stripe's intent must name this payment, for its money, in an agreeing status."""
         problems = []
-        named = (intent.metadata.get("resident_id"), intent.metadata.get("payment_id"))
+        named = named_payment(intent.metadata) or (None, None)
         if named != owner:
             problems.append(f"its metadata names payment {named[1]!r} of {named[0]!r}")
+        if named_attempt(intent.metadata) != payment.attempt:
+            problems.append(f"it is attempt {intent.metadata.get('attempt')!r}, the "
+                            f"payment's is {payment.attempt}")
         if intent.amount != payment.amount or not self._same_currency(intent.currency):
             problems.append(
                 f"it is for {intent.amount} {intent.currency}, the payment for "
@@ -182,7 +209,7 @@ class ProviderEvents:
             intent = self.provider.retrieve_payment_intent(intent_id)
         except PaymentProviderError as exc:
             return f"{base} (Stripe: {exc.code})"
-        named = (intent.metadata.get("resident_id"), intent.metadata.get("payment_id"))
+        named = named_payment(intent.metadata) or (None, None)
         if named == owner:
             return (
                 f"{base}; Stripe says it is a second intent for this payment ({intent.status}, "
@@ -273,6 +300,9 @@ class ProviderEvents:
         if found is None:
             return "ignored: not our payment"
         owner = found[0]
+        earlier = self._earlier_attempt(owner, obj)
+        if earlier is not None:
+            return earlier
         intent_id = self._confirm_intent(
             owner, obj, obj.get("amount"), ("requires_payment_method", "canceled")
         )
@@ -280,6 +310,15 @@ class ProviderEvents:
         reason = error.get("decline_code") or error.get("code") or "payment_failed"
         self.ledger.fail_payment(owner[0], owner[1], reason=str(reason), stripe_ref=intent_id)
         return "failed"
+
+    def _earlier_attempt(self, owner: tuple[str, str], obj: Mapping[str, Any]) -> str | None:
+        """A failure of an attempt already recorded failed (a late or repeated webhook)."""
+        payment = self.ledger.payment(*owner)
+        intent_id = self._ref(obj.get("id"))
+        if intent_id is not None and intent_id != payment.stripe_ref and any(
+                a.stripe_ref == intent_id for a in payment.attempts):
+            return "ignored: earlier attempt"
+        return None
 
     def _apply_refund_objects(
         self, owner: tuple[str, str], refunds: list[Mapping[str, Any]]
@@ -386,4 +425,5 @@ _EVENT_HANDLERS: dict[str, Callable[[ProviderEvents, Mapping[str, Any]], str]] =
     "charge.dispute.closed": ProviderEvents._on_dispute_closed,
 }
 
-__all__ = ["PROVIDER_ACTOR", "WEBHOOK_MISMATCH", "ProviderEvents", "WebhookMismatch"]
+__all__ = ["PROVIDER_ACTOR", "WEBHOOK_MISMATCH", "ProviderEvents", "WebhookMismatch",
+           "attempt_metadata", "named_attempt", "named_payment"]

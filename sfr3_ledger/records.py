@@ -63,6 +63,18 @@ class RefundRequest:
 
 
 @attrs.define
+class PaymentAttempt:
+    """One failed attempt of a payment (its own PaymentIntent), kept for the history."""
+
+    number: int
+    amount: int
+    stripe_ref: str | None
+    reason: str
+    failed_at: datetime
+    retry_at: datetime | None = None
+
+
+@attrs.define
 class Payment:
     payment_id: str
     amount: int
@@ -82,6 +94,13 @@ class Payment:
     # Refunds asked of the provider and not yet recorded: reserved against `refundable`.
     refund_pending: int = 0
     refund_requests: dict[str, RefundRequest] = attrs.Factory(dict)
+    # Retries (sfr3_ledger/attempts.py): the attempt under way or last made, the failed
+    # ones, when the next is due, and how retrying ended (SCHEDULED, EXHAUSTED,
+    # CANCELLED: <why>, or None: never failed or not retryable).
+    attempt: int = 1
+    attempts: list[PaymentAttempt] = attrs.Factory(list)
+    retry_at: datetime | None = None
+    retry_status: str | None = None
 
     @property
     def unrefunded(self) -> int:

@@ -12,7 +12,15 @@ from typing import Any
 import attrs
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from sfr3_ledger.records import Charge, Credit, Dispute, Payment, PaymentMethod, RefundRequest
+from sfr3_ledger.records import (
+    Charge,
+    Credit,
+    Dispute,
+    Payment,
+    PaymentAttempt,
+    PaymentMethod,
+    RefundRequest,
+)
 
 
 class DateAsISO(Transcoding):
@@ -47,5 +55,5 @@ def register_ledger_transcodings(transcoder: JSONTranscoder) -> None:
 
     transcoder.register(DateAsISO())
     for cls in (Charge, Credit, Payment, Dispute, PaymentMethod, RefundRequest,
-                LeaseTerms, RecurringCharge, LateFeePolicy):
+                PaymentAttempt, LeaseTerms, RecurringCharge, LateFeePolicy):
         transcoder.register(AttrsAsDict(cls))

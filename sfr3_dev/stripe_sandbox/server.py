@@ -33,6 +33,8 @@ Controls (JSON bodies):
   POST /_sandbox/events/<id>/resend             deliver an event again
   POST /_sandbox/balance_transactions/<id>/amount {"amount": n}   Stripe's books change
                                                 (a reconciliation test's injected drift)
+  POST /_sandbox/payment_methods/<id>/behave_as {"token": "pm_card_visa"}
+                                                later charges act as that test token
   POST /_sandbox/fail {"status": 429|500|401, "count": n}   next n API calls fail
   POST /_sandbox/fail {"mode": "drop_response", "count": n, "path"?: p}
                                                 the next n calls (to p) run, answers lost
@@ -55,6 +57,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from sfr3_dev.stripe_sandbox import catalog
 from sfr3_dev.stripe_sandbox.finance import parse_multipart, set_balance_transaction_amount
 from sfr3_dev.stripe_sandbox.forms import decode
 from sfr3_dev.stripe_sandbox.store import Store, StripeError, invalid
@@ -223,6 +226,16 @@ class StripeSandbox:
             with store.lock:
                 event = store._get("event", parts[1])
             dispatcher.redeliver(event, store.endpoints_for(event["type"]))
+            return 200, {"ok": True}
+        if len(parts) == 3 and parts[0] == "payment_methods" and parts[2] == "behave_as":
+            # The method now behaves like that test token (funds arrived, a card was
+            # reissued): what a later attempt on the same method meets.
+            behaviour = catalog.token(str(body.get("token", "")))
+            if behaviour is None:
+                raise invalid(f"No such test token: {body.get('token')!r}", param="token")
+            with store.transaction():
+                store._get("payment_method", parts[1])
+                store.behaviour[parts[1]] = behaviour
             return 200, {"ok": True}
         if len(parts) == 3 and parts[0] == "balance_transactions" and parts[2] == "amount":
             return 200, set_balance_transaction_amount(store, parts[1], int(body["amount"]))
