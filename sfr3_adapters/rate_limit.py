@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         PaymentProvider,
         ProviderEvent,
         RefundResult,
+        SetupIntentResult,
     )
 
 DEFAULT_RATE_PER_SECOND = 20.0
@@ -122,11 +123,26 @@ class RateLimitedProvider:
 
     def create_payment_intent(self, *, payment_id: str, resident_id: str, amount: int,
                               currency: str, customer_id: str, payment_method_id: str,
-                              metadata: Mapping[str, str] | None = None) -> PaymentIntentResult:
+                              metadata: Mapping[str, str] | None = None,
+                              mandate_id: str | None = None) -> PaymentIntentResult:
         self.bucket.acquire()
         return self.provider.create_payment_intent(
             payment_id=payment_id, resident_id=resident_id, amount=amount, currency=currency,
-            customer_id=customer_id, payment_method_id=payment_method_id, metadata=metadata)
+            customer_id=customer_id, payment_method_id=payment_method_id, metadata=metadata,
+            mandate_id=mandate_id)
+
+    def create_ach_mandate(self, *, setup_id: str, customer_id: str, payment_method_id: str,
+                           ip_address: str, user_agent: str, accepted_at: datetime,
+                           metadata: Mapping[str, str] | None = None) -> SetupIntentResult:
+        self.bucket.acquire()
+        return self.provider.create_ach_mandate(
+            setup_id=setup_id, customer_id=customer_id, payment_method_id=payment_method_id,
+            ip_address=ip_address, user_agent=user_agent, accepted_at=accepted_at,
+            metadata=metadata)
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentResult:
+        self.bucket.acquire()
+        return self.provider.retrieve_setup_intent(setup_intent_id)
 
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult:
         self.bucket.acquire()

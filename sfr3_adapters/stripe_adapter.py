@@ -30,6 +30,7 @@ from sfr3_ledger.payment_provider import (
     ProviderRateLimited,
     ProviderUnavailable,
     RefundResult,
+    SetupIntentResult,
     WebhookSignatureInvalid,
 )
 
@@ -88,6 +89,18 @@ def payment_intent_result(pi: Mapping[str, Any]) -> PaymentIntentResult:
         failure_message=failure_message,
         metadata={str(k): str(v) for k, v in (pi.get("metadata") or {}).items()},
     )
+
+
+def setup_intent_result(seti: Mapping[str, Any]) -> SetupIntentResult:
+    """Map a SetupIntent (as a plain dict) to the port's value."""
+    error = seti.get("last_setup_error") or {}
+    action = seti.get("next_action") or {}
+    return SetupIntentResult(
+        id=seti["id"], status=seti["status"],
+        payment_method_id=_id(seti.get("payment_method")), mandate_id=_id(seti.get("mandate")),
+        failure_code=(error.get("decline_code") or error.get("code")) if error else None,
+        failure_message=error.get("message") if error else None,
+        next_action=action.get("type") if action else None)
 
 
 def translate(exc: stripe.StripeError) -> PaymentProviderError:
@@ -205,6 +218,7 @@ class StripeAdapter:
         customer_id: str,
         payment_method_id: str,
         metadata: Mapping[str, str] | None = None,
+        mandate_id: str | None = None,
     ) -> PaymentIntentResult:
         meta = {**(metadata or {}), "resident_id": resident_id, "payment_id": payment_id}
         # Name the method's own type rather than `automatic_payment_methods`: an off-session
@@ -220,6 +234,8 @@ class StripeAdapter:
             "payment_method_types": [self._method_type(payment_method_id)],
             "metadata": meta,
         }
+        if mandate_id:  # an off-session bank debit under the customer's mandate
+            params["mandate"] = mandate_id
         pi = self._call(lambda: self._client.v1.payment_intents.create(
             params=params,  # type: ignore[arg-type]
             options={"idempotency_key": f"pi-{payment_id}"},
@@ -238,6 +254,39 @@ class StripeAdapter:
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult:
         return payment_intent_result(
             self._call(lambda: self._client.v1.payment_intents.retrieve(intent_id)))
+
+    # ---- mandates (off-session ACH) --------------------------------------------------------
+    def create_ach_mandate(
+        self,
+        *,
+        setup_id: str,
+        customer_id: str,
+        payment_method_id: str,
+        ip_address: str,
+        user_agent: str,
+        accepted_at: datetime,
+        metadata: Mapping[str, str] | None = None,
+    ) -> SetupIntentResult:
+        """A SetupIntent confirmed server-side with the customer's online acceptance."""
+        params: dict[str, Any] = {
+            "payment_method_types": ["us_bank_account"],
+            "payment_method": payment_method_id,
+            "customer": customer_id,
+            "confirm": True,
+            "usage": "off_session",
+            "mandate_data": {"customer_acceptance": {
+                "type": "online", "accepted_at": int(accepted_at.timestamp()),
+                "online": {"ip_address": ip_address, "user_agent": user_agent}}},
+            "metadata": dict(metadata or {}),
+        }
+        return setup_intent_result(self._call(lambda: self._client.v1.setup_intents.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": f"seti-{setup_id}"},
+        )))
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentResult:
+        return setup_intent_result(
+            self._call(lambda: self._client.v1.setup_intents.retrieve(setup_intent_id)))
 
     def refund(
         self,

@@ -39,6 +39,7 @@ from sfr3_ledger.payment_provider import (
     ProviderRateLimited,
     ProviderUnavailable,
     RefundResult,
+    SetupIntentResult,
     WebhookSignatureInvalid,
 )
 
@@ -52,6 +53,8 @@ RESULT_TYPES: dict[str, Any] = {
     "detach_payment_method": None,
     "create_payment_intent": PaymentIntentResult,
     "retrieve_payment_intent": PaymentIntentResult,
+    "create_ach_mandate": SetupIntentResult,
+    "retrieve_setup_intent": SetupIntentResult,
     "refund": RefundResult,
     "list_balance_transactions": list[BalanceTransaction],
     "submit_dispute_evidence": DisputeResult,
@@ -194,18 +197,46 @@ class StripeServiceClient:
         customer_id: str,
         payment_method_id: str,
         metadata: Mapping[str, str] | None = None,
+        mandate_id: str | None = None,
     ) -> PaymentIntentResult:
-        result: PaymentIntentResult = self._call("create_payment_intent", {
+        params: dict[str, Any] = {
             "payment_id": payment_id, "resident_id": resident_id, "amount": amount,
             "currency": currency, "customer_id": customer_id,
             "payment_method_id": payment_method_id,
             "metadata": dict(metadata) if metadata is not None else None,
-        })
+        }
+        if mandate_id is not None:  # only when given: older services know no such key
+            params["mandate_id"] = mandate_id
+        result: PaymentIntentResult = self._call("create_payment_intent", params)
         return result
 
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult:
         result: PaymentIntentResult = self._call("retrieve_payment_intent",
                                                  {"intent_id": intent_id})
+        return result
+
+    def create_ach_mandate(
+        self,
+        *,
+        setup_id: str,
+        customer_id: str,
+        payment_method_id: str,
+        ip_address: str,
+        user_agent: str,
+        accepted_at: datetime,
+        metadata: Mapping[str, str] | None = None,
+    ) -> SetupIntentResult:
+        result: SetupIntentResult = self._call("create_ach_mandate", {
+            "setup_id": setup_id, "customer_id": customer_id,
+            "payment_method_id": payment_method_id, "ip_address": ip_address,
+            "user_agent": user_agent, "accepted_at": accepted_at.isoformat(),
+            "metadata": dict(metadata) if metadata is not None else None,
+        })
+        return result
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentResult:
+        result: SetupIntentResult = self._call("retrieve_setup_intent",
+                                               {"setup_intent_id": setup_intent_id})
         return result
 
     def refund(

@@ -102,6 +102,7 @@ class CreatePaymentIntent:
     customer_id: str = attrs.field(validator=_non_empty)
     payment_method_id: str = attrs.field(validator=_non_empty)
     metadata: dict[str, str] | None = None
+    mandate_id: str | None = None
 
 
 @attrs.frozen
@@ -173,6 +174,24 @@ class UploadDisputeFile:
 
 
 @attrs.frozen
+class CreateAchMandate:
+    """The customer's acceptance (where from, with what, when) is the mandate's evidence."""
+
+    setup_id: str = attrs.field(validator=_non_empty)
+    customer_id: str = attrs.field(validator=_non_empty)
+    payment_method_id: str = attrs.field(validator=_non_empty)
+    ip_address: str = attrs.field(validator=_non_empty)
+    user_agent: str = attrs.field(validator=_non_empty)
+    accepted_at: datetime = attrs.field(validator=_aware)
+    metadata: dict[str, str] | None = None
+
+
+@attrs.frozen
+class RetrieveSetupIntent:
+    setup_intent_id: str = attrs.field(validator=_non_empty)
+
+
+@attrs.frozen
 class VerifyWebhook:
     payload: str
     signature_header: str = attrs.field(validator=_non_empty)
@@ -184,6 +203,8 @@ SCHEMAS: dict[str, type] = {
     "detach_payment_method": DetachPaymentMethod,
     "create_payment_intent": CreatePaymentIntent,
     "retrieve_payment_intent": RetrievePaymentIntent,
+    "create_ach_mandate": CreateAchMandate,
+    "retrieve_setup_intent": RetrieveSetupIntent,
     "refund": Refund,
     "list_balance_transactions": ListBalanceTransactions,
     "submit_dispute_evidence": SubmitDisputeEvidence,

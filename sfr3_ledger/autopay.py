@@ -8,6 +8,10 @@ and Stripe's idempotency key derives from it, so a re-run, a resumed crash or tw
 once make at most one autopay payment per enrollment and period. What the sweep did for a
 period is recorded here once (`Charged` or `Skipped`), and so is each period's reminder.
 
+An ACH method is debited off-session under the resident's mandate (a Stripe SetupIntent
+confirmed at enrollment with their online acceptance, autopay_mandates.py): its id is
+recorded on `Enrolled` / `Changed` and named on each autopay debit; cards need none.
+
 Status: ACTIVE → PAUSED (by the resident, or because its payment method was removed) →
 ACTIVE again on resume; CANCELLED is final (enrolling again starts a new enrollment).
 """
@@ -52,6 +56,9 @@ def payment_id_for(enrollment_id: str, period: date) -> str:
 
 
 class AutopayEnrollment(Aggregate):
+    # A class default, so state restored from a snapshot taken before mandates reads None.
+    mandate_id: str | None = None
+
     @staticmethod
     def create_id(resident_id: str) -> UUID:
         return uuid5(AUTOPAY_NAMESPACE, resident_id)
@@ -66,6 +73,8 @@ class AutopayEnrollment(Aggregate):
         self.time_zone = ""
         self.status = CANCELLED
         self.pause_reason: str | None = None
+        # The Stripe mandate an ACH method is debited under off-session (None for cards).
+        self.mandate_id: str | None = None
         # period name -> ("CHARGED", payment id, amount) | ("SKIPPED", reason, 0)
         self.outcomes: dict[str, tuple[str, str, int]] = {}
         self.reminded: set[str] = set()
@@ -84,6 +93,8 @@ class AutopayEnrollment(Aggregate):
         charge_day: int
         max_amount: int | None
         time_zone: str
+        # Events stored before mandates were recorded read as None.
+        mandate_id: str | None = None
 
         def apply(self, aggregate: Any) -> None:
             a: AutopayEnrollment = aggregate
@@ -92,16 +103,21 @@ class AutopayEnrollment(Aggregate):
             a.max_amount, a.time_zone, a.status, a.pause_reason = (
                 self.max_amount, self.time_zone, ACTIVE, None)
             a.outcomes, a.reminded, a.changed_at = {}, set(), self.timestamp
+            a.mandate_id = self.mandate_id
 
     class Changed(AutopayEvent):
         method_id: str
         charge_day: int
         max_amount: int | None
+        # The mandate in effect after the change (the new method's; None for a card, or
+        # in an event stored before mandates were recorded, when none existed).
+        mandate_id: str | None = None
 
         def apply(self, aggregate: Any) -> None:
             a: AutopayEnrollment = aggregate
             a.method_id, a.charge_day, a.max_amount = (
                 self.method_id, self.charge_day, self.max_amount)
+            a.mandate_id = self.mandate_id
             a.changed_at = self.timestamp
 
     class Paused(AutopayEvent):
@@ -159,7 +175,8 @@ class AutopayEnrollment(Aggregate):
                            enrollment_id=self.enrollment_id, **kwargs)
 
     def enroll(self, *, enrollment_id: str, method_id: str, charge_day: int,
-               max_amount: int | None, time_zone: str, actor: str) -> None:
+               max_amount: int | None, time_zone: str, actor: str,
+               mandate_id: str | None = None) -> None:
         if self.enrollment_id == enrollment_id:
             same = (self.method_id, self.charge_day, self.max_amount)
             if same != (method_id, charge_day, max_amount):
@@ -171,18 +188,24 @@ class AutopayEnrollment(Aggregate):
             self.Enrolled, resident_id=self.resident_id, actor=actor,
             enrollment_id=enrollment_id, method_id=_method(method_id),
             charge_day=check_due_day(charge_day, "chargeDay"),
-            max_amount=check_cap(max_amount), time_zone=check_time_zone(time_zone))
+            max_amount=check_cap(max_amount), time_zone=check_time_zone(time_zone),
+            mandate_id=mandate_id)
 
     def change(self, *, actor: str, method_id: str | None = None,
-               charge_day: int | None = None, max_amount: int | object | None = ...) -> None:
+               charge_day: int | None = None, max_amount: int | object | None = ...,
+               mandate_id: str | None = None) -> None:
+        """`mandate_id`: the new method's mandate (given with an ACH `method_id`)."""
         self._require(ACTIVE, PAUSED)
         new = (_method(method_id) if method_id is not None else self.method_id,
                check_due_day(charge_day, "chargeDay") if charge_day is not None
                else self.charge_day,
                self.max_amount if max_amount is ... else check_cap(max_amount))
-        if new != (self.method_id, self.charge_day, self.max_amount):
+        mandate = self.mandate_id if new[0] == self.method_id and mandate_id is None \
+            else mandate_id
+        if new != (self.method_id, self.charge_day, self.max_amount) or \
+                mandate != self.mandate_id:
             self._emit(self.Changed, actor, method_id=new[0], charge_day=new[1],
-                       max_amount=new[2])
+                       max_amount=new[2], mandate_id=mandate)
 
     def pause(self, *, actor: str, reason: str = "paused by the resident") -> None:
         self._require(ACTIVE, PAUSED)

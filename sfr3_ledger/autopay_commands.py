@@ -37,8 +37,9 @@ class AutopayCommands:
         return method_id
 
     def enroll_autopay(self, resident_id: str, *, enrollment_id: str, method_id: str,
-                       charge_day: int, actor: str,
-                       max_amount: int | None = None) -> AutopayEnrollment:
+                       charge_day: int, actor: str, max_amount: int | None = None,
+                       mandate_id: str | None = None) -> AutopayEnrollment:
+        """`mandate_id`: the ACH mandate made for this enrollment (autopay_mandates.py)."""
         self._active_method(resident_id, method_id)
         lease = self.find_lease(resident_id)
         zone = lease.time_zone if lease is not None else DEFAULT_TIME_ZONE
@@ -46,20 +47,21 @@ class AutopayCommands:
         def command(enrollment: AutopayEnrollment) -> AutopayEnrollment:
             enrollment.enroll(enrollment_id=enrollment_id, method_id=method_id,
                               charge_day=charge_day, max_amount=max_amount, time_zone=zone,
-                              actor=actor)
+                              actor=actor, mandate_id=mandate_id)
             return enrollment
 
         return self._autopay_update(resident_id, command)
 
     def change_autopay(self, resident_id: str, *, actor: str, method_id: str | None = None,
                        charge_day: int | None = None,
-                       max_amount: int | Any | None = KEEP) -> AutopayEnrollment:
+                       max_amount: int | Any | None = KEEP,
+                       mandate_id: str | None = None) -> AutopayEnrollment:
         if method_id is not None:
             self._active_method(resident_id, method_id)
 
         def command(enrollment: AutopayEnrollment) -> AutopayEnrollment:
             enrollment.change(actor=actor, method_id=method_id, charge_day=charge_day,
-                              max_amount=max_amount)
+                              max_amount=max_amount, mandate_id=mandate_id)
             return enrollment
 
         return self._autopay_update(resident_id, command)

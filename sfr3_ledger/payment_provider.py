@@ -94,6 +94,20 @@ class DisputeResult:
 
 
 @attrs.frozen
+class SetupIntentResult:
+    """A SetupIntent's state (Stripe's vocabulary): `mandate_id` is the mandate an
+    off-session ACH debit names; set once the customer's acceptance is on record."""
+
+    id: str
+    status: str
+    payment_method_id: str | None = None
+    mandate_id: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    next_action: str | None = None
+
+
+@attrs.frozen
 class ProviderEvent:
     """A verified webhook event; `object` is the event's `data.object` as plain JSON."""
 
@@ -204,9 +218,29 @@ class PaymentProvider(Protocol):
         customer_id: str,
         payment_method_id: str,
         metadata: Mapping[str, str] | None = None,
+        mandate_id: str | None = None,
     ) -> PaymentIntentResult:
-        """Confirm off-session; key `pi-{payment_id}`, so a retry never charges twice."""
+        """Confirm off-session; key `pi-{payment_id}`, so a retry never charges twice.
+        `mandate_id`: the mandate an off-session bank debit is made under (autopay ACH)."""
         ...
+
+    def create_ach_mandate(
+        self,
+        *,
+        setup_id: str,
+        customer_id: str,
+        payment_method_id: str,
+        ip_address: str,
+        user_agent: str,
+        accepted_at: datetime,
+        metadata: Mapping[str, str] | None = None,
+    ) -> SetupIntentResult:
+        """Record the customer's online acceptance of off-session debits of a bank account:
+        a SetupIntent confirmed with `usage=off_session` and `mandate_data`; key
+        `seti-{setup_id}`, so a retry makes one mandate."""
+        ...
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentResult: ...
 
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult: ...
 
@@ -264,5 +298,6 @@ __all__ = [
     "ProviderRateLimited",
     "ProviderUnavailable",
     "RefundResult",
+    "SetupIntentResult",
     "WebhookSignatureInvalid",
 ]

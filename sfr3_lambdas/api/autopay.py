@@ -11,6 +11,13 @@ fields it does not name keep their values. Removing the payment method autopay u
 pauses it (`PaymentService.remove_payment_method`); `resume` then needs another method
 first (409 `payment_method_removed`). Bad input is 400 before anything is written; an
 unknown or removed method 404; a second enrollment while one is ACTIVE or PAUSED 409.
+
+An ACH (`us_bank_account`) method is debited under a mandate (sfr3_ledger.autopay_mandates):
+enrolling it, or switching autopay to it, first asks Stripe for a SetupIntent confirmed
+with the resident's online acceptance: this request's source IP and `User-Agent`, now.
+The mandate id is recorded on the enrollment (`mandateId`); if Stripe refuses or the
+account needs verifying first the answer is 402 `mandate_refused`, if Stripe is
+unreachable 503 `provider_unavailable`, and nothing is recorded either way.
 """
 
 from __future__ import annotations
@@ -29,7 +36,9 @@ from sfr3_lambdas.api.policy import allow
 from sfr3_lambdas.api.requests import Strict, iso, once, principal, text
 from sfr3_ledger import CURRENCY
 from sfr3_ledger.application import new_id
-from sfr3_ledger.autopay import ACTIVE, PAUSED, AutopayEnrollment
+from sfr3_ledger.autopay import ACTIVE, CANCELLED, PAUSED, AutopayEnrollment
+from sfr3_ledger.autopay_mandates import MandateAcceptance, create_mandate, needs_mandate
+from sfr3_ledger.errors import ConflictingFact
 from sfr3_ledger.schedules import MAX_DUE_DAY, local_date, next_period, period_name
 from sfr3_ledger.values import MAX_AMOUNT_CENTS, MIN_PAYMENT_CENTS
 
@@ -95,6 +104,7 @@ def enrollment_json(enrollment: AutopayEnrollment, now: datetime | None = None
         "maxAmount": enrollment.max_amount,
         "currency": CURRENCY,
         "timeZone": enrollment.time_zone,
+        "mandateId": enrollment.mandate_id,
         "nextChargeDate": iso(next_charge_date(enrollment, now)),
         "outcomes": [_outcome(period, outcome)
                      for period, outcome in sorted(enrollment.outcomes.items())],
@@ -110,10 +120,19 @@ def enroll_autopay(residentId: Id, body: Annotated[EnrollAutopay, Body()]) -> Re
     actor = principal(router).actor
 
     def act(token: str | None) -> Response[str]:
-        enrollment = wiring.ledger().enroll_autopay(
-            residentId, enrollment_id=f"apay_{token}" if token else new_id("apay"),
+        ledger = wiring.ledger()
+        enrollment_id = f"apay_{token}" if token else new_id("apay")
+        current = ledger.find_autopay(residentId)
+        if current is not None and current.enrollment_id == enrollment_id:
+            mandate = current.mandate_id  # a repeat: the enrollment checks its details
+        else:
+            if current is not None and current.status != CANCELLED:
+                raise ConflictingFact("The resident is already enrolled in autopay; change it")
+            mandate = _mandate(residentId, enrollment_id, body.paymentMethodId)
+        enrollment = ledger.enroll_autopay(
+            residentId, enrollment_id=enrollment_id,
             method_id=body.paymentMethodId, charge_day=body.chargeDay,
-            max_amount=body.maxAmount, actor=actor)
+            max_amount=body.maxAmount, actor=actor, mandate_id=mandate)
         return json_response(201, enrollment_json(enrollment))
 
     return once(router, residentId, body.model_dump(), act)
@@ -141,6 +160,12 @@ def change_autopay(residentId: Id, body: Annotated[ChangeAutopay, Body()]) -> Re
                                "charge_day": body.chargeDay}
     if "maxAmount" in given:
         changes["max_amount"] = body.maxAmount
+    current = wiring.ledger().autopay(residentId)
+    if body.paymentMethodId is not None and body.paymentMethodId != current.method_id \
+            and current.status != CANCELLED:
+        assert current.enrollment_id is not None
+        changes["mandate_id"] = _mandate(residentId, current.enrollment_id,
+                                         body.paymentMethodId)
     enrollment = wiring.ledger().change_autopay(residentId, actor=actor, **changes)
     return json_response(200, enrollment_json(enrollment))
 
@@ -192,3 +217,24 @@ def cancel_autopay(residentId: Id, body: Annotated[EmptyBody | None, Body()] = N
             wiring.ledger().cancel_autopay(residentId, actor=actor)))
 
     return once(router, residentId, None, act)
+
+
+def _mandate(resident_id: str, enrollment_id: str, method_id: str) -> str | None:
+    """The mandate autopay with `method_id` needs (None for a card), made now with this
+    request's acceptance; the key names the moment, so a retry a second later is a new
+    acceptance (and a repeat within Stripe's retries the same one)."""
+    ledger = wiring.ledger()
+    if not needs_mandate(ledger, resident_id, method_id):
+        return None
+    event = router.current_event
+    ip = event.request_context.identity.source_ip
+    agent = event.headers.get("User-Agent")
+    if not ip or not agent:
+        raise ApiError(400, "An ACH autopay mandate records the request's source IP and "
+                       "User-Agent: send a User-Agent header", "invalid_request")
+    accepted = MandateAcceptance(ip_address=ip, user_agent=agent[:500],
+                                 accepted_at=datetime.now(UTC))
+    return create_mandate(
+        ledger, wiring.provider(), resident_id, method_id=method_id,
+        setup_id=f"{enrollment_id}-{method_id}-{int(accepted.accepted_at.timestamp())}",
+        acceptance=accepted)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -17,6 +17,7 @@ from sfr3_adapters.read_models_sqlite import SQLiteScheduleIndex
 from sfr3_adapters.stripe_adapter import StripeAdapter
 from sfr3_ledger import LedgerApplication, PaymentStatus
 from sfr3_ledger.autopay import payment_id_for
+from sfr3_ledger.autopay_mandates import MandateAcceptance, create_mandate
 from sfr3_ledger.jobs import JobName, Worker, WorkItem, plan, run
 from sfr3_ledger.leases import LeaseTerms
 from sfr3_ledger.payment_service import PaymentService
@@ -65,13 +66,19 @@ class Harness:
     def resident(self, rid: str, *, rent: int = 150_000, charge_day: int = 1,
                  cap: int | None = None, token: str = "pm_card_visa",
                  kind: str = "card") -> str:
+        """A leased resident on autopay (an ACH method under a mandate, as the API makes)."""
         self.app.start_lease(rid, lease_id=f"lse_{rid}", property_id="home", us_state="TX",
                              start_date=date(2027, 1, 1), actor="pm",
                              terms=LeaseTerms(monthly_rent=rent, rent_due_day=1))
         method = self.service.enroll_payment_method(rid, method_type=kind,
                                                     provider_method_id=token, actor=rid)
+        mandate = create_mandate(
+            self.app, self.service.provider, rid, setup_id=f"apay_{rid}",
+            method_id=method.method_id, acceptance=MandateAcceptance(
+                ip_address="203.0.113.9", user_agent="test", accepted_at=datetime.now(UTC)))
         self.app.enroll_autopay(rid, enrollment_id=f"apay_{rid}", method_id=method.method_id,
-                                charge_day=charge_day, max_amount=cap, actor=rid)
+                                charge_day=charge_day, max_amount=cap, actor=rid,
+                                mandate_id=mandate)
         self.feed()
         return method.method_id
 
@@ -180,3 +187,22 @@ def test_reminders_three_days_ahead(h: Harness, charge_day: int, today: date,
     reminders = [e for e in h.app.events.get(h.app.autopay(rid).id)
                  if type(e).__name__ == "ReminderSent"]
     assert [(e.charge_date, e.last4) for e in reminders] == [(charge_date, "4242")]
+
+
+def test_ach_autopay_debits_off_session_under_the_enrollment_mandate(
+        h: Harness, stripe_sandbox: SandboxHandle) -> None:
+    h.resident("ap-ach", token="pm_usBankAccount_success", kind="us_bank_account")
+    mandate = h.app.autopay("ap-ach").mandate_id
+    assert mandate is not None and mandate.startswith("mandate_")
+    h.run("recurring-charges", date(2027, 1, 1))
+    assert h.run("autopay-sweep", date(2027, 1, 1)) == ["charged"]
+    [(pid, _, status)] = h.autopay_payments("ap-ach")
+    assert status == PaymentStatus.PENDING  # processing: ACH settles days later
+    intent = h.app.ledger("ap-ach").payments[pid].stripe_ref
+    store = stripe_sandbox.sandbox.store
+    with store.lock:
+        charge = store.objects[store.objects[intent]["latest_charge"]]
+        assert charge["payment_method_details"]["us_bank_account"]["mandate"] == mandate
+    # A card enrollment has none, and its charge is made as before.
+    h.resident("ap-card-no-mandate")
+    assert h.app.autopay("ap-card-no-mandate").mandate_id is None
