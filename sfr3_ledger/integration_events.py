@@ -130,7 +130,6 @@ _EXTRA_FIELDS = {
     "period": "period",
     "maxAmount": "max_amount",
     "mandateId": "mandate_id",
-    "mandateId": "mandate_id",
     "methodLabel": "method_label",
     "disputeId": "dispute_id",
     "creditId": "credit_id",
