@@ -3,7 +3,10 @@
 Environment (each may be prefixed with the application name, as the library does):
 DYNAMODB_TABLE (base table name, required), DYNAMODB_ENDPOINT_URL (optional),
 AWS_REGION / AWS_DEFAULT_REGION, CREATE_TABLE (default yes, the library's convention;
-deployed Lambdas set it to no: the tables come from CloudFormation).
+deployed Lambdas set it to no: the tables come from CloudFormation), DYNAMODB_NOTIFICATIONS
+(`counter`, the default: a pull-based notification log with contiguous ids; `stream`:
+commits carry no global counter and consumers follow the table's stream; see
+docs/dynamodb.md, "Notification modes").
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment, EnvType, resolve_topic, strtobool
 
+from sfr3_adapters.dynamodb.base import COUNTER
 from sfr3_adapters.dynamodb.client import dynamodb_client
 from sfr3_adapters.dynamodb.recorders import (
     DynamoDBAggregateRecorder,
@@ -30,6 +34,7 @@ class Factory(InfrastructureFactory[DynamoDBTrackingRecorder]):
     DYNAMODB_TABLE = "DYNAMODB_TABLE"
     DYNAMODB_ENDPOINT_URL = "DYNAMODB_ENDPOINT_URL"
     CREATE_TABLE = "CREATE_TABLE"
+    DYNAMODB_NOTIFICATIONS = "DYNAMODB_NOTIFICATIONS"
 
     aggregate_recorder_class = DynamoDBAggregateRecorder
     application_recorder_class = DynamoDBApplicationRecorder
@@ -51,6 +56,7 @@ class Factory(InfrastructureFactory[DynamoDBTrackingRecorder]):
             # Like the library's Postgres module: one namespace per application, so
             # applications sharing a table keep separate aggregates and sequences.
             namespace=self.env.name.lower() or "stored",
+            notifications=(self.env.get(self.DYNAMODB_NOTIFICATIONS) or COUNTER).lower(),
         )
 
     def env_create_table(self) -> bool:

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from eventsourcing.persistence import IntegrityError, OperationalError
 
-from sfr3_adapters.dynamodb import recorders
+from sfr3_adapters.dynamodb import base, recorders
 from sfr3_adapters.dynamodb.client import dynamodb_client
 from sfr3_adapters.dynamodb.recorders import DynamoDBAggregateRecorder, DynamoDBDatastore
 from tests.dynamodb.test_recorder_edges import events
@@ -66,7 +66,7 @@ def test_a_failed_condition_is_an_integrity_error_at_once() -> None:
 
 def test_endless_conflicts_back_off_then_give_up(monkeypatch: pytest.MonkeyPatch) -> None:
     waits: list[int] = []
-    monkeypatch.setattr(recorders, "_backoff", waits.append)
+    monkeypatch.setattr(base, "_backoff", waits.append)
     client = ScriptedClient(*[cancelled("TransactionConflict", "None")] * 20)
     with pytest.raises(OperationalError):
         recorder_with(client).insert_events(events(uuid4(), range(1, 3)))
