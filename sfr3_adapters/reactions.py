@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from sfr3_adapters.receipts import ReceiptData, money, render_receipt
+from sfr3_adapters.retry_alerts import failed_attempt_mail
 from sfr3_ledger.application import LedgerApplication
 from sfr3_ledger.integration_events import Envelope
 from sfr3_ledger.ports import Mailer, ReceiptStore, ResidentDirectory
@@ -102,13 +103,8 @@ def compose(envelope: Envelope) -> tuple[str, str] | None:
             f"We received your payment of {amount}. Payment id: {data.get('paymentId')}. "
             "Your receipt is available in your payment history.",
         )
-    if kind == "payment.failed":
-        reason = data.get("failureReason") or "unknown"
-        return (
-            f"Payment failed: {amount}",
-            f"Your payment of {amount} (payment id {data.get('paymentId')}) failed: {reason}. "
-            "No money was taken; please try again or use another payment method.",
-        )
+    if kind == "payment.failed":  # whether and when it is retried (issue 13)
+        return failed_attempt_mail(data, amount)
     if kind == "payment.refunded":
         return (
             f"Refund issued: {amount}",
