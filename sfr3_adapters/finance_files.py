@@ -7,8 +7,7 @@ could climb out of its folder (`..`, absolute) is refused here as well.
 
 Evidence is uploaded by the browser straight to S3 through a presigned POST (size and
 content type enforced by the policy, so no file passes through API Gateway's 10 MB
-limit or a Lambda); locally the "presigned" target is the gateway's own upload route,
-which writes the folder.
+limit or a Lambda); locally the target is the file's path in the folder.
 """
 
 from __future__ import annotations
@@ -59,8 +58,10 @@ class LocalFiles:
         return (self.root / _safe(key)).resolve().as_uri()
 
     def upload_target(self, key: str, content_type: str, max_bytes: int) -> dict[str, Any]:
-        """Where a client uploads `key` (the local gateway's PUT route stands in for S3)."""
-        return {"method": "PUT", "url": f"/_local/uploads/{_safe(key)}",
+        """Where a client puts `key`: the file itself, in the folder (a local tool or test
+        writes it there; deployed, the browser POSTs to S3)."""
+        return {"method": "FILE", "url": self.url_for(key),
+                "path": str((self.root / _safe(key)).resolve()),
                 "headers": {"Content-Type": content_type}, "maxBytes": max_bytes}
 
     def size(self, key: str) -> int | None:

@@ -1,4 +1,4 @@
-"""The finance read models on SQLite (`make run`, tests): settled facts by day.
+"""The finance read models on SQLite (`make run`, tests): settled facts by day, disputes.
 
 The same port and behaviour as the DynamoDB table (sfr3_adapters/dynamodb/finance_tables.py);
 see sfr3_ledger/read_models/settled_by_day.py for what the rows mean. Every write is an
@@ -10,9 +10,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sfr3_ledger.read_models.disputes import DisputeQuery, DisputeRow
 from sfr3_ledger.read_models.settled_by_day import FactKind, SettledFact
 
 _SCHEMA = """
@@ -102,3 +103,92 @@ class SQLiteSettledFacts:
         with self._lock:
             self._db.execute("DELETE FROM settled_facts")
             self._db.execute("DELETE FROM healed_payments")
+
+
+_DISPUTES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS disputes (
+  dispute_id TEXT PRIMARY KEY, resident_id TEXT NOT NULL, payment_id TEXT NOT NULL,
+  amount INTEGER NOT NULL, reason TEXT NOT NULL, status TEXT NOT NULL, opened_at TEXT NOT NULL,
+  version INTEGER NOT NULL, property_id TEXT NOT NULL, evidence_submitted_at TEXT,
+  closed_at TEXT, chargeback INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS disputes_by_opened ON disputes (opened_at, dispute_id);
+CREATE INDEX IF NOT EXISTS disputes_by_status ON disputes (status, opened_at);
+CREATE INDEX IF NOT EXISTS disputes_by_resident ON disputes (resident_id, opened_at);
+"""
+
+
+def _stamp(value: datetime | None) -> str | None:
+    # Fixed-width UTC text sorts as time (every stored instant is UTC).
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00") if value else None
+
+
+def _dispute(row: tuple[object, ...]) -> DisputeRow:
+    (did, rid, pid, amount, reason, status, opened, version, prop, submitted, closed,
+     chargeback) = row
+    return DisputeRow(
+        dispute_id=str(did), resident_id=str(rid), payment_id=str(pid),
+        amount=int(str(amount)), reason=str(reason), status=str(status),
+        opened_at=datetime.fromisoformat(str(opened)), version=int(str(version)),
+        property_id=str(prop),
+        evidence_submitted_at=datetime.fromisoformat(str(submitted)) if submitted else None,
+        closed_at=datetime.fromisoformat(str(closed)) if closed else None,
+        chargeback=int(str(chargeback)))
+
+
+class SQLiteDisputes:
+    def __init__(self, path: Path | str) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_DISPUTES_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def put(self, row: DisputeRow) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO disputes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (dispute_id) DO UPDATE SET status = excluded.status, "
+                "version = excluded.version, "
+                "evidence_submitted_at = excluded.evidence_submitted_at, "
+                "closed_at = excluded.closed_at, chargeback = excluded.chargeback "
+                "WHERE excluded.version > disputes.version",
+                (row.dispute_id, row.resident_id, row.payment_id, row.amount, row.reason,
+                 row.status, _stamp(row.opened_at), row.version, row.property_id,
+                 _stamp(row.evidence_submitted_at), _stamp(row.closed_at), row.chargeback))
+
+    def get(self, dispute_id: str) -> DisputeRow | None:
+        with self._lock:
+            found = self._db.execute("SELECT * FROM disputes WHERE dispute_id = ?",
+                                     (dispute_id,)).fetchone()
+        return _dispute(found) if found else None
+
+    def query(self, query: DisputeQuery) -> list[DisputeRow]:
+        where, args = [], []
+        if query.status:
+            where.append("status = ?")
+            args.append(query.status)
+        if query.resident_id:
+            where.append("resident_id = ?")
+            args.append(query.resident_id)
+        if query.opened_from:
+            where.append("opened_at >= ?")
+            args.append(_stamp(query.opened_from))
+        if query.opened_to:
+            where.append("opened_at < ?")
+            args.append(_stamp(query.opened_to))
+        if query.after:
+            where.append("(opened_at < ? OR (opened_at = ? AND dispute_id < ?))")
+            stamp = _stamp(query.after[0])
+            args += [stamp, stamp, query.after[1]]
+        sql = "SELECT * FROM disputes" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY opened_at DESC, dispute_id DESC LIMIT ?"
+        with self._lock:
+            rows = self._db.execute(sql, [*args, query.limit]).fetchall()
+        return [_dispute(r) for r in rows]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM disputes")

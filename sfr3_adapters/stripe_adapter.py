@@ -8,6 +8,7 @@ create replays Stripe's first answer instead of charging twice.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -357,10 +358,11 @@ class StripeAdapter:
             has_more=bool(page.get("has_more")))
 
     def upload_dispute_file(self, *, filename: str, content_type: str, content: bytes) -> str:
+        # The SDK streams any object with `read()` as a multipart file part named `name`.
+        upload = io.BytesIO(content)
+        upload.name = filename
         uploaded = self._call(lambda: self._client.v1.files.create(params={
-            "purpose": "dispute_evidence",
-            "file": (filename, content, content_type),  # type: ignore[typeddict-item]
-        }))
+            "purpose": "dispute_evidence", "file": upload}))
         return str(uploaded["id"])
 
     def submit_dispute_evidence(

@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stripe-sandbox": ("sfr3_dev.stripe_sandbox.server", "run the local Stripe-compatible server"),
     "dev-token": ("sfr3_dev.tokens", "print a bearer token signed by the local development key"),
     "analytics": ("sfr3_dev.analytics", "run the finance queries on the local events lake"),
+    "reconcile": ("sfr3_dev.finance", "reconcile a day against Stripe (default: yesterday)"),
     "jobs": ("sfr3_dev.jobs", "run the daily jobs (recurring charges, late fees) for a day"),
 }
 

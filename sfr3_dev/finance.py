@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from sfr3_adapters.finance_files import LocalFiles
-from sfr3_adapters.finance_read_models_sqlite import SQLiteSettledFacts
+from sfr3_adapters.finance_read_models_sqlite import SQLiteDisputes, SQLiteSettledFacts
+from sfr3_ledger.read_models.disputes import DisputesProjection
 from sfr3_ledger.read_models.settled_by_day import SettledFactsProjection, rebuild
 from sfr3_ledger.reconciliation_job import Reconciler, RunResult
 
@@ -38,13 +39,32 @@ class FinanceProjections:
         self.app = app
         self.home = Path(home)
         self.settled = SQLiteSettledFacts(self.home / "finance-read-models.db")
-        self.projections: list[Any] = [SettledFactsProjection(self.settled)]
+        self.disputes = SQLiteDisputes(self.home / "finance-read-models.db")
+        self.projections: list[Any] = [SettledFactsProjection(self.settled),
+                                       DisputesProjection(self.disputes)]
         self._position_file = self.home / "backbone" / "finance-position"
         self._position_file.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
 
-    def add(self, projection: Any) -> None:
-        self.projections.append(projection)
+    def start(self, poll_seconds: float = 0.2) -> FinanceProjections:
+        """Follow the log in the background (`make run`), like the local backbone."""
+        self._stop = threading.Event()
+
+        def loop() -> None:
+            while not self._stop.wait(poll_seconds):
+                try:
+                    self.catch_up()
+                except Exception:
+                    log.exception("finance projections step failed; retrying")
+
+        self._thread = threading.Thread(target=loop, name="sfr3-finance", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if getattr(self, "_thread", None) is not None:
+            self._stop.set()
+            self._thread.join(10)
 
     def _position(self) -> int | None:
         if not self._position_file.exists():
@@ -67,7 +87,7 @@ class FinanceProjections:
         with self._lock:
             applied = 0
             position = self._position()
-            for events, last in self._batches(position + 1 if position is not None else None):
+            for events, last in self._batches(position):
                 for projection in self.projections:
                     applied += projection.process(events)
                 self._position_file.write_text(str(last))

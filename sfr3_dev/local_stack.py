@@ -57,6 +57,10 @@ def home_environment(home: Path, extra_env: Mapping[str, str] | None = None) -> 
     extra = dict(extra_env or {})
     home = home.resolve()
     env = {"SFR3_FILES_DIR": str(home / "files")}
+    # Finance (issue 14): its read models, reports and dispute evidence under the home.
+    env.update({"SFR3_FINANCE_READ_MODELS_PATH": str(home / "finance-read-models.db"),
+                "SFR3_REPORTS_DIR": str(home / "reports"),
+                "SFR3_EVIDENCE_DIR": str(home / "evidence")})
     if not (os.environ.get("PERSISTENCE_MODULE") or "PERSISTENCE_MODULE" in extra):
         env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
         env["SQLITE_DBNAME"] = str(home / "ledger.db")
@@ -138,6 +142,9 @@ class LocalStack:
 
         self.backbone = LocalBackbone(wiring.ledger(), self.home)
         self.backbone.start()
+        from sfr3_dev.finance import FinanceProjections
+
+        self.finance = FinanceProjections(wiring.ledger(), self.home).start()
         if self.run_scheduler:
             from sfr3_dev.jobs import LocalJobs, LocalScheduler
 
@@ -152,6 +159,8 @@ class LocalStack:
             with contextlib.suppress(Exception):
                 self.scheduler.stop()
             self.scheduler = None
+        if getattr(self, "finance", None) is not None:
+            self.finance.stop()
         if self.backbone is not None:
             with contextlib.suppress(Exception):
                 self.backbone.stop()

@@ -18,6 +18,9 @@ Who may do what (the policy; docs/api.md repeats it):
 | enroll / change / pause / resume autopay | yes                    | no                | no      |
 | read autopay                             | yes                    | yes               | yes     |
 | cancel autopay                           | yes                    | yes               | yes     |
+| read disputes (across residents)         | no                     | yes               | yes     |
+| upload / submit dispute evidence         | no                     | no                | yes     |
+| read reconciliation reports              | no                     | no                | yes     |
 
 Staff never move a resident's money *out of* the resident's card (paying and enrolling are
 the resident's own acts, so the card-holder's consent is the resident's token); residents
@@ -42,13 +45,18 @@ RESIDENT_CLAIM = "custom:residentId"
 GROUPS_CLAIM = "cognito:groups"
 
 Action = Literal["read", "enroll", "pay", "charge", "refund", "lease_read", "lease_write",
-                 "autopay_write", "autopay_read", "autopay_cancel"]
+                 "autopay_write", "autopay_read", "autopay_cancel", "dispute_read",
+                 "dispute_write", "report_read"]
 RESIDENT_ACTIONS: frozenset[str] = frozenset(
     {"read", "enroll", "pay", "lease_read", "autopay_write", "autopay_read", "autopay_cancel"})
 STAFF_ACTIONS: frozenset[str] = frozenset(
-    {"read", "charge", "refund", "lease_read", "lease_write", "autopay_read", "autopay_cancel"})
+    {"read", "charge", "refund", "lease_read", "lease_write", "autopay_read", "autopay_cancel",
+     "dispute_read", "dispute_write", "report_read"})
 # Staff actions only some staff groups may do (any other staff action: every staff group).
 GROUP_ACTIONS: dict[str, frozenset[str]] = {"lease_write": frozenset({"property-managers"})}
+# Finance answers disputes and reads reconciliation (issue 14); managers only read disputes.
+GROUP_ACTIONS["dispute_write"] = frozenset({"finance"})
+GROUP_ACTIONS["report_read"] = frozenset({"finance"})
 
 
 class Unauthenticated(Exception):

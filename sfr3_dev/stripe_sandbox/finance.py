@@ -40,7 +40,8 @@ FILE_PURPOSES = ("account_requirement", "additional_verification", "business_ico
                  "business_logo", "customer_signature", "dispute_evidence",
                  "identity_document", "issuing_regulatory_reporting", "pci_document",
                  "tax_document_user_upload", "terminal_reader_splashscreen")
-EVIDENCE_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+# Stripe sniffs the type from the content (the SDK sends application/octet-stream).
+MAGIC = ((b"%PDF-", "pdf"), (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpg"))
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 # Evidence fields that hold a file id, not text.
 FILE_EVIDENCE = ("cancellation_policy", "customer_communication", "customer_signature",
@@ -121,7 +122,7 @@ class FinanceMixin:
             raise invalid("Missing required param: file.", param="file",
                           code="parameter_missing")
         data = base64.b64decode(upload["data"])
-        kind = EVIDENCE_TYPES.get(str(upload.get("content_type")))
+        kind = next((name for magic, name in MAGIC if data.startswith(magic)), None)
         if purpose == "dispute_evidence":
             if kind is None:
                 raise invalid("Dispute evidence must be a PDF, JPEG or PNG file.",

@@ -29,7 +29,17 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from sfr3_lambdas import auth
-from sfr3_lambdas.api import autopay, charges, errors, leases, payment_methods, payments, policy
+from sfr3_lambdas.api import (
+    autopay,
+    charges,
+    disputes,
+    errors,
+    leases,
+    payment_methods,
+    payments,
+    policy,
+    reports,
+)
 from sfr3_lambdas.http_input import BadInput, check_path, parse_object
 
 if TYPE_CHECKING:
@@ -40,6 +50,8 @@ app = APIGatewayRestResolver(enable_validation=True)
 errors.register(app)
 for _resource in (payment_methods, charges, payments, leases, autopay):
     app.include_router(_resource.router)
+for _finance in (disputes, reports):  # /disputes and /reports (issue 14)
+    app.include_router(_finance.router)
 app.use([policy.same_route])
 
 

@@ -35,4 +35,11 @@ def test_openapi_lists_every_route_of_the_brief():
         ("POST", "/residents/{residentId}/autopay/pause"),
         ("POST", "/residents/{residentId}/autopay/resume"),
         ("POST", "/residents/{residentId}/autopay/cancel"),
+        # Issue 14: disputes and reconciliation reports (finance).
+        ("GET", "/disputes"),
+        ("GET", "/disputes/{disputeId}"),
+        ("POST", "/disputes/{disputeId}/evidence"),
+        ("POST", "/disputes/{disputeId}/submit"),
+        ("GET", "/reports/reconciliation"),
+        ("GET", "/reports/reconciliation/{day}"),
     }

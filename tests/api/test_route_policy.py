@@ -40,6 +40,12 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/residents/<residentId>/autopay/pause"): {"self"},
     ("POST", "/residents/<residentId>/autopay/resume"): {"self"},
     ("POST", "/residents/<residentId>/autopay/cancel"): ALL,
+    ("GET", "/disputes"): {"pm", "finance"},
+    ("GET", "/disputes/<disputeId>"): {"pm", "finance"},
+    ("POST", "/disputes/<disputeId>/evidence"): {"finance"},
+    ("POST", "/disputes/<disputeId>/submit"): {"finance"},
+    ("GET", "/reports/reconciliation"): {"finance"},
+    ("GET", "/reports/reconciliation/<day>"): {"finance"},
 }
 PRINCIPALS = ["self", "other", "pm", "finance", "no-role", "none"]
 # Odd spellings of a route's path: each must be refused, never routed unchecked.
@@ -79,7 +85,8 @@ def call(method: str, path: str, who: str, rid: str, body: Any = None) -> dict[s
 
 def concrete(rule: str, rid: str) -> str:
     return (rule.replace("<residentId>", rid).replace("<methodId>", "meth_nope")
-            .replace("<paymentId>", "pay_nope"))
+            .replace("<paymentId>", "pay_nope").replace("<disputeId>", "dp_nope")
+            .replace("<day>", "2001-01-01"))
 
 
 def test_every_route_has_a_rule_and_a_row_here() -> None:
@@ -118,6 +125,8 @@ def test_policy_matrix_on_every_spelling(stack, rid, method: str, rule: str) -> 
             assert status == 403, (who, path, status)
         for variant in VARIANTS:
             odd = variant(path)
+            if odd == path:  # a spelling trick that does not apply to this path
+                continue
             answer = call(method, odd, who, rid, body)
             # Identity comes first: no token is 401, a token with no role 403, anywhere.
             expected = {"none": {401}, "no-role": {403}}.get(who, {400, 404})

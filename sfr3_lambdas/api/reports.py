@@ -1,0 +1,63 @@
+"""`/reports/reconciliation`: finance lists and downloads the daily reconciliation reports.
+
+The reports are written by the reconciliation job (sfr3_ledger/reconciliation_job.py) to
+the reports bucket (a folder locally) under `reconciliation/YYYY/MM/DD/`: `report.csv`
+(one line per item) and `summary.json` (counts, totals, the mismatches).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from sfr3_lambdas import finance_wiring
+from sfr3_lambdas.api.errors import ApiError, json_response
+from sfr3_lambdas.api.policy import allow
+from sfr3_ledger.reconciliation_job import report_prefix
+
+router = Router()
+Day = Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+_KEY = re.compile(r"^reconciliation/(\d{4})/(\d{2})/(\d{2})/summary\.json$")
+
+
+@router.get("/reports/reconciliation", tags=["reports"],
+            summary="Reconciliation reports, newest day first (finance)")
+@allow("report_read")
+def list_reports(limit: Annotated[int, Query(ge=1, le=366)] = 31) -> Response[str]:
+    store = finance_wiring.reports_store()
+    days = sorted((f"{m[1]}-{m[2]}-{m[3]}" for k in store.keys("reconciliation/")
+                   if (m := _KEY.match(k))), reverse=True)[:limit]
+    out = []
+    for day in days:
+        summary = json.loads(store.get(report_prefix(date.fromisoformat(day)) +
+                                       "summary.json") or b"{}")
+        out.append({"day": day, "counts": summary.get("counts"),
+                    "mismatches": summary.get("mismatches")})
+    return json_response(200, {"reports": out})
+
+
+@router.get("/reports/reconciliation/<day>", tags=["reports"],
+            summary="One day's reconciliation report: summary JSON or CSV (finance)")
+@allow("report_read")
+def get_report(day: Day,
+               format: Annotated[Literal["json", "csv"], Query()] = "json") -> Response[str]:
+    try:
+        prefix = report_prefix(date.fromisoformat(day))
+    except ValueError:
+        raise ApiError(400, "day must be a calendar date (YYYY-MM-DD)",
+                       "invalid_request") from None
+    name = "report.csv" if format == "csv" else "summary.json"
+    body = finance_wiring.reports_store().get(prefix + name)
+    if body is None:
+        raise ApiError(404, f"No reconciliation report for {day}", "not_found")
+    if format == "csv":
+        return Response(status_code=200, content_type="text/csv", body=body.decode(),
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="reconciliation-{day}.csv"'})
+    return Response(status_code=200, content_type="application/json", body=body.decode())
