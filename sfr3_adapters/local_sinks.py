@@ -1,8 +1,10 @@
 """Local stand-ins for the lake, the mailer and the receipts bucket, under `${SFR3_HOME}`.
 
 Layout (docs/events.md):
-* `lake/year=YYYY/month=MM/day=DD/part-<first timestamp>-<first eventId>.jsonl`: one
-  envelope a line, partitioned by the envelope's own UTC day, as the Firehose prefix does;
+* `lake/year=YYYY/month=MM/day=DD/part-<first timestamp>-<first eventId>.parquet`: one
+  row per envelope, Parquet with Snappy and the Glue table's columns
+  (sfr3_adapters.lake_schema), partitioned by the envelope's own UTC day, as the Firehose
+  prefix and its record format conversion do;
 * `mail/<digest>.eml`: one RFC 5322 message per email;
 * `receipts/<residentId>/<paymentId>.pdf`.
 
@@ -20,9 +22,9 @@ import tempfile
 from collections.abc import Sequence
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from sfr3_adapters.firehose import json_line
 from sfr3_ledger.integration_events import Envelope, lake_partition
 
 
@@ -44,7 +46,23 @@ def _compact(stamp: str) -> str:
     return "".join(ch for ch in stamp if ch.isdigit())
 
 
+def parquet_bytes(envelopes: Sequence[Envelope]) -> bytes:
+    """One Parquet file (Snappy) of `envelopes` in the lake's columns. pyarrow is imported
+    here, not at module level: the Lambda bundle imports this module's receipt store and
+    carries no pyarrow."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sfr3_adapters.lake_schema import table
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table(envelopes), sink, compression="snappy")
+    return bytes(sink.getvalue().to_pybytes())
+
+
 class LocalLake:
+    PATTERN = "year=*/month=*/day=*/*.parquet"
+
     def __init__(self, home: Path) -> None:
         self.root = Path(home) / "lake"
 
@@ -54,12 +72,26 @@ class LocalLake:
             parts.setdefault(lake_partition(envelope), []).append(envelope)
         for partition, group in parts.items():
             first = group[0]
-            name = f"part-{_compact(str(first['timestamp']))}-{first['eventId']}.jsonl"
-            atomic_write(self.root / partition / name, b"".join(json_line(e) for e in group))
+            name = f"part-{_compact(str(first['timestamp']))}-{first['eventId']}.parquet"
+            atomic_write(self.root / partition / name, parquet_bytes(group))
         return []
 
     def files(self) -> list[Path]:
-        return sorted(self.root.glob("year=*/month=*/day=*/*.jsonl"))
+        return sorted(self.root.glob(self.PATTERN))
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row of every part file, in file order (repeats included), as envelopes
+        with every `data` field (null where the envelope had none)."""
+        import pyarrow.parquet as pq
+
+        out: list[dict[str, Any]] = []
+        for path in self.files():
+            out += pq.read_table(path).to_pylist()
+        for row in out:
+            counts = row["data"].get("counts")
+            if counts is not None:
+                row["data"]["counts"] = dict(counts)
+        return out
 
 
 class LocalMailer:

@@ -56,15 +56,17 @@ METRICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "late_fee.applied": ("LateFeeApplied", ("State",)),
     # The ledger's record of Stripe's `charge.dispute.created` (SPEC: "chargeback received").
     "dispute.opened": ("ChargebackReceived", ("State",)),
-    # Issue 13 (retries): names as the issue and SPEC §6 give them.
-    "payment.retried": ("PaymentRetried", ("Attempt",)),
-    "payment.retry_scheduled": ("PaymentRetried", ("Attempt",)),
+    # Issue 13 (retries): each new attempt of a failed payment, and the last one failing.
+    "payment.retry_started": ("PaymentRetried", ("Attempt",)),
     "payment.permanently_failed": ("PaymentPermanentlyFailed", ("FailureReason",)),
-    # Issue 14 (reconciliation): one data point per mismatch type, valued by its count.
+    # Issue 14 (reconciliation): one data point per mismatch type, valued by its count
+    # (`data.counts`, keyed by item status).
     "reconciliation.completed": ("ReconciliationMismatch", ("MismatchType",)),
-    "reconciliation.complete": ("ReconciliationMismatch", ("MismatchType",)),
 }
-METRIC_NAMES = frozenset(name for name, _ in METRICS.values())
+# Beside the mismatches, each completed reconciliation counts one run (no dimensions): the
+# dashboard's "last reconciliation" reads it, and a day without one is visible.
+RECONCILIATION_RUN = "ReconciliationRun"
+METRIC_NAMES = frozenset(name for name, _ in METRICS.values()) | {RECONCILIATION_RUN}
 
 # Stripe's documented decline codes and error codes seen on failed PaymentIntents, and the
 # ACH return reasons it reports, that a finance analyst tells apart; anything else is
@@ -200,7 +202,8 @@ class PaymentMetrics:
         if name == "PaymentPermanentlyFailed":
             reason = data.get("failureReason") or data.get("reason")
             return [(name, {"FailureReason": failure_reason(reason)}, 1)]
-        return [(name, {"MismatchType": k}, n) for k, n in sorted(_mismatches(data).items())]
+        points = [(name, {"MismatchType": k}, n) for k, n in sorted(_mismatches(data).items())]
+        return [*points, (RECONCILIATION_RUN, {}, 1)]
 
     def _minute(self, envelope: Envelope) -> datetime:
         now = self._now()
@@ -225,7 +228,8 @@ class PaymentMetrics:
         (none: printing a log line does not fail)."""
         for (name, dims, minute), value in sorted(self.counts(envelopes).items()):
             metrics = EphemeralMetrics(namespace=self.namespace, service=self.service)
-            metrics.add_dimensions(service=self.service, **dict(dims))
+            if dims:
+                metrics.add_dimensions(service=self.service, **dict(dims))
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
             metrics.set_timestamp(minute)
             metrics.flush_metrics()

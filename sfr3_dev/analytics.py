@@ -2,8 +2,9 @@
 team's three Athena queries, run with DuckDB on the local events lake.
 
 The SQL is written once for both engines: it reads the table `events` (in Athena the Glue
-table `sfr3_events_<stage>.events`; here a DuckDB view over
-`${SFR3_HOME}/lake/year=*/month=*/day=*/*.jsonl`), uses only functions both have, and
+table `sfr3_events_<stage>.events`, deployed as named queries by resources/athena.yml;
+here a DuckDB view over the Parquet files `${SFR3_HOME}/lake/year=*/month=*/day=*/*.parquet`,
+which have the Glue table's columns), uses only functions both have, and
 compares the envelope's RFC 3339 timestamps as text (they sort as time). Each query first
 keeps one row per `eventId`: Firehose delivers at least once, the lake may hold a repeat.
 
@@ -18,6 +19,7 @@ up to date itself (`catch_up`: the home's ledger, opened with the environment `m
 uses, through `LocalBackbone.run_until_caught_up`, which takes the same per-home lock as a
 running backbone; `--no-catch-up` skips it). `--resident` restricts every query to one
 resident's envelopes (the walkthrough's step 9; the SQL is unchanged, only the view).
+`--html` writes the tables with the finance page's charts (sfr3_dev/charts.py).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import Any
 DEDUPED = """
 WITH deduped AS (
   SELECT * FROM (
-    SELECT e.*, ROW_NUMBER() OVER (PARTITION BY eventId ORDER BY timestamp) AS copy_no
+    SELECT e.*, ROW_NUMBER() OVER (PARTITION BY eventId ORDER BY "timestamp") AS copy_no
     FROM events e
   ) t WHERE copy_no = 1
 )
@@ -43,7 +45,7 @@ WITH deduped AS (
 SUCCESS_RATE_BY_DAY = (
     DEDUPED
     + """
-SELECT substr(timestamp, 1, 10) AS day,
+SELECT substr("timestamp", 1, 10) AS day,
        SUM(CASE WHEN eventType = 'payment.settled' THEN 1 ELSE 0 END) AS settled,
        SUM(CASE WHEN eventType = 'payment.failed' THEN 1 ELSE 0 END) AS failed,
        ROUND(100.0 * SUM(CASE WHEN eventType = 'payment.settled' THEN 1 ELSE 0 END)
@@ -51,8 +53,8 @@ SELECT substr(timestamp, 1, 10) AS day,
        SUM(CASE WHEN eventType = 'payment.settled' THEN data.amount ELSE 0 END) AS settled_cents
 FROM deduped
 WHERE eventType IN ('payment.settled', 'payment.failed')
-  AND timestamp >= '{since}' AND timestamp < '{until}'
-GROUP BY substr(timestamp, 1, 10)
+  AND "timestamp" >= {since} AND "timestamp" < {until}
+GROUP BY substr("timestamp", 1, 10)
 ORDER BY day
 """
 )
@@ -90,16 +92,19 @@ ORDER BY state
 """
 )
 
-COLUMNS = {
-    "eventId": "VARCHAR",
-    "eventType": "VARCHAR",
-    "source": "VARCHAR",
-    "timestamp": "VARCHAR",
-    "version": "INTEGER",
-    "data": (
-        "STRUCT(residentId VARCHAR, propertyId VARCHAR, state VARCHAR, amount BIGINT, "
-        "currency VARCHAR, paymentMethod VARCHAR, failureReason VARCHAR, stripeRef VARCHAR)"
-    ),
+# The window's bounds as SQL: literal days locally (`--as-of`); in Athena's named queries,
+# relative to the day the query runs (the text compares as RFC 3339 strings in both).
+ATHENA_SINCE = "date_format(current_date - INTERVAL '29' DAY, '%Y-%m-%d')"
+ATHENA_UNTIL = "date_format(current_date + INTERVAL '1' DAY, '%Y-%m-%d')"
+
+# name -> (title, SQL template): the finance queries, as `sfr3 analytics` prints them and as
+# resources/athena.yml deploys them (tests/deploy/test_athena.py keeps the two equal).
+QUERIES = {
+    "success_rate_by_day": ("Payment success rate by day (trailing 30 days)",
+                            SUCCESS_RATE_BY_DAY),
+    "failures_by_reason": ("Payment failures by reason", FAILURES_BY_REASON),
+    "collected_vs_outstanding_by_state": ("Collected vs outstanding by state",
+                                          COLLECTED_VS_OUTSTANDING_BY_STATE),
 }
 
 Table = tuple[list[str], list[tuple[Any, ...]]]
@@ -109,22 +114,30 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def athena_sql(name: str) -> str:
+    """The named query `name` as Athena runs it (table `events` of the Glue database)."""
+    return QUERIES[name][1].format(since=ATHENA_SINCE, until=ATHENA_UNTIL).strip() + "\n"
+
+
 def connect(home: Path, resident: str | None = None) -> Any:
+    """DuckDB with the view `events` over the home's Parquet lake (the Glue table's columns,
+    plus the year/month/day partition columns)."""
     import duckdb
 
+    from sfr3_adapters.lake_schema import arrow_schema
+    from sfr3_adapters.local_sinks import LocalLake
+
     con = duckdb.connect()
-    files = sorted((home / "lake").glob("year=*/month=*/day=*/*.jsonl"))
-    columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
-    if not files:
-        con.execute(f"CREATE TABLE events ({columns})")
+    if not LocalLake(home).files():
+        empty = arrow_schema().empty_table()
+        con.register("empty_lake", empty)
+        con.execute("CREATE VIEW events AS SELECT * FROM empty_lake")
         return con
-    spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS.items()) + "}"
-    pattern = str(home / "lake" / "year=*" / "month=*" / "day=*" / "*.jsonl")
+    pattern = str(home / "lake" / LocalLake.PATTERN)
     where = "" if resident is None else f" WHERE data.residentId = {_quote(resident)}"
     con.execute(
-        "CREATE VIEW events AS SELECT * FROM read_json("
-        f"{_quote(pattern)}, format='newline_delimited', hive_partitioning=true, "
-        f"columns={spec}){where}"
+        f"CREATE VIEW events AS SELECT * FROM read_parquet({_quote(pattern)}, "
+        f"hive_partitioning=true, union_by_name=true){where}"
     )
     return con
 
@@ -168,17 +181,19 @@ def _run(con: Any, sql: str) -> Table:
 
 
 def run_queries(home: Path, as_of: date, resident: str | None = None) -> dict[str, Table]:
+    """Title -> (columns, rows) of every finance query, for the 30 days up to `as_of`."""
+    return {QUERIES[name][0]: table for name, table in run_named(home, as_of, resident).items()}
+
+
+def run_named(home: Path, as_of: date, resident: str | None = None) -> dict[str, Table]:
     con = connect(home, resident)
     until = as_of + timedelta(days=1)
     since = until - timedelta(days=30)
     try:
         return {
-            "Payment success rate by day (trailing 30 days)": _run(
-                con,
-                SUCCESS_RATE_BY_DAY.format(since=since.isoformat(), until=until.isoformat()),
-            ),
-            "Payment failures by reason": _run(con, FAILURES_BY_REASON),
-            "Collected vs outstanding by state": _run(con, COLLECTED_VS_OUTSTANDING_BY_STATE),
+            name: _run(con, sql.format(since=_quote(since.isoformat()),
+                                       until=_quote(until.isoformat())))
+            for name, (_, sql) in QUERIES.items()
         }
     finally:
         con.close()
@@ -220,83 +235,29 @@ def format_table(table: Table) -> str:
     return "\n".join(out)
 
 
-# ---- HTML report with inline SVG bar charts -------------------------------------------------
+# ---- HTML report: the finance page's charts (sfr3_dev/charts.py), filled from the lake ----
 
-
-def _bars(labels: list[str], series: list[tuple[str, str, list[float]]], unit: str) -> str:
-    """A grouped vertical bar chart: `series` is (name, colour, values per label)."""
-    if not labels:
-        return "<p><em>No data.</em></p>"
-    width, height, pad = max(360, 70 * len(labels) * len(series)), 220, 40
-    top = max([abs(v) for _, _, values in series for v in values] + [1e-9])
-    group = (width - pad) / len(labels)
-    bar = group * 0.8 / len(series)
-    parts = [
-        f'<svg role="img" width="{width}" height="{height + 40}" '
-        f'viewBox="0 0 {width} {height + 40}" xmlns="http://www.w3.org/2000/svg">',
-        f'<line x1="{pad}" y1="{height}" x2="{width}" y2="{height}" stroke="#999"/>',
-    ]
-    for i, label in enumerate(labels):
-        x0 = pad + i * group + group * 0.1
-        for j, (name, colour, values) in enumerate(series):
-            value = values[i]
-            h = (height - 20) * abs(value) / top
-            x = x0 + j * bar
-            shown = f"{value:,.1f}{unit}" if unit == "%" else f"{unit}{value:,.2f}"
-            parts.append(
-                f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" '
-                f'fill="{colour}"><title>{html.escape(label)} {html.escape(name)}: '
-                f"{html.escape(shown)}</title></rect>"
-            )
-            parts.append(
-                f'<text x="{x + bar / 2:.1f}" y="{height - h - 4:.1f}" font-size="10" '
-                f'text-anchor="middle">{html.escape(shown)}</text>'
-            )
-        parts.append(
-            f'<text x="{x0 + group * 0.4:.1f}" y="{height + 15}" font-size="11" '
-            f'text-anchor="middle">{html.escape(label)}</text>'
-        )
-    legend_x = pad
-    for name, colour, _ in series:
-        parts.append(
-            f'<rect x="{legend_x}" y="{height + 25}" width="10" height="10" '
-            f'fill="{colour}"/><text x="{legend_x + 14}" y="{height + 34}" '
-            f'font-size="11">{html.escape(name)}</text>'
-        )
-        legend_x += 20 + 8 * len(name)
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _chart(title: str, table: Table) -> str:
-    names, rows = table
-    col = {n: i for i, n in enumerate(names)}
-    if "success_pct" in col:
-        labels = [str(r[col["day"]]) for r in rows]
-        return _bars(
-            labels, [("success rate", "#2e7d32", [float(r[col["success_pct"]]) for r in rows])], "%"
-        )
-    if "failures" in col:
-        labels = [str(r[col["reason"]]) for r in rows]
-        return _bars(
-            labels,
-            [("failed amount", "#c62828", [int(r[col["failed_cents"]] or 0) / 100 for r in rows])],
-            "$",
-        )
-    labels = [str(r[col["state"]]) for r in rows]
-    return _bars(
-        labels,
-        [
-            ("collected", "#1565c0", [int(r[col["collected_cents"]] or 0) / 100 for r in rows]),
-            ("outstanding", "#ef6c00", [int(r[col["outstanding_cents"]] or 0) / 100 for r in rows]),
-        ],
-        "$",
-    )
+# query -> (data set of the charts, the charts drawn from it)
+_CHARTS = {
+    "success_rate_by_day": ("byDay", ("successRate", "volume")),
+    "failures_by_reason": ("failuresByReason", ("failuresByReason",)),
+    "collected_vs_outstanding_by_state": ("byState", ("collectedVsOutstanding",)),
+}
 
 
 def render_html(results: dict[str, Table], as_of: date, home: Path) -> str:
+    """A self-contained page: per query, its charts and its table. `results` is keyed by
+    query name (`run_named`)."""
+    from sfr3_dev import charts
+
+    specs = charts.chart_specs()
     sections = []
-    for title, (names, rows) in results.items():
+    for name, (names, rows) in results.items():
+        title = QUERIES[name][0]
+        dataset, drawn = _CHARTS[name]
+        data = {dataset: charts.records_from_table(names, rows)}
+        figures = "".join(charts.embed_html(f"chart-{c}", charts.with_rows(specs[c], data))
+                          for c in drawn) if rows else "<p><em>No data.</em></p>"
         head = "".join(f"<th>{html.escape(_header(n))}</th>" for n in names)
         body = (
             "".join(
@@ -310,10 +271,11 @@ def render_html(results: dict[str, Table], as_of: date, home: Path) -> str:
             or f'<tr><td colspan="{len(names)}"><em>No rows.</em></td></tr>'
         )
         sections.append(
-            f"<section><h2>{html.escape(title)}</h2>{_chart(title, (names, rows))}"
+            f"<section><h2>{html.escape(title)}</h2>{figures}"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>"
         )
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    script = charts.vega_embed_script().replace("</script", "<\\/script")
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<title>SFR3 payments - finance report</title><style>"
@@ -321,7 +283,7 @@ def render_html(results: dict[str, Table], as_of: date, home: Path) -> str:
         "table{border-collapse:collapse;margin:1rem 0 2rem}"
         "th,td{border-bottom:1px solid #ddd;padding:.3rem .8rem;text-align:right}"
         "th:first-child,td:first-child{text-align:left}"
-        "</style></head><body><h1>SFR3 payments - finance report</h1>"
+        f"</style><script>{script}</script></head><body><h1>SFR3 payments - finance report</h1>"
         f"<p>As of {as_of.isoformat()} (UTC) from the events lake at "
         f"<code>{html.escape(str(home / 'lake'))}</code>; generated {generated}. "
         "Amounts in US dollars.</p>" + "".join(sections) + "</body></html>"
@@ -359,9 +321,9 @@ def main(argv: list[str] | None = None) -> int:
             f"no events lake at {args.home / 'lake'} (run `make run` and make a payment)",
             file=sys.stderr,
         )
-    results = run_queries(args.home, as_of, args.resident)
-    for title, table in results.items():
-        print(f"\n{title}\n")
+    results = run_named(args.home, as_of, args.resident)
+    for name, table in results.items():
+        print(f"\n{QUERIES[name][0]}\n")
         print(format_table(table))
     if args.html is not None:
         args.html.write_text(render_html(results, as_of, args.home), encoding="utf-8")

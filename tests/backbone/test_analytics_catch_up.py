@@ -3,7 +3,6 @@ answer never depends on how far behind a running backbone happens to be."""
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections import Counter
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sfr3_adapters.local_sinks import LocalLake
 from sfr3_dev.analytics import catch_up, main
 from sfr3_dev.backbone import LocalBackbone
 from sfr3_dev.local_stack import home_environment
@@ -37,9 +37,7 @@ def open_ledger(home: Path) -> LedgerApplication:
 
 
 def lake_ids(home: Path, resident: str | None = None) -> list[str]:
-    rows = [json.loads(line)
-            for part in sorted((home / "lake").glob("year=*/month=*/day=*/*.jsonl"))
-            for line in part.read_text().splitlines()]
+    rows = LocalLake(home).rows()
     return [r["eventId"] for r in rows if resident in (None, r["data"]["residentId"])]
 
 

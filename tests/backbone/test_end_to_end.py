@@ -3,13 +3,13 @@ holds the resident's envelopes and `sfr3 analytics` shows what was collected."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sfr3_adapters.local_sinks import LocalLake
 from sfr3_dev.cli import main as sfr3
 from tests.e2e.stack import Client, Stack, charge, enroll
 
@@ -17,10 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def lake_rows(home: Path) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for part in sorted((home / "lake").glob("year=*/month=*/day=*/*.jsonl")):
-        rows += [json.loads(line) for line in part.read_text().splitlines()]
-    return rows
+    return LocalLake(home).rows()
 
 
 def wait_for(condition: Any, what: str, timeout: float = 60.0) -> None:

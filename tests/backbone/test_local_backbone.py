@@ -3,13 +3,13 @@ never twice and never skipping one across restarts and crashes."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from sfr3_adapters.local_sinks import LocalLake
 from sfr3_dev.backbone import LocalBackbone
 from sfr3_ledger import LedgerApplication
 from tests.backbone.scenario import EXPECTED_TYPES, pay_and_refund
@@ -23,10 +23,7 @@ def app(tmp_path: Path) -> LedgerApplication:
 
 
 def lake(home: Path) -> list[dict[str, object]]:
-    lines: list[dict[str, object]] = []
-    for part in sorted((home / "lake").glob("year=*/month=*/day=*/*.jsonl")):
-        lines += [json.loads(line) for line in part.read_text().splitlines()]
-    return lines
+    return LocalLake(home).rows()
 
 
 def test_the_lake_mail_and_receipts_follow_the_log(app: LedgerApplication, tmp_path: Path) -> None:

@@ -114,20 +114,22 @@ def test_glue_table_describes_the_envelope(package: Package) -> None:
     # Every key an envelope's `data` can carry is a column of the struct, typed.
     from sfr3_ledger import integration_events as ie
 
-    struct = dict(
-        field.split(":") for field in columns["data"][len("struct<") : -1].split(",")
-    )
+    from sfr3_adapters.lake_schema import DATA_FIELDS
+
+    struct = dict(DATA_FIELDS)
+    assert columns["data"] == "struct<" + ",".join(f"{k}:{v}" for k, v in DATA_FIELDS) + ">"
     keys = {
         "residentId", "propertyId", "state", "amount", "currency", "paymentMethod",
         "failureReason", "stripeRef", "balanceEffect", *ie._EXTRA_FIELDS,
     }
     assert set(struct) == keys
-    # Whole numbers: cents, and autopay's charge day (issue 12).
+    # Whole numbers: cents, autopay's charge day (issue 12), retry attempts (issue 13) and
+    # reconciliation's mismatch count (issue 14).
     assert {k for k, v in struct.items() if v == "bigint"} == {
-        "amount", "balanceEffect", "chargeDay", "maxAmount"}
+        "amount", "balanceEffect", "chargeDay", "maxAmount", "attempt", "attempts", "mismatches"}
     assert [p["Name"] for p in spec["PartitionKeys"]] == ["year", "month", "day"]
     serde = spec["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
-    assert serde == "org.openx.data.jsonserde.JsonSerDe"
+    assert serde == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"  # issue 15
 
 
 def test_buckets_are_private_encrypted_and_tiered(package: Package) -> None:
@@ -164,7 +166,11 @@ def test_every_function_and_dead_letter_queue_is_alarmed(package: Package) -> No
         if a.get("MetricName") == "ApproximateAgeOfOldestMessage"
     }
     assert age == work_queues
-    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+    # Engineering hears every one of these; payment-health alarms go to finance or property
+    # managers as well or instead (tests/deploy/test_alarms.py).
+    engineering = [a for a in alarms if a.get("MetricName") in
+                   ("Errors", "ApproximateNumberOfMessagesVisible", "Throttles")]
+    assert all({"Ref": "AlarmTopic"} in a["AlarmActions"] for a in engineering)
 
 
 def test_sender_identity_is_from_email(package: Package) -> None:
