@@ -21,13 +21,36 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _usage() -> str:
+    lines = ["usage: sfr3 <command> [options]   (sfr3 <command> --help for its options)",
+             "       sfr3 --version", "", "commands:"]
+    lines += [f"  {name:<16}{text}" for name, (_, text) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("sfr3-payments")
+    except PackageNotFoundError:  # running from a checkout that was never pip-installed
+        return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in {"-h", "--help"} or args[0] not in COMMANDS:
-        print("usage: sfr3 <command> [options]\n\ncommands:")
-        for name, (_, text) in COMMANDS.items():
-            print(f"  {name:<16}{text}")
-        return 0 if args and args[0] in {"-h", "--help"} else 2
+    if args and args[0] in {"-h", "--help"}:
+        print(_usage())
+        return 0
+    if args and args[0] == "--version":
+        print(f"sfr3 {version()}")
+        return 0
+    if not args or args[0] not in COMMANDS:
+        # A usage error: on stderr, exit 2 (what argparse does for the subcommands).
+        problem = f"unknown command {args[0]!r}" if args else "a command is required"
+        print(f"{_usage()}\n\nsfr3: error: {problem}", file=sys.stderr)
+        return 2
     module = importlib.import_module(COMMANDS[args[0]][0])
     return int(module.main(args[1:]) or 0)
 
