@@ -192,3 +192,22 @@ class SQLiteDisputes:
     def clear(self) -> None:
         with self._lock:
             self._db.execute("DELETE FROM disputes")
+
+
+class SQLiteAlertLog:
+    """Which finance alerts were sent (dispute reminders: `<disputeId>:<day>`)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute("CREATE TABLE IF NOT EXISTS finance_alerts (key TEXT PRIMARY KEY)")
+        self._lock = threading.Lock()
+
+    def seen(self, key: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM finance_alerts WHERE key = ?",
+                                    (key,)).fetchone() is not None
+
+    def mark(self, key: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO finance_alerts VALUES (?)", (key,))

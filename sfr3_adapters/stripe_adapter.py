@@ -19,6 +19,7 @@ import stripe
 from sfr3_ledger.payment_provider import (
     BalanceTransaction,
     BalanceTransactionPage,
+    DisputeDetails,
     CardDeclined,
     DisputeResult,
     InsufficientFunds,
@@ -364,6 +365,17 @@ class StripeAdapter:
         uploaded = self._call(lambda: self._client.v1.files.create(params={
             "purpose": "dispute_evidence", "file": upload}))
         return str(uploaded["id"])
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeDetails:
+        dispute = self._call(lambda: self._client.v1.disputes.retrieve(dispute_id))
+        details = dispute.get("evidence_details") or {}
+        due = details.get("due_by")
+        return DisputeDetails(
+            id=dispute["id"], status=dispute["status"], amount=int(dispute["amount"]),
+            reason=dispute["reason"], payment_intent_id=_id(dispute.get("payment_intent")),
+            evidence_due_by=_ts(due) if due else None,
+            has_evidence=bool(details.get("has_evidence")),
+            submission_count=int(details.get("submission_count") or 0))
 
     def submit_dispute_evidence(
         self, *, dispute_id: str, evidence: Mapping[str, str], submit: bool = True

@@ -27,6 +27,7 @@ import cattrs
 from sfr3_ledger.payment_provider import (
     BalanceTransaction,
     BalanceTransactionPage,
+    DisputeDetails,
     CardDeclined,
     DisputeResult,
     InsufficientFunds,
@@ -60,6 +61,7 @@ RESULT_TYPES: dict[str, Any] = {
     "submit_dispute_evidence": DisputeResult,
     "list_balance_transactions_page": BalanceTransactionPage,
     "upload_dispute_file": str,
+    "retrieve_dispute": DisputeDetails,
     "verify_webhook": ProviderEvent,
 }
 ACTIONS = frozenset(RESULT_TYPES)
@@ -279,6 +281,10 @@ class StripeServiceClient:
         result: BalanceTransactionPage = self._call("list_balance_transactions_page", {
             "created_from": created_from.isoformat(), "created_to": created_to.isoformat(),
             "starting_after": starting_after, "limit": limit})
+        return result
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeDetails:
+        result: DisputeDetails = self._call("retrieve_dispute", {"dispute_id": dispute_id})
         return result
 
     def upload_dispute_file(self, *, filename: str, content_type: str, content: bytes) -> str:

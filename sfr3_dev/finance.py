@@ -8,6 +8,7 @@ follower of the ledger application's notification log keeps the same read models
 
     sfr3 reconcile [--date YYYY-MM-DD]     # default: yesterday (UTC), as the 02:00 run
     sfr3 reconcile rebuild                 # the finance read models, from events
+    sfr3 reconcile reminders               # the dispute-evidence reminders, now
 """
 
 from __future__ import annotations
@@ -18,12 +19,18 @@ import os
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from sfr3_adapters.finance_files import LocalFiles
-from sfr3_adapters.finance_read_models_sqlite import SQLiteDisputes, SQLiteSettledFacts
+from sfr3_adapters.finance_read_models_sqlite import (
+    SQLiteAlertLog,
+    SQLiteDisputes,
+    SQLiteSettledFacts,
+)
+from sfr3_adapters.local_sinks import LocalMailer
+from sfr3_ledger.dispute_alerts import DisputeReminders, OpenedAlert
 from sfr3_ledger.read_models.disputes import DisputesProjection
 from sfr3_ledger.read_models.settled_by_day import SettledFactsProjection, rebuild
 from sfr3_ledger.reconciliation_job import Reconciler, RunResult
@@ -40,8 +47,10 @@ class FinanceProjections:
         self.home = Path(home)
         self.settled = SQLiteSettledFacts(self.home / "finance-read-models.db")
         self.disputes = SQLiteDisputes(self.home / "finance-read-models.db")
+        self.mailer = LocalMailer(self.home, os.environ.get("FROM_EMAIL") or "payments@localhost")
+        self.alert = OpenedAlert(self.mailer, finance_email(), chargeback_metric)
         self.projections: list[Any] = [SettledFactsProjection(self.settled),
-                                       DisputesProjection(self.disputes)]
+                                       DisputesProjection(self.disputes, self.alert)]
         self._position_file = self.home / "backbone" / "finance-position"
         self._position_file.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -94,16 +103,88 @@ class FinanceProjections:
             return applied
 
     def rebuild(self) -> int:
+        """Both read models from the whole log, without alerting anyone again."""
         with self._lock:
-            for projection in self.projections[1:]:
-                projection.index.clear()
             total = rebuild(self.settled, self.projections[0],
                             (events for events, _ in self._batches(None)))
-            for projection in self.projections[1:]:
-                total += sum(projection.process(events) for events, _ in self._batches(None))
+            quiet = DisputesProjection(self.disputes)
+            self.disputes.clear()
+            total += sum(quiet.process(events) for events, _ in self._batches(None))
             last = self.app.recorder.max_notification_id()
             self._position_file.write_text(str(last or 0))
             return total
+
+
+def finance_email() -> str | None:
+    return os.environ.get("FINANCE_EMAIL") or "finance@localhost"
+
+
+def chargeback_metric(row: Any) -> None:
+    """`ChargebackReceived`, as the deployed projection emits it (EMF on stdout)."""
+    from sfr3_lambdas.finance_metrics import chargeback_received
+
+    chargeback_received(row)
+
+
+def reminders(projections: FinanceProjections, provider: Any,
+              now: datetime | None = None) -> list[str]:
+    """The daily dispute-evidence reminders (09:00 UTC in `make run`)."""
+    projections.catch_up()
+    log_ = SQLiteAlertLog(projections.home / "finance-read-models.db")
+    return DisputeReminders(projections.disputes, provider, projections.mailer, log_,
+                            finance_email() or "").run(now or datetime.now(UTC))
+
+
+class FinanceScheduler:
+    """Finance's daily runs in `make run` (EventBridge Scheduler deployed, UTC):
+    reconciliation of yesterday at 02:00, dispute-evidence reminders at 09:00."""
+
+    RECONCILE_AT = time(2, 0)
+    REMIND_AT = time(9, 0)
+
+    def __init__(self, projections: FinanceProjections, payments: Any, *,
+                 poll_seconds: float = 30.0) -> None:
+        self.projections = projections
+        self.payments = payments
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self, now: datetime | None = None) -> list[str]:
+        now = now or datetime.now(UTC)
+        done = []
+        alerts = SQLiteAlertLog(self.projections.home / "finance-read-models.db")
+        day = yesterday(now)
+        reconciled = Reconciler(self.projections.app, self.payments, self.payments.provider,
+                                self.projections.settled,
+                                reports_store(self.projections.home)).day_state(day)
+        if now.time() >= self.RECONCILE_AT and (reconciled is None or not reconciled.runs):
+            reconcile(self.projections.app, self.payments, self.payments.provider,
+                      self.projections, day)
+            done.append("reconciliation")
+        key = f"reminders:{now.date().isoformat()}"
+        if now.time() >= self.REMIND_AT and not alerts.seen(key):
+            reminders(self.projections, self.payments.provider, now)
+            alerts.mark(key)
+            done.append("reminders")
+        return done
+
+    def start(self) -> FinanceScheduler:
+        def loop() -> None:
+            while not self._stop.wait(self.poll_seconds):
+                try:
+                    self.tick()
+                except Exception:
+                    log.exception("finance scheduler tick failed; next tick retries")
+
+        self._thread = threading.Thread(target=loop, name="sfr3-finance-jobs", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
 
 
 def reports_store(home: Path) -> LocalFiles:
@@ -134,7 +215,8 @@ def print_result(result: RunResult) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sfr3 reconcile", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", choices=["run", "rebuild"], default="run")
+    parser.add_argument("command", nargs="?", choices=["run", "rebuild", "reminders"],
+                        default="run")
     parser.add_argument("--date", type=date.fromisoformat)
     parser.add_argument("--home", type=Path,
                         default=Path(os.environ.get("SFR3_HOME") or ".sfr3"))
@@ -156,6 +238,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if payments is None:
         print("no stripeService key: start `make run` first", file=sys.stderr)
         return 2
+    if args.command == "reminders":
+        sent = reminders(projections, payments.provider)
+        print(f"dispute reminders sent: {len(sent)} {' '.join(sent)}")
+        return 0
     print_result(reconcile(app, payments, payments.provider, projections,
                            args.date or yesterday()))
     return 0

@@ -150,6 +150,9 @@ class LocalStack:
 
             self.scheduler = LocalScheduler(
                 LocalJobs(self.backbone, wiring.payment_service())).start()
+            from sfr3_dev.finance import FinanceScheduler
+
+            self.finance_jobs = FinanceScheduler(self.finance, wiring.payment_service()).start()
         return self
 
     def stop(self) -> None:
@@ -159,6 +162,8 @@ class LocalStack:
             with contextlib.suppress(Exception):
                 self.scheduler.stop()
             self.scheduler = None
+        if getattr(self, "finance_jobs", None) is not None:
+            self.finance_jobs.stop()
         if getattr(self, "finance", None) is not None:
             self.finance.stop()
         if self.backbone is not None:

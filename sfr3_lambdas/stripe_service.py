@@ -161,6 +161,11 @@ EVIDENCE_CONTENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"
 
 
 @attrs.frozen
+class RetrieveDispute:
+    dispute_id: str = attrs.field(validator=_non_empty)
+
+
+@attrs.frozen
 class UploadDisputeFile:
     filename: str = attrs.field(validator=_non_empty)
     content_type: str
@@ -210,6 +215,7 @@ SCHEMAS: dict[str, type] = {
     "submit_dispute_evidence": SubmitDisputeEvidence,
     "list_balance_transactions_page": ListBalanceTransactionsPage,
     "upload_dispute_file": UploadDisputeFile,
+    "retrieve_dispute": RetrieveDispute,
     "verify_webhook": VerifyWebhook,
 }
 assert set(SCHEMAS) == ACTIONS

@@ -108,6 +108,20 @@ class SetupIntentResult:
 
 
 @attrs.frozen
+class DisputeDetails:
+    """Stripe's own view of a dispute: its status and when our evidence is due."""
+
+    id: str
+    status: str
+    amount: int
+    reason: str
+    payment_intent_id: str | None
+    evidence_due_by: datetime | None
+    has_evidence: bool
+    submission_count: int
+
+
+@attrs.frozen
 class ProviderEvent:
     """A verified webhook event; `object` is the event's `data.object` as plain JSON."""
 
@@ -278,6 +292,8 @@ class PaymentProvider(Protocol):
         """Upload evidence to Stripe's Files API (purpose `dispute_evidence`); the file id."""
         ...
 
+    def retrieve_dispute(self, dispute_id: str) -> DisputeDetails: ...
+
     def verify_webhook(self, *, payload: bytes, signature_header: str) -> ProviderEvent: ...
 
 
@@ -285,6 +301,7 @@ __all__ = [
     "BalanceTransaction",
     "BalanceTransactionPage",
     "CardDeclined",
+    "DisputeDetails",
     "DisputeResult",
     "InsufficientFunds",
     "InvalidProviderRequest",

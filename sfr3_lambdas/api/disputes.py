@@ -33,6 +33,7 @@ from sfr3_lambdas.api.errors import ApiError, json_response
 from sfr3_lambdas.api.policy import allow
 from sfr3_lambdas.api.requests import Strict, iso, parse_instant, principal, text
 from sfr3_ledger import CURRENCY
+from sfr3_ledger.payment_provider import PaymentProviderError
 from sfr3_ledger.read_models.disputes import DisputeQuery, DisputeRow
 from sfr3_ledger.values import DisputeStatus
 
@@ -143,7 +144,19 @@ def get_dispute(disputeId: Id) -> Response[str]:
         "status": payment.status.value, "stripeRef": payment.stripe_ref,
         "settledAt": iso(payment.settled_at)}
     body["evidence"] = _evidence(disputeId)
+    body["stripe"] = _stripe_view(disputeId)
     return json_response(200, body)
+
+
+def _stripe_view(dispute_id: str) -> dict[str, Any] | None:
+    """Stripe's status and evidence due date, read now; None when Stripe cannot answer
+    (the ledger's view above still stands)."""
+    try:
+        details = wiring.provider().retrieve_dispute(dispute_id)
+    except PaymentProviderError:
+        return None
+    return {"status": details.status, "evidenceDueBy": iso(details.evidence_due_by),
+            "hasEvidence": details.has_evidence, "submissionCount": details.submission_count}
 
 
 @router.post("/disputes/<disputeId>/evidence", tags=["disputes"],

@@ -17,7 +17,7 @@ Stripe's pace, not the ledger's).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -66,8 +66,13 @@ class DisputesIndex(Protocol):
 
 
 class DisputesProjection:
-    def __init__(self, index: DisputesIndex) -> None:
+    """`on_opened` is called once per dispute, when its row is first written (the finance
+    alert and metric, sfr3_ledger/dispute_alerts.py); a rebuild passes none."""
+
+    def __init__(self, index: DisputesIndex,
+                 on_opened: Callable[[DisputeRow], None] | None = None) -> None:
         self.index = index
+        self.on_opened = on_opened
 
     def process(self, events: Iterable[Any]) -> int:
         applied = 0
@@ -75,11 +80,15 @@ class DisputesProjection:
         for e in events:
             version = int(e.originator_version)
             if isinstance(e, L.DisputeOpened):
-                self.index.put(DisputeRow(
+                new = self.on_opened is not None and self.index.get(e.dispute_id) is None
+                opened = DisputeRow(
                     dispute_id=e.dispute_id, resident_id=e.resident_id,
                     payment_id=e.payment_id, amount=e.amount, reason=e.reason,
                     status=DisputeStatus.OPEN.value, opened_at=e.timestamp, version=version,
-                    property_id=e.property_id))
+                    property_id=e.property_id)
+                self.index.put(opened)
+                if new and self.on_opened is not None:
+                    self.on_opened(opened)
                 applied += 1
                 continue
             if not isinstance(e, (L.DisputeEvidenceSubmitted, L.DisputeWon,

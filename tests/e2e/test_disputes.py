@@ -118,3 +118,39 @@ def test_bad_evidence_is_refused_and_nothing_changes(
     if page["nextCursor"]:
         nxt = finance.get(f"/disputes?status=OPEN&limit=1&cursor={page['nextCursor']}").json()
         assert nxt["disputes"][0]["disputeId"] != page["disputes"][0]["disputeId"]
+
+
+def test_finance_is_told_once_and_reminded_before_the_evidence_is_due(
+        stack: Stack, resident: Client, manager: Client, finance: Client, rid: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sfr3_dev.finance import reminders
+    from sfr3_lambdas import wiring
+
+    disputed_payment(stack, resident, manager, rid)
+    listed = wait_for(lambda: finance.get(f"/disputes?residentId={rid}").json(),
+                      lambda body: body.get("disputes"))
+    did = listed["disputes"][0]["disputeId"]
+
+    def mails(word: str) -> list[str]:
+        found = [p.read_text() for p in (stack.home / "mail").glob("*.eml")]
+        return [m for m in found if did in m and word in m]
+
+    assert len(mails("Chargeback received")) == 1
+    assert "To: finance@localhost" in mails("Chargeback received")[0]
+    one = finance.get(f"/disputes/{did}").json()
+    due = datetime.fromisoformat(one["stripe"]["evidenceDueBy"])
+    assert one["stripe"]["status"] == "needs_response" and not one["stripe"]["hasEvidence"]
+    provider = wiring.provider()
+    early = due - timedelta(days=5)
+    assert did not in reminders(stack.local.finance, provider, early)
+    near = due - timedelta(days=2)
+    assert did in reminders(stack.local.finance, provider, near)
+    assert did not in reminders(stack.local.finance, provider, near + timedelta(hours=1))
+    assert len(mails("Dispute evidence due")) == 1
+    # The read model rebuilt from the events alone equals the live one, and alerts no one.
+    live = stack.local.finance.disputes.get(did)
+    stack.local.finance.rebuild()
+    assert stack.local.finance.disputes.get(did) == live
+    assert len(mails("Chargeback received")) == 1
+    assert datetime.now(UTC) < due
