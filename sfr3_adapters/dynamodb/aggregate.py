@@ -18,11 +18,16 @@ order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import AggregateRecorder, IntegrityError, StoredEvent
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    IntegrityError,
+    ProgrammingError,
+    StoredEvent,
+)
 
 from sfr3_adapters.dynamodb import codec, schema
 from sfr3_adapters.dynamodb.base import (
@@ -248,3 +253,30 @@ class DynamoDBAggregateRecorder(DynamoDBRecorder, AggregateRecorder):
                     return results
         return results
 
+
+    def scan_events(self, segment: int = 0, segments: int = 1) -> Iterator[StoredEvent]:
+        """Every stored event of this namespace, for a full replay (rebuilding a read
+        model) where no notification log is kept (stream mode; it works in counter mode
+        too). A strongly consistent parallel `Scan` (`segment` of `segments`, so several
+        workers can share a rebuild) of the events table's event items: each aggregate's
+        events come in version order (a partition's items are scanned in sort-key
+        order), with no order between aggregates. Reads the whole table once, so it is
+        for rebuilds, never for a lookup."""
+        if not self.chunked:
+            raise ProgrammingError("scan_events reads the events table, not snapshots")
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "ConsistentRead": True,
+            "FilterExpression": "k = :k AND begins_with(pk, :prefix)",
+            "ExpressionAttributeValues": {":k": _s(KIND_CHUNK), ":prefix": _s(f"{self.ns}#e#")},
+            "Segment": segment,
+            "TotalSegments": segments,
+        }
+        while True:
+            response = self._call("scan", **kwargs)
+            for item in response.get("Items", []):
+                yield from codec.decode(item["b"]["B"])
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last

@@ -2,8 +2,10 @@
 
 Nothing is skipped or overridden to assert less; the only additions are the library's
 optional subscription test (which its Postgres tests also run) and the same recorder
-cases on the snapshots recorder. The library's modules are imported as modules so that
-pytest does not collect their base classes as tests of their own.
+cases on the snapshots recorder. Stream notification mode (no counter, no pull log) runs
+every case that does not need notification ids: the aggregate cases on its aggregate
+and application recorders, and the tracking cases. The library's modules are imported
+as modules so that pytest does not collect their base classes as tests of their own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from eventsourcing.utils import Environment
 
 from sfr3_adapters.dynamodb.factory import Factory
 from sfr3_adapters.dynamodb.recorders import (
+    STREAM,
     DynamoDBAggregateRecorder,
     DynamoDBApplicationRecorder,
     DynamoDBProcessRecorder,
@@ -62,6 +65,28 @@ class TestProcessRecorder(library.ProcessRecorderTestCase):
 class TestNonInterleavingNotificationIDs(library.NonInterleavingNotificationIDsBaseCase):
     def create_recorder(self) -> ApplicationRecorder:
         return DynamoDBApplicationRecorder(fresh_datastore())
+
+
+class TestStreamModeAggregateRecorder(library.AggregateRecorderTestCase):
+    def create_recorder(self) -> AggregateRecorder:
+        return DynamoDBAggregateRecorder(fresh_datastore(notifications=STREAM))
+
+
+class TestStreamModeApplicationRecorderStoresAggregates(library.AggregateRecorderTestCase):
+    """What an Application writes through in stream mode: its events, and no ids."""
+
+    def create_recorder(self) -> AggregateRecorder:
+        return DynamoDBApplicationRecorder(fresh_datastore(notifications=STREAM))
+
+
+class TestStreamModeSnapshotsRecorder(library.AggregateRecorderTestCase):
+    def create_recorder(self) -> AggregateRecorder:
+        return DynamoDBAggregateRecorder(fresh_datastore(notifications=STREAM), "snapshots")
+
+
+class TestStreamModeTrackingRecorder(library.TrackingRecorderTestCase):
+    def create_recorder(self) -> TrackingRecorder:
+        return DynamoDBTrackingRecorder(fresh_datastore(notifications=STREAM))
 
 
 class _TrackingRecorderSubclass(DynamoDBTrackingRecorder):
