@@ -72,6 +72,12 @@ class LocalJobs:
         self.app = backbone.app
         self.index = backbone.schedule_index
         self.payments = payments
+        # The sweep's run tally, in the read models' file (autopay.sweep.completed).
+        from sfr3_adapters.autopay_runs_sqlite import SQLiteSweepTally
+        from sfr3_ledger.autopay_runs import AutopaySweeps
+
+        self.sweeps = AutopaySweeps(self.app, SQLiteSweepTally(
+            Path(backbone.home) / "read-models.db"))
 
     def run(self, job: jobs.JobName, day: date | None = None, time_zone: str | None = None,
             residents: frozenset[str] | None = None,
@@ -82,10 +88,11 @@ class LocalJobs:
         zones = [time_zone] if time_zone else self.index.time_zones()
         reports = []
         for zone in zones:
-            queue = InlineQueue(jobs.Worker(self.app, self.index, self.payments))
+            queue = InlineQueue(jobs.Worker(self.app, self.index, self.payments,
+                                            sweeps=self.sweeps))
             run_day = day or local_date(datetime.now(UTC), zone)
             if residents is None:
-                report = jobs.run(self.index, queue, job, zone, run_day)
+                report = jobs.run(self.index, queue, job, zone, run_day, sweeps=self.sweeps)
             else:
                 items = [i for i in jobs.plan(self.index, job, zone, run_day)
                          if i.resident_id in residents]

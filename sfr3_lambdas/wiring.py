@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         BasePersistenceLayer,
     )
 
+    from sfr3_ledger.autopay_runs import AutopaySweeps
     from sfr3_ledger.jobs import WorkQueue
     from sfr3_ledger.payment_provider import PaymentProvider
     from sfr3_ledger.ports import ReceiptStore
@@ -157,6 +158,30 @@ def schedule_index() -> ScheduleIndex:
         raise RuntimeError("no schedule read model: set SCHEDULE_TABLE or SFR3_READ_MODELS_PATH")
 
     return _once("schedule_index", build)  # type: ignore[no-any-return]
+
+
+def autopay_sweeps() -> AutopaySweeps:
+    """The autopay sweep's run tally (autopay.sweep.completed): items in the jobs table
+    (`SCHEDULE_TABLE`) deployed, the read models' SQLite file locally."""
+
+    def build() -> AutopaySweeps:
+        from sfr3_ledger.autopay_runs import AutopaySweeps
+
+        table = os.environ.get("SCHEDULE_TABLE")
+        if table:
+            from sfr3_adapters.dynamodb.autopay_runs import DynamoDBSweepTally
+
+            return AutopaySweeps(ledger(), DynamoDBSweepTally(
+                table, endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
+                region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")))
+        path = os.environ.get("SFR3_READ_MODELS_PATH")
+        if not path:
+            raise RuntimeError("no sweep tally: set SCHEDULE_TABLE or SFR3_READ_MODELS_PATH")
+        from sfr3_adapters.autopay_runs_sqlite import SQLiteSweepTally
+
+        return AutopaySweeps(ledger(), SQLiteSweepTally(path))
+
+    return _once("autopay_sweeps", build)  # type: ignore[no-any-return]
 
 
 def work_queue() -> WorkQueue:

@@ -29,6 +29,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 
 from sfr3_ledger.autopay import AutopayEnrollment
+from sfr3_ledger.autopay_runs import SWEEP_COMPLETED
 from sfr3_ledger.leases import Lease
 from sfr3_ledger.ledger import ResidentLedger
 from sfr3_ledger.payment_methods import PaymentMethods
@@ -101,6 +102,7 @@ EVENT_TYPES: dict[type[Any], tuple[str, str]] = {
     AP.ReminderSent: ("autopay.reminder_sent", SOURCE_PAYMENTS),
     AP.Charged: ("autopay.charged", SOURCE_PAYMENTS),
     AP.Skipped: ("autopay.skipped", SOURCE_PAYMENTS),
+    SWEEP_COMPLETED: ("autopay.sweep.completed", SOURCE_PAYMENTS),
 }
 
 # Bookkeeping events that deliberately produce no envelope.
@@ -173,7 +175,11 @@ def is_mapped(event: object) -> bool:
     return type(event) in EVENT_TYPES
 
 
-def to_envelope(event: DomainEventProtocol[Any], resident_id: str) -> Envelope | None:
+# Portfolio facts: no resident owns them (`residentId` is null).
+_PORTFOLIO_FACTS: frozenset[type[Any]] = frozenset({SWEEP_COMPLETED})
+
+
+def to_envelope(event: DomainEventProtocol[Any], resident_id: str | None) -> Envelope | None:
     """The envelope of `event` (None for bookkeeping events); `resident_id` is the owner
     of the event's aggregate, which not every event carries itself."""
     kind = type(event)
@@ -288,7 +294,8 @@ def envelopes_for(
     for event in batch:
         if type(event) in SKIPPED:
             continue
-        owner = _own_resident_id(event) or resolver.resident_id(event.originator_id)
+        owner = None if type(event) in _PORTFOLIO_FACTS else (
+            _own_resident_id(event) or resolver.resident_id(event.originator_id))
         envelope = to_envelope(event, owner)
         if envelope is not None:
             envelopes.append(envelope)

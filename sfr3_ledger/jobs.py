@@ -35,6 +35,7 @@ from sfr3_ledger.values import MIN_PAYMENT_CENTS, ChargeType, PaymentStatus
 
 if TYPE_CHECKING:
     from sfr3_ledger.application import LedgerApplication
+    from sfr3_ledger.autopay_runs import AutopaySweeps
     from sfr3_ledger.ledger import ResidentLedger
     from sfr3_ledger.payment_service import PaymentService
 
@@ -48,6 +49,8 @@ JOBS: tuple[JobName, ...] = ("recurring-charges", "autopay-sweep", "autopay-remi
 MAX_CATCH_UP_DAYS = 31
 SYSTEM_ACTOR = "system:jobs"
 AUTOPAY_ACTOR = "system:autopay"
+# The item of an autopay sweep run with nothing due: it only stores the run's summary.
+RUN_CLOSER = "*run*"
 
 
 @attrs.frozen
@@ -131,9 +134,17 @@ def _reminders(index: ScheduleIndex, time_zone: str, first: date, day: date) -> 
 
 
 def run(index: ScheduleIndex, queue: WorkQueue, job: JobName, time_zone: str,
-        day: date) -> RunReport:
-    """Plan, queue, then record the run (the queue's workers do the rest)."""
+        day: date, *, sweeps: AutopaySweeps | None = None) -> RunReport:
+    """Plan, queue, then record the run (the queue's workers do the rest). `sweeps`: the
+    autopay sweep's tally, told the plan before anything is queued (autopay_runs.py)."""
     items = plan(index, job, time_zone, day)
+    if job == "autopay-sweep" and sweeps is not None:
+        planned = sweeps.planned(time_zone, day, [i.resident_id for i in items])
+        first = min((i.first for i in items), default=day)
+        queued = {i.resident_id for i in items}
+        items += [WorkItem(job, r, time_zone, first, day) for r in planned if r not in queued]
+        if not items:  # a worker closes the run (its summary is a ledger write)
+            items = [WorkItem(job, RUN_CLOSER, time_zone, day, day)]
     for start in range(0, len(items), 100):
         queue.send(items[start:start + 100])
     index.record_run(job, time_zone, day)
@@ -152,16 +163,19 @@ class Worker:
     """Does one WorkItem against the resident's aggregates; safe to repeat."""
 
     def __init__(self, app: LedgerApplication, index: ScheduleIndex,
-                 payments: PaymentService | None = None) -> None:
+                 payments: PaymentService | None = None,
+                 sweeps: AutopaySweeps | None = None) -> None:
         self.app = app
         self.index = index
         self.payments = payments
+        self.sweeps = sweeps
 
     def __call__(self, item: WorkItem) -> Outcome:
         if item.job == "recurring-charges":
             return self.post_due_charges(item.resident_id, item.first, item.last)
         if item.job == "autopay-sweep":
-            return self.autopay_sweep(item.resident_id, item.first, item.last)
+            return self.autopay_sweep(item.resident_id, item.first, item.last,
+                                      time_zone=item.time_zone)
         if item.job == "autopay-reminders":
             return self.autopay_reminder(item.resident_id, item.first)
         assert item.charge_id is not None and item.assess_on is not None
@@ -217,35 +231,52 @@ class Worker:
 
     # ---- autopay ------------------------------------------------------------------------
 
-    def autopay_sweep(self, resident_id: str, first: date, last: date) -> Outcome:
+    def autopay_sweep(self, resident_id: str, first: date, last: date, *,
+                      time_zone: str | None = None) -> Outcome:
         """Pay each charge date of an ACTIVE enrollment in [first, last], once per period.
 
         Through the API's own path (PaymentService.pay: reservation first, Stripe key from
         the payment id `pay_auto_<enrollment>_<YYYY-MM>`), for min(payable, cap): a payment
         made by hand meanwhile is already counted in `payable`, so autopay never overpays.
+        With `sweeps` and the item's `time_zone`, the outcome is tallied for the run
+        (zone, `last`) once, which completes the run's summary when it is the last.
         """
+        if resident_id == RUN_CLOSER:  # an empty run: only its summary to store
+            if self.sweeps is not None and time_zone is not None:
+                self.sweeps.complete_if_done(time_zone, last)
+            return "nothing due"
+        outcome, amount = self._autopay_sweep(resident_id, first, last)
+        if self.sweeps is not None and time_zone is not None:
+            self.sweeps.recorded(time_zone, last, resident_id, outcome, amount)
+        return outcome
+
+    def _autopay_sweep(self, resident_id: str, first: date, last: date
+                       ) -> tuple[Outcome, int]:
         enrollment = self.app.find_autopay(resident_id)
         if enrollment is None or enrollment.status != ACTIVE:
-            return "not enrolled"
+            return "not enrolled", 0
         assert enrollment.enrollment_id is not None and self.payments is not None
         method = self.app.payment_methods(resident_id).methods.get(enrollment.method_id)
         if method is None or not method.active:  # removed in a race with its pause
             self.app.method_removed(resident_id, enrollment.method_id, actor=AUTOPAY_ACTOR)
-            return "not enrolled"
+            return "not enrolled", 0
         outcome: Outcome = "nothing due"
+        total = 0
         period = period_of(first)
         while period <= last:
             charge_date = enrollment.charge_date(period)
             if first <= charge_date <= last:
-                outcome = self._autopay_period(enrollment, period, charge_date)
+                outcome, amount = self._autopay_period(enrollment, period, charge_date)
+                total += amount
             period = next_period(period)
-        return outcome
+        return outcome, total
 
     def _autopay_period(self, enrollment: AutopayEnrollment, period: date,
-                        charge_date: date) -> Outcome:
+                        charge_date: date) -> tuple[Outcome, int]:
+        """What one period came to, and the cents charged (or declined) for it."""
         rid, name = enrollment.resident_id, period_name(period)
         if name in enrollment.outcomes:
-            return "already done"
+            return "already done", 0
         assert enrollment.enrollment_id is not None and self.payments is not None
         pid = payment_id_for(enrollment.enrollment_id, period)
         # An ACH debit names the resident's mandate (made at enrollment); cards need none.
@@ -257,13 +288,13 @@ class Worker:
                 payments.resubmit(rid, pid)
             self.app.record_autopay_charged(rid, period=period, payment_id=pid,
                                             amount=existing.amount, charge_date=charge_date)
-            return "charged"
+            return "charged", existing.amount
         amount = enrollment.amount_for(ledger.payable)
         if amount < MIN_PAYMENT_CENTS:
             self.app.record_autopay_skipped(
                 rid, period=period, charge_date=charge_date,
                 reason="nothing payable" if ledger.payable <= 0 else "below the minimum")
-            return "skipped"
+            return "skipped", 0
         outcome: Outcome = "charged"
         try:
             payments.pay(rid, amount=amount, method_id=enrollment.method_id,
@@ -272,12 +303,12 @@ class Worker:
             # Paid by hand in the same moment: the reservation counted it first.
             self.app.record_autopay_skipped(rid, period=period, charge_date=charge_date,
                                             reason="nothing payable")
-            return "skipped"
+            return "skipped", 0
         except PaymentDeclined:
             outcome = "declined"  # recorded FAILED; the payment.failed mail tells the resident
         self.app.record_autopay_charged(rid, period=period, payment_id=pid, amount=amount,
                                         charge_date=charge_date)
-        return outcome
+        return outcome, amount
 
     def autopay_reminder(self, resident_id: str, charge_date: date) -> Outcome:
         enrollment = self.app.find_autopay(resident_id)

@@ -88,7 +88,8 @@ def run(event: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
     reports = []
     for each in zones:
         run_day = day or local_date(at, each)
-        report = jobs.run(index, queue, job, each, run_day)
+        report = jobs.run(index, queue, job, each, run_day,
+                          sweeps=wiring.autopay_sweeps() if job == "autopay-sweep" else None)
         reports.append({"job": job, "timeZone": each, "date": run_day.isoformat(),
                         "from": report.first.isoformat(), "queued": report.queued})
         metrics.add_metric(name="JobItemsQueued", unit=MetricUnit.Count, value=report.queued)

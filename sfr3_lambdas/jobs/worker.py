@@ -61,7 +61,9 @@ OUTCOME_METRICS = {
 def work(record: SQSRecord) -> str:
     item = WorkItem.from_json(json.loads(record.body))
     payments = wiring.jobs_payment_service() if item.job == "autopay-sweep" else None
-    outcome = Worker(wiring.ledger(), wiring.schedule_index(), payments=payments)(item)
+    sweeps = wiring.autopay_sweeps() if item.job == "autopay-sweep" else None
+    outcome = Worker(wiring.ledger(), wiring.schedule_index(), payments=payments,
+                     sweeps=sweeps)(item)
     extra: dict[str, Any] = {"job": item.job, "residentId": item.resident_id,
                              "chargeId": item.charge_id, "outcome": outcome}
     if payments is not None:

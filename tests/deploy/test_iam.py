@@ -214,8 +214,10 @@ def test_only_the_projection_and_the_jobs_write_the_schedule_table(package: Pack
     expected = {
         "ScheduleProjectionLambdaFunction": {"dynamodb:PutItem", "dynamodb:UpdateItem",
                                              "dynamodb:DeleteItem"},
-        "JobsSchedulerLambdaFunction": {"dynamodb:UpdateItem"},  # record_run only
-        "JobsWorkerLambdaFunction": {"dynamodb:DeleteItem"},  # decided candidates only
+        # record_run, and the autopay sweep's plan in its run tally (put + update)
+        "JobsSchedulerLambdaFunction": {"dynamodb:UpdateItem", "dynamodb:PutItem"},
+        # decided candidates, and a sweep item's outcome in the run tally
+        "JobsWorkerLambdaFunction": {"dynamodb:DeleteItem", "dynamodb:UpdateItem"},
     }
     for function in OWN:
         writes = {
