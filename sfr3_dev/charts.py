@@ -34,8 +34,7 @@ def _success_rate() -> alt.Chart:
                   width=WIDTH, height=200)
         .mark_bar(color="#2e7d32")
         .encode(
-            x=alt.X("day:T", timeUnit="yearmonthdate", title="day (UTC)",
-                    axis=alt.Axis(format="%b %d", labelAngle=-45)),
+            x=alt.X("day:O", title="day (UTC)", axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("successPct:Q", title="success rate (%)", scale=alt.Scale(domain=[0, 100])),
             tooltip=[alt.Tooltip("day:N"), alt.Tooltip("successPct:Q", title="success %"),
                      alt.Tooltip("settled:Q"), alt.Tooltip("failed:Q")],
@@ -50,8 +49,7 @@ def _volume() -> alt.Chart:
         .transform_fold(["settled", "failed"], as_=["outcome", "payments"])
         .mark_bar()
         .encode(
-            x=alt.X("day:T", timeUnit="yearmonthdate", title="day (UTC)",
-                    axis=alt.Axis(format="%b %d", labelAngle=-45)),
+            x=alt.X("day:O", title="day (UTC)", axis=alt.Axis(labelAngle=-45)),
             y=alt.Y("payments:Q", title="payments", stack="zero"),
             color=alt.Color("outcome:N", title="outcome",
                             scale=alt.Scale(domain=["settled", "failed"],
@@ -69,7 +67,8 @@ def _failures_by_reason() -> alt.Chart:
         .mark_bar(color="#c62828")
         .encode(
             y=alt.Y("reason:N", title="failure reason", sort="-x"),
-            x=alt.X("failures:Q", title="failed payments", axis=alt.Axis(tickMinStep=1)),
+            x=alt.X("failures:Q", title="failed payments",
+                    axis=alt.Axis(tickMinStep=1, format="d")),
             tooltip=[alt.Tooltip("reason:N"), alt.Tooltip("failures:Q"),
                      alt.Tooltip("sharePct:Q", title="share %")],
         )

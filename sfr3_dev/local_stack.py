@@ -57,6 +57,8 @@ def home_environment(home: Path, extra_env: Mapping[str, str] | None = None) -> 
     extra = dict(extra_env or {})
     home = home.resolve()
     env = {"SFR3_FILES_DIR": str(home / "files")}
+    # Payment health (issue 15): its read model, written by its follower of the log.
+    env["PAYMENT_HEALTH_SQLITE_PATH"] = str(home / "payment-health.db")
     # Finance (issue 14): its read models, reports and dispute evidence under the home.
     env.update({"SFR3_FINANCE_READ_MODELS_PATH": str(home / "finance-read-models.db"),
                 "SFR3_REPORTS_DIR": str(home / "reports"),
@@ -145,6 +147,14 @@ class LocalStack:
         from sfr3_dev.finance import FinanceProjections
 
         self.finance = FinanceProjections(wiring.ledger(), self.home).start()
+        from sfr3_dev.finance_page import FinancePage
+        from sfr3_dev.payment_health import PaymentHealthFollower
+
+        # Payment health (issue 15): its read model follows the log; the staff page
+        # (SFR3_FINANCE_PORT; 0 = any free port) forwards its API calls to the gateway.
+        self.payment_health = PaymentHealthFollower(wiring.ledger(), self.home).start()
+        self.finance_page = FinancePage(self.gateway.url, host=self.host,
+                                        port=int(os.environ.get("SFR3_FINANCE_PORT") or 0)).start()
         if self.run_scheduler:
             from sfr3_dev.jobs import LocalJobs, LocalScheduler
 
@@ -166,6 +176,12 @@ class LocalStack:
             self.finance_jobs.stop()
         if getattr(self, "finance", None) is not None:
             self.finance.stop()
+        if getattr(self, "finance_page", None) is not None:
+            self.finance_page.stop()
+            self.finance_page = None
+        if getattr(self, "payment_health", None) is not None:
+            self.payment_health.stop()
+            self.payment_health = None
         if self.backbone is not None:
             with contextlib.suppress(Exception):
                 self.backbone.stop()
@@ -203,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ["SFR3_HOME"] = str(args.home)
+    os.environ.setdefault("SFR3_FINANCE_PORT", str(args.port + 1))
     stack = LocalStack(args.home, port=args.port)
     try:
         stack.start()
@@ -218,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
   API            {stack.url}   (e.g. GET {stack.url}/residents/res-1/balance)
   Stripe (local) {stack.sandbox.url}   webhooks forwarded to {stack.url}/webhooks/stripe
   data           {stack.home}
+  finance page   {stack.finance_page.url}   (payment health; paste a staff token)
 tokens:
   export RESIDENT=$(.venv/bin/sfr3 dev-token --resident res-1)
   export MANAGER=$(.venv/bin/sfr3 dev-token --staff pm-1 --group property-managers)

@@ -21,6 +21,7 @@ Who may do what (the policy; docs/api.md repeats it):
 | read disputes (across residents)         | no                     | yes               | yes     |
 | upload / submit dispute evidence         | no                     | no                | yes     |
 | read reconciliation reports              | no                     | no                | yes     |
+| read payment health (across residents)   | no                     | yes               | yes     |
 
 Staff never move a resident's money *out of* the resident's card (paying and enrolling are
 the resident's own acts, so the card-holder's consent is the resident's token); residents
@@ -46,12 +47,12 @@ GROUPS_CLAIM = "cognito:groups"
 
 Action = Literal["read", "enroll", "pay", "charge", "refund", "lease_read", "lease_write",
                  "autopay_write", "autopay_read", "autopay_cancel", "dispute_read",
-                 "dispute_write", "report_read"]
+                 "dispute_write", "report_read", "analytics_read"]
 RESIDENT_ACTIONS: frozenset[str] = frozenset(
     {"read", "enroll", "pay", "lease_read", "autopay_write", "autopay_read", "autopay_cancel"})
 STAFF_ACTIONS: frozenset[str] = frozenset(
     {"read", "charge", "refund", "lease_read", "lease_write", "autopay_read", "autopay_cancel",
-     "dispute_read", "dispute_write", "report_read"})
+     "dispute_read", "dispute_write", "report_read", "analytics_read"})
 # Staff actions only some staff groups may do (any other staff action: every staff group).
 GROUP_ACTIONS: dict[str, frozenset[str]] = {"lease_write": frozenset({"property-managers"})}
 # Finance answers disputes and reads reconciliation (issue 14); managers only read disputes.

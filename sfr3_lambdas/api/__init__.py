@@ -30,6 +30,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from sfr3_lambdas import auth
 from sfr3_lambdas.api import (
+    analytics,
     autopay,
     charges,
     disputes,
@@ -52,6 +53,7 @@ for _resource in (payment_methods, charges, payments, leases, autopay):
     app.include_router(_resource.router)
 for _finance in (disputes, reports):  # /disputes and /reports (issue 14)
     app.include_router(_finance.router)
+app.include_router(analytics.router)  # /analytics/payment-health (issue 15)
 app.use([policy.same_route])
 
 

@@ -46,6 +46,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/disputes/<disputeId>/submit"): {"finance"},
     ("GET", "/reports/reconciliation"): {"finance"},
     ("GET", "/reports/reconciliation/<day>"): {"finance"},
+    ("GET", "/analytics/payment-health"): {"pm", "finance"},
 }
 PRINCIPALS = ["self", "other", "pm", "finance", "no-role", "none"]
 # Odd spellings of a route's path: each must be refused, never routed unchecked.

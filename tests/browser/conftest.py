@@ -1,0 +1,69 @@
+"""The finance page in a real headless Chromium (Debian's package) driven by Playwright.
+
+`chromium_path` installs Chromium when missing (ensure_chromium.sh: apt-get as root) and
+fails, never skips, when it cannot. Screenshots go to `$SFR3_TEST_ARTIFACTS` (default
+`.sfr3/test-artifacts/`), kept after the run for whoever looks at a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.stack import Stack, stack  # noqa: F401  (the local stack fixture, SQLite)
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = os.environ.get("SFR3_CHROMIUM", "/usr/bin/chromium")
+    result = subprocess.run(["sh", str(HERE / "ensure_chromium.sh")], capture_output=True,
+                            text=True, timeout=900, check=False)
+    if result.returncode != 0:
+        pytest.fail(f"no Chromium for the browser tests:\n{result.stdout}\n{result.stderr}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS,
+                                      headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1800})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.errors = errors
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    folder = Path(os.environ.get("SFR3_TEST_ARTIFACTS") or REPO / ".sfr3" / "test-artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def finance_url(stack: Stack) -> str:  # noqa: F811
+    assert stack.local.finance_page is not None
+    return str(stack.local.finance_page.url)
