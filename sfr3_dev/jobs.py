@@ -9,7 +9,8 @@ each item straight to the same `Worker`.
               [--date YYYY-MM-DD] [--time-zone ZONE]
     sfr3 jobs simulate --from YYYY-MM-DD --to YYYY-MM-DD   # both jobs, every day, in order
     ... [--resident ID]   only that resident's work (the zone's run is then not recorded)
-    sfr3 jobs rebuild                                      # the read model, from events
+    sfr3 jobs rebuild                                      # the read models, from events
+    sfr3 jobs run payment-retries|payment-recovery [--at ISO-INSTANT]   # see payment_jobs.py
 
 `--date` is the property-local calendar day the run is for (default: today in each zone).
 A run first catches the backbone up (so the read model has every lease and charge), and
@@ -30,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sfr3_ledger import jobs
+from sfr3_ledger.payment_jobs import PAYMENT_JOBS
 from sfr3_ledger.read_models.schedule import rebuild
 from sfr3_ledger.schedules import days, local_date
 
@@ -184,6 +186,14 @@ def _payments(app: Any, home: Path) -> Any:
     return PaymentService(app, StripeServiceClient(url, key))
 
 
+def _instant(text: str) -> datetime:
+    """An ISO 8601 instant with its offset (`Z` allowed)."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("--at needs a UTC offset, e.g. 2027-01-01T12:00:00Z")
+    return moment
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sfr3 jobs", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -191,8 +201,10 @@ def main(argv: list[str] | None = None) -> int:
                         default=Path(os.environ.get("SFR3_HOME") or ".sfr3"))
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run one job (or all) for a day")
-    run.add_argument("job", choices=[*jobs.JOBS, "all"])
+    run.add_argument("job", choices=[*jobs.JOBS, "all", *PAYMENT_JOBS])
     run.add_argument("--date", type=date.fromisoformat)
+    run.add_argument("--at", type=_instant,
+                     help="payment-retries/payment-recovery: the instant (default now)")
     run.add_argument("--time-zone")
     run.add_argument("--resident", action="append",
                      help="only this resident's items (repeatable; the run is not recorded)")
@@ -217,7 +229,13 @@ def main(argv: list[str] | None = None) -> int:
     who = frozenset(args.resident) if getattr(args, "resident", None) else None
     if args.command == "rebuild":
         print(f"rebuilt the schedule read model from {local.rebuild()} events")
+        from sfr3_dev.payment_jobs import PaymentWatchFollower
+        print(f"rebuilt the payment watch from "
+              f"{PaymentWatchFollower(app, args.home).rebuild()} payment events")
         return 0
+    if args.command == "run" and args.job in PAYMENT_JOBS:
+        from sfr3_dev.payment_jobs import run_from_cli
+        return run_from_cli(app, args.home, local.payments, args.job, args.at)
     if args.command == "run":
         names = list(jobs.JOBS) if args.job == "all" else [args.job]
         for name in names:

@@ -51,22 +51,30 @@ MAX_RECHECK = timedelta(hours=6)
 
 @attrs.frozen
 class PaymentWorkItem:
+    """One payment's share of a run. `at` is the instant the run was for: the worker
+    judges "due" by it (a run for a later instant, e.g. `--at`, is an operator's call)."""
+
     job: PaymentJobName
     resident_id: str
     payment_id: str
     attempt: int
+    at: datetime | None = None
 
-    def to_json(self) -> dict[str, str | int]:
+    def to_json(self) -> dict[str, str | int | None]:
         return {"job": self.job, "residentId": self.resident_id, "paymentId": self.payment_id,
-                "attempt": self.attempt}
+                "attempt": self.attempt, "at": self.at.isoformat() if self.at else None}
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> PaymentWorkItem:
         job = str(data["job"])
         if job not in PAYMENT_JOBS:
             raise ValueError(f"unknown payment job {job!r}")
+        at = datetime.fromisoformat(str(data["at"])) if data.get("at") else None
+        if at is not None and at.tzinfo is None:
+            raise ValueError("at must carry a UTC offset")
         return cls(job=job, resident_id=str(data["residentId"]),
-                   payment_id=str(data["paymentId"]), attempt=int(str(data["attempt"])))
+                   payment_id=str(data["paymentId"]), attempt=int(str(data["attempt"])),
+                   at=at)
 
 
 class PaymentQueue(Protocol):
@@ -79,7 +87,7 @@ def plan(watch: PaymentWatch, job: PaymentJobName, now: datetime,
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     kind = RETRY if job == "payment-retries" else PENDING
-    return [PaymentWorkItem(job, r.resident_id, r.payment_id, r.attempt)
+    return [PaymentWorkItem(job, r.resident_id, r.payment_id, r.attempt, now)
             for r in watch.due(kind, now, limit)]
 
 
@@ -101,6 +109,7 @@ class PaymentJobWorker:
         self.watch = watch
 
     def __call__(self, item: PaymentWorkItem, now: datetime) -> str:
+        now = max(now, item.at) if item.at is not None else now
         if item.job == "payment-retries":
             outcome: str = self.payments.retry_payment(item.resident_id, item.payment_id,
                                                        now=now)

@@ -1,0 +1,282 @@
+"""The payment jobs deployed (issue 13): retries of failed payments, recovery of stuck ones.
+
+Four handlers, one concern each (resources/retries.yml, docs/jobs.md "Payment retries and
+recovery"):
+
+* `scheduler_handler` (paymentJobsScheduler): invoked by an EventBridge Scheduler rate
+  schedule (every 15 minutes by default) with `{"job": "payment-retries" |
+  "payment-recovery" | "all", "at"?: ISO instant}`. Plans from the payment-watch read
+  model (one GSI Query per job) and queues one SQS message per due payment on the payment
+  jobs queue. Nothing is recorded: the watch itself is the state, so a failed or repeated
+  invocation re-plans the same items, and the workers are idempotent.
+* `worker_handler` (paymentJobsWorker): the queue's consumer (Powertools BatchProcessor,
+  ReportBatchItemFailures; 5 receives, then the payment jobs DLQ). Each item re-reads the
+  ledger before acting (`PaymentJobWorker`). Metrics: `PaymentRetried` (dimension
+  `attempt`) for each attempt made, `PaymentRecovered` (dimension `outcome`).
+* `projection_handler` (paymentWatchProjection): a consumer of the events table's stream
+  that keeps the watch (`PaymentWatchProjection`), like scheduleProjection does for the
+  schedule read model, with its own retries and DLQ.
+* `alerts_handler` (paymentAlerts): the EventBridge rule for `payment.permanently_failed`:
+  the envelope to the retry DLQ (alarm: depth > 0), the property-manager topic (SNS) and
+  mail (SES); metric `PaymentPermanentlyFailed` (dimension `reason`). With
+  `BACKBONE_DEDUP_TABLE`, Powertools idempotency on the event id makes a redelivery do
+  nothing.
+
+Why a frequent schedule over a read model, not SQS delays: see sfr3_ledger/payment_jobs.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from sfr3_adapters.dynamodb.stream import stored_events_from_stream_record
+from sfr3_lambdas import wiring
+from sfr3_ledger import payment_jobs
+from sfr3_ledger.integration_events import Envelope
+from sfr3_ledger.read_models.payments_pending import (
+    DEFAULT_RECOVER_AFTER,
+    PaymentWatch,
+    PaymentWatchProjection,
+)
+from sfr3_ledger.retries import parse_delays
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger(service="paymentJobs")
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SFR3Payments"),
+    service="paymentJobs",
+)
+processor = BatchProcessor(event_type=EventType.SQS)
+_lock = threading.RLock()  # builders call one another
+_built: dict[str, Any] = {}
+
+
+class BadPaymentJobInput(ValueError):
+    """The invocation's input is not a payment job run."""
+
+
+def _once(name: str, build: Callable[[], Any]) -> Any:
+    with _lock:
+        if name not in _built:
+            _built[name] = build()
+        return _built[name]
+
+
+def reset() -> None:
+    with _lock:
+        _built.clear()
+
+
+def payment_watch() -> PaymentWatch:
+    """DynamoDB (`PAYMENT_WATCH_TABLE`) deployed; SQLite (`SFR3_READ_MODELS_PATH`) locally."""
+
+    def build() -> PaymentWatch:
+        table = os.environ.get("PAYMENT_WATCH_TABLE")
+        if table:
+            from sfr3_adapters.dynamodb.payment_watch import DynamoDBPaymentWatch
+
+            return DynamoDBPaymentWatch(
+                table, endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None)
+        path = os.environ.get("SFR3_READ_MODELS_PATH")
+        if not path:
+            raise RuntimeError("no payment watch: set PAYMENT_WATCH_TABLE or "
+                               "SFR3_READ_MODELS_PATH")
+        from sfr3_adapters.payment_watch_sqlite import SQLitePaymentWatch
+
+        return SQLitePaymentWatch(path)
+
+    return _once("watch", build)  # type: ignore[no-any-return]
+
+
+def payment_jobs_queue() -> payment_jobs.PaymentQueue:
+    def build() -> payment_jobs.PaymentQueue:
+        url = os.environ.get("PAYMENT_JOBS_QUEUE_URL")
+        if not url:
+            raise RuntimeError("PAYMENT_JOBS_QUEUE_URL is not set")
+        from sfr3_adapters.sqs import SQSWorkQueue
+
+        return SQSWorkQueue(url)  # type: ignore[return-value]  # duck-typed items
+
+    return _once("queue", build)  # type: ignore[no-any-return]
+
+
+# ---- scheduler --------------------------------------------------------------------------
+
+def parse(event: Any) -> tuple[list[payment_jobs.PaymentJobName], datetime | None]:
+    if not isinstance(event, dict):
+        raise BadPaymentJobInput("input must be a JSON object")
+    job = event.get("job")
+    if job == "all":
+        names = list(payment_jobs.PAYMENT_JOBS)
+    elif job in payment_jobs.PAYMENT_JOBS:
+        names = [job]
+    else:
+        names_text = ", ".join(payment_jobs.PAYMENT_JOBS)
+        raise BadPaymentJobInput(f"job must be all or one of {names_text}")
+    raw = event.get("at")
+    at = None
+    if raw is not None:
+        try:
+            at = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            raise BadPaymentJobInput("at must be an ISO 8601 instant") from None
+        if at.tzinfo is None:
+            raise BadPaymentJobInput("at must carry a UTC offset")
+    return names, at
+
+
+def schedule(event: Any, now: datetime | None = None) -> dict[str, Any]:
+    names, at = parse(event)
+    moment = at or now or datetime.now(UTC)
+    runs = {}
+    for name in names:
+        queued = payment_jobs.run(payment_watch(), payment_jobs_queue(), name, moment)
+        runs[name] = queued
+        metrics.add_metric(name="PaymentJobItemsQueued", unit=MetricUnit.Count, value=queued)
+    logger.info("payment jobs run", extra={"at": moment.isoformat(), "queued": runs})
+    return {"at": moment.isoformat(), "queued": runs}
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def scheduler_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return schedule(event)
+
+
+# ---- worker ---------------------------------------------------------------------------
+
+def work(record: SQSRecord) -> str:
+    item = payment_jobs.PaymentWorkItem.from_json(json.loads(record.body))
+    worker = payment_jobs.PaymentJobWorker(wiring.jobs_payment_service(), payment_watch())
+    outcome = worker(item, datetime.now(UTC))
+    logger.info("payment job item", extra={**item.to_json(), "outcome": outcome})
+    if item.job == "payment-retries" and outcome in ("retried", "declined", "pending"):
+        _count("PaymentRetried", "attempt", str(item.attempt))
+    elif item.job == "payment-recovery" and outcome in ("settled", "failed", "submitted"):
+        _count("PaymentRecovered", "outcome", outcome)
+    return outcome
+
+
+def _count(name: str, dimension: str, value: str) -> None:
+    """One EMF blob per item: its dimension is the item's own."""
+    metrics.add_dimension(name=dimension, value=value)
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
+
+
+def work_batch(event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=work, processor=processor, context=context)
+    for exc_info in processor.exceptions:
+        logger.error("payment job item failed", extra={"error": repr(exc_info[1])})
+    return response  # type: ignore[no-any-return]
+
+
+@logger.inject_lambda_context
+def worker_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return work_batch(event, context)
+
+
+# ---- projection -----------------------------------------------------------------------
+
+def projection() -> PaymentWatchProjection:
+    def build() -> PaymentWatchProjection:
+        text = os.environ.get("SFR3_RECOVER_AFTER")
+        after = parse_delays(text)[0] if text else DEFAULT_RECOVER_AFTER
+        return PaymentWatchProjection(payment_watch(), recover_after=after)
+
+    return _once("projection", build)  # type: ignore[no-any-return]
+
+
+def project(event: dict[str, Any]) -> dict[str, Any]:
+    """Stream records in order; the first failure stops the batch (retried from there)."""
+    app = wiring.ledger()
+    records = event.get("Records", [])
+    applied = 0
+    for position, record in enumerate(records):
+        try:
+            events = [app.mapper.to_domain_event(s)
+                      for s in stored_events_from_stream_record(record)]
+            applied += projection().process(events)
+        except Exception as exc:
+            failed = [str(r["dynamodb"]["SequenceNumber"]) for r in records[position:]]
+            logger.exception("payment watch projection failed; retrying from this record",
+                             extra={"sequenceNumber": failed[0], "error": repr(exc)})
+            return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
+    logger.info("batch projected", extra={"records": len(records), "applied": applied})
+    return {"batchItemFailures": []}
+
+
+@logger.inject_lambda_context
+def projection_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return project(event)
+
+
+# ---- alerts ---------------------------------------------------------------------------
+
+def alerts() -> Callable[..., bool]:
+    def build() -> Callable[..., bool]:
+        from sfr3_adapters.retry_alerts import RetryAlerts, SNSAlerts, SQSDeadLetters
+        from sfr3_adapters.ses import SesMailer
+
+        dlq, topic = os.environ.get("RETRY_DLQ_URL"), os.environ.get("RETRY_ALERTS_TOPIC_ARN")
+        manager, sender = os.environ.get("PROPERTY_MANAGER_EMAIL"), os.environ.get("FROM_EMAIL")
+        reaction = RetryAlerts(
+            dead_letters=SQSDeadLetters(dlq) if dlq else None,
+            topic=SNSAlerts(topic) if topic else None,
+            mailer=SesMailer(sender) if sender and manager else None, manager_email=manager)
+
+        def react(envelope: Envelope) -> bool:
+            return reaction.handle(envelope)
+
+        table = os.environ.get("BACKBONE_DEDUP_TABLE")
+        if not table:
+            return react
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
+        return idempotent_function(  # type: ignore[no-any-return]
+            data_keyword_argument="envelope",
+            persistence_store=DynamoDBPersistenceLayer(table_name=table),
+            config=IdempotencyConfig(event_key_jmespath="eventId",
+                                     expires_after_seconds=7 * 24 * 3600),
+        )(react)
+
+    return _once("alerts", build)  # type: ignore[no-any-return]
+
+
+def alert(event: dict[str, Any]) -> dict[str, Any]:
+    envelope: Envelope = event["detail"]
+    handled = alerts()(envelope=envelope)
+    if handled:
+        reason = str((envelope.get("data") or {}).get("failureReason") or "unknown")
+        metrics.add_dimension(name="reason", value=reason)
+        metrics.add_metric(name="PaymentPermanentlyFailed", unit=MetricUnit.Count, value=1)
+    logger.info("payment alert", extra={"eventId": envelope.get("eventId"),
+                                        "handled": handled})
+    return {"eventId": envelope.get("eventId"), "handled": handled}
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def alerts_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return alert(event)
