@@ -155,6 +155,15 @@ class LocalStack:
         self.payment_health = PaymentHealthFollower(wiring.ledger(), self.home).start()
         self.finance_page = FinancePage(self.gateway.url, host=self.host,
                                         port=int(os.environ.get("SFR3_FINANCE_PORT") or 0)).start()
+        from sfr3_dev.payment_jobs import (
+            LocalPaymentJobs,
+            LocalPaymentScheduler,
+            PaymentWatchFollower,
+        )
+
+        # Retries and recovery of stuck payments (issue 13): the watch follows the log.
+        self.payment_jobs = LocalPaymentJobs(
+            PaymentWatchFollower(wiring.ledger(), self.home).start(), wiring.payment_service())
         if self.run_scheduler:
             from sfr3_dev.jobs import LocalJobs, LocalScheduler
 
@@ -163,6 +172,7 @@ class LocalStack:
             from sfr3_dev.finance import FinanceScheduler
 
             self.finance_jobs = FinanceScheduler(self.finance, wiring.payment_service()).start()
+            self.payment_scheduler = LocalPaymentScheduler(self.payment_jobs).start()
         return self
 
     def stop(self) -> None:
@@ -172,6 +182,12 @@ class LocalStack:
             with contextlib.suppress(Exception):
                 self.scheduler.stop()
             self.scheduler = None
+        if getattr(self, "payment_scheduler", None) is not None:
+            with contextlib.suppress(Exception):
+                self.payment_scheduler.stop()
+        if getattr(self, "payment_jobs", None) is not None:
+            with contextlib.suppress(Exception):
+                self.payment_jobs.follower.stop()
         if getattr(self, "finance_jobs", None) is not None:
             self.finance_jobs.stop()
         if getattr(self, "finance", None) is not None:
