@@ -52,6 +52,14 @@ def payment_json(p: Payment, resident_id: str, *, receipts: bool = False) -> dic
         "failureReason": p.failure_reason,
         "refunded": p.refunded,
         "chargedBack": p.charged_back,
+        # Retries (issue 13): the attempt under way or last made, each failed attempt and
+        # why, when the next is due, and how retrying ended (EXHAUSTED, CANCELLED: why).
+        "attempt": p.attempt,
+        "attempts": [{"attempt": a.number, "amount": a.amount, "stripeRef": a.stripe_ref,
+                      "failureReason": a.reason, "failedAt": iso(a.failed_at),
+                      "nextAttemptAt": iso(a.retry_at)} for a in p.attempts],
+        "nextAttemptAt": iso(p.retry_at),
+        "retryStatus": p.retry_status,
     }
     if receipts and p.settled_at is not None:
         url = wiring.receipt_url(resident_id, p.payment_id)
