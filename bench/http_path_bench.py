@@ -48,8 +48,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(home: Path, port: int, workers: int | None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SFR3_HOME": str(home), "PORT": str(port), "LOG_LEVEL": "WARNING"}
+    if workers:
+        env["SFR3_WORKERS"] = str(workers)
     log = open(home / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen([sys.executable, "-m", "sfr3_dev.cli", "run", "--port", str(port),
                              "--home", str(home)], cwd=ROOT, env=env, stdout=log,
@@ -58,14 +60,10 @@ def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"sfr3 run exited: {(home / 'server.log').read_text()[-2000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/residents/x/balance")
-            conn.getresponse().read()
-            conn.close()
+        # The banner comes once the whole stack (its API processes included) has started.
+        if b"sfr3-payments is running" in (home / "server.log").read_bytes():
             return proc
-        except OSError:
-            time.sleep(0.2)
+        time.sleep(0.2)
     proc.kill()
     raise SystemExit("sfr3 run did not come up in 60 s")
 
@@ -146,14 +144,35 @@ def ms(values: list[float], q: float) -> float:
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
+def _rss_of(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
-def bench(port: int, home: Path, token: str, n: int) -> None:
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def rss_kb(pid: int) -> int:
+    """The server's RSS: the main process and its API execution environments (children)."""
+    return _rss_of(pid) + sum(_rss_of(child) for child in _children(pid))
+
+
+def bench(port: int, home: Path, token: str, n: int, workers: str) -> None:
     client(port, token, 50, True)  # warm-up: imports, caches, SQLite pages
     local = in_process(home, n)
     keep = client(port, token, n, True)
@@ -167,7 +186,8 @@ def bench(port: int, home: Path, token: str, n: int) -> None:
             ("HTTP keep-alive, 1 client", keep + keep_wall, one_rate),
             ("HTTP new connection, 1 client", fresh, len(fresh) / sum(fresh)),
             ("HTTP keep-alive, 4 clients", four, four_rate)]
-    print(f"GET /residents/{{id}}/balance, {n} requests per client, {os.cpu_count()} cores\n")
+    print(f"GET /residents/{{id}}/balance, {n} requests per client, {os.cpu_count()} cores, "
+          f"sfr3 run with {workers} API process(es)\n")
     print(f"{'path':<32}{'p50 ms':>9}{'p90 ms':>9}{'req/s':>9}")
     for name, values, rate in rows:
         shown = f"{rate:9.0f}" if rate else f"{1 / statistics.median(values):9.0f}"
@@ -183,7 +203,8 @@ def bench(port: int, home: Path, token: str, n: int) -> None:
 def soak(port: int, token: str, pid: int, seconds: int, clients: int) -> None:
     context = multiprocessing.get_context("spawn")
     deadline = time.time() + seconds
-    print(f"soak: {clients} clients for {seconds} s; server RSS every 10 s")
+    print(f"soak: {clients} clients for {seconds} s; RSS of sfr3 run (main process + "
+          f"{len(_children(pid))} children) every 10 s")
     samples: list[tuple[float, int]] = []
     start = time.time()
     with context.Pool(clients) as pool:
@@ -207,17 +228,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=400, help="per client (default 400)")
     parser.add_argument("--soak", type=int, metavar="SECONDS", help="soak instead")
     parser.add_argument("--clients", type=int, default=6, help="soak clients (default 6)")
+    parser.add_argument("--workers", type=int,
+                        help="sfr3 run's API processes (default: its own, SFR3_WORKERS/cores)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sfr3-http-bench-") as tmp:
         home = Path(tmp)
         port = free_port()
-        server = start_server(home, port)
+        server = start_server(home, port, args.workers)
         try:
             token = seed(port, home)
             if args.soak:
                 soak(port, token, server.pid, args.soak, args.clients)
             else:
-                bench(port, home, token, args.requests)
+                bench(port, home, token, args.requests,
+                      str(args.workers or os.environ.get("SFR3_WORKERS")
+                          or f"default ({min(4, os.cpu_count() or 1)})"))
         finally:
             server.terminate()
             try:

@@ -13,7 +13,8 @@ The authorizer's job is done here: a bearer token signed by the local developmen
 with Cognito's conventions (every value a string, groups comma-joined). No or a bad token
 is 401 `{"message": "Unauthorized"}`, as API Gateway answers. Each handler runs one
 event at a time, like one Lambda execution environment (the Powertools resolver keeps the
-current event on the app object).
+current event on the app object); `make run` gives the API handler more environments in
+worker processes (sfr3_dev/gateway_workers.py), so concurrent requests run in parallel.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class Gateway:
             ("", api.handler, True),
         ]
         self._locks = {id(h): threading.Lock() for _, h, _ in self.routes}
+        # More execution environments for a handler, in other processes (GatewayWorkers).
+        self.pools: dict[int, Any] = {}
         gateway = self
 
         class RequestHandler(BaseHTTPRequestHandler):
@@ -180,14 +183,25 @@ class Gateway:
                     return
             event = proxy_event(request.command, request.path, headers, body, claims)
             try:
-                with self._locks[id(handler)]:
-                    result = handler(event, LocalContext())
+                result = self.invoke(handler, event)
             except Exception:  # what API Gateway answers when a Lambda crashes
                 log.exception("handler for %s crashed", path)
                 result = {"statusCode": 502, "headers": {"Content-Type": "application/json"},
                           "body": json.dumps({"message": "Internal server error"})}
             self._send(request, result)
             return
+
+    def invoke(self, handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
+        """Run `event` in a free execution environment of `handler`: this process's own
+        (one event at a time) or, when the handler has a pool, any idle one of its workers."""
+        pool = self.pools.get(id(handler))
+        if pool is not None:
+            return dict(pool.invoke(event))
+        with self._locks[id(handler)]:
+            return handler(event, LocalContext())
+
+    def lock_for(self, handler: Handler) -> threading.Lock:
+        return self._locks[id(handler)]
 
     @staticmethod
     def _send(request: BaseHTTPRequestHandler, result: dict[str, Any]) -> None:

@@ -78,9 +78,12 @@ class LocalStack:
     def __init__(self, home: Path, *, port: int = 8000, host: str = "127.0.0.1",
                  env: dict[str, str] | None = None, persist_sandbox: bool = True,
                  sandbox_retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0),
-                 run_scheduler: bool = True) -> None:
+                 run_scheduler: bool = True, workers: int = 1) -> None:
         # run_scheduler: the daily jobs at their local times (tests drive them by hand).
         self.run_scheduler = run_scheduler
+        # workers: API execution environments (1 = this process only; gateway_workers.py)
+        self.workers = workers
+        self.gateway_workers: Any = None
         self.home = home.resolve()
         self.home.mkdir(parents=True, exist_ok=True)
         self.host, self.port = host, port
@@ -140,6 +143,11 @@ class LocalStack:
         self.sandbox.start()
         self.gateway.start()
         wiring.payment_service()  # open the ledger now: a bad configuration fails at start
+        if self.workers > 1:  # more API execution environments, in worker processes
+            from sfr3_dev.gateway_workers import GatewayWorkers
+
+            self.gateway_workers = GatewayWorkers(self.gateway, self.workers - 1,
+                                                  self.home).start()
         from sfr3_dev.backbone import LocalBackbone
 
         self.backbone = LocalBackbone(wiring.ledger(), self.home)
@@ -201,6 +209,9 @@ class LocalStack:
         if self.backbone is not None:
             with contextlib.suppress(Exception):
                 self.backbone.stop()
+        if self.gateway_workers is not None:
+            self.gateway_workers.stop()
+            self.gateway_workers = None
         if self.gateway is not None:
             self.gateway.stop()
         if self.sandbox is not None:
@@ -232,11 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--home", type=Path,
                         default=Path(os.environ.get("SFR3_HOME") or ".sfr3"))
+    parser.add_argument("--workers", type=int,
+                        default=int(os.environ.get("SFR3_WORKERS") or min(4, os.cpu_count() or 1)),
+                        help="API execution environments (processes: this one + workers) "
+                             "(default: SFR3_WORKERS or the cores, at most 4)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ["SFR3_HOME"] = str(args.home)
     os.environ.setdefault("SFR3_FINANCE_PORT", str(args.port + 1))
-    stack = LocalStack(args.home, port=args.port)
+    stack = LocalStack(args.home, port=args.port, workers=max(1, args.workers))
     try:
         stack.start()
     except OSError as exc:
