@@ -48,7 +48,7 @@ class FinanceProjections:
         self.settled = SQLiteSettledFacts(self.home / "finance-read-models.db")
         self.disputes = SQLiteDisputes(self.home / "finance-read-models.db")
         self.mailer = LocalMailer(self.home, os.environ.get("FROM_EMAIL") or "payments@localhost")
-        self.alert = OpenedAlert(self.mailer, finance_email(), chargeback_metric)
+        self.alert = OpenedAlert(self.mailer, finance_email())
         self.projections: list[Any] = [SettledFactsProjection(self.settled),
                                        DisputesProjection(self.disputes, self.alert)]
         self._position_file = self.home / "backbone" / "finance-position"
@@ -117,13 +117,6 @@ class FinanceProjections:
 
 def finance_email() -> str | None:
     return os.environ.get("FINANCE_EMAIL") or "finance@localhost"
-
-
-def chargeback_metric(row: Any) -> None:
-    """`ChargebackReceived`, as the deployed projection emits it (EMF on stdout)."""
-    from sfr3_lambdas.finance_metrics import chargeback_received
-
-    chargeback_received(row)
 
 
 def reminders(projections: FinanceProjections, provider: Any,

@@ -1,9 +1,10 @@
 """Telling finance about disputes: the alert when one opens, the reminder before it is due.
 
 - **Opened**: when the disputes read model first sees a `DisputeOpened`, finance gets an
-  email (address from configuration, `FINANCE_EMAIL`) and the `ChargebackReceived` metric
-  counts it. The read model's first insert is the guard, so a redelivered or replayed
-  event alerts no one twice (a rebuild runs without alerts).
+  email (address from configuration, `FINANCE_EMAIL`). The read model's first insert is the
+  guard, so a redelivered or replayed event alerts no one twice (a rebuild runs without
+  alerts). The `ChargebackReceived` metric is counted from the `dispute.opened` envelope
+  by the stream processor's payment-metrics sink, like every payment metric.
 - **Reminder** (`DisputeReminders.run`, daily): every OPEN dispute (from the read model)
   whose evidence Stripe expects within `REMIND_WITHIN` and that has no evidence yet
   (Stripe's own `evidence_details`, read through the provider) gets one reminder a day,
@@ -69,7 +70,7 @@ def html_of(text: str) -> str:
 
 @attrs.frozen
 class OpenedAlert:
-    """The reaction to a newly projected dispute: mail finance, count the metric."""
+    """The reaction to a newly projected dispute: mail finance."""
 
     mailer: Mailer
     finance_email: str | None

@@ -2,8 +2,9 @@
 
 - `{"job": "reconciliation", "day"?: "YYYY-MM-DD"}` at 02:00 UTC: reconcile the previous
   UTC day (or `day`) against Stripe's balance transactions (sfr3_ledger/reconciliation_job.py),
-  write the report to the reports bucket, emit `ReconciliationMismatch` by type (the alarm
-  tells finance when any is above zero) and answer the counts;
+  write the report to the reports bucket and answer the counts. `ReconciliationMismatch`
+  by type is counted by the stream processor from the run's `reconciliation.completed`
+  envelope (sfr3_adapters/payment_metrics.py; its alarm tells finance of any);
 - `{"job": "dispute-reminders"}` at 09:00 UTC: remind finance of disputes whose evidence is
   due soon and not submitted (sfr3_ledger/dispute_alerts.py).
 
@@ -20,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from sfr3_lambdas import finance_wiring, wiring
-from sfr3_lambdas.finance_metrics import reconciliation_mismatches
 from sfr3_ledger.dispute_alerts import DisputeReminders
 from sfr3_ledger.reconciliation_job import Reconciler
 
@@ -33,7 +33,6 @@ logger = Logger(service="financeJobs")
 def reconcile(day: date) -> dict[str, Any]:
     result = Reconciler(wiring.ledger(), wiring.payment_service(), wiring.provider(),
                         finance_wiring.settled_facts(), finance_wiring.reports_store()).run(day)
-    reconciliation_mismatches(result.counts)
     logger.info("reconciled", extra={"day": day.isoformat(), "runId": result.run_id,
                                      "counts": result.counts, "healed": len(result.healed),
                                      "listCalls": result.list_calls})

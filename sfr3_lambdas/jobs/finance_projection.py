@@ -1,10 +1,10 @@
-"""financeProjection: the events table's stream -> the finance read models.
-
-A consumer of the same DynamoDB stream as streamProcessor and scheduleProjection (same
-filter), for the same reasons those are apart (docs/architecture.md): settled facts by day
-(sfr3_ledger/read_models/settled_by_day.py) and disputes (read_models/disputes.py). A
-dispute's first projection mails finance (`FINANCE_EMAIL`) and counts `ChargebackReceived`;
-the read model's first insert is the guard, so a redelivered record alerts no one again.
+"""The events table's stream -> the finance read models (run by scheduleProjection's
+handler, sfr3_lambdas/jobs/read_models.py: the stream's second reader feeds every read
+model): settled facts by day (sfr3_ledger/read_models/settled_by_day.py) and disputes
+(read_models/disputes.py). A
+dispute's first projection mails finance (`FINANCE_EMAIL`); the read model's first insert is
+the guard, so a redelivered record alerts no one again. (`ChargebackReceived` is counted by
+the stream processor from the `dispute.opened` envelope.)
 Records are applied in order; the first failure and everything after it are reported as
 failed (Lambda retries from there, then the DLQ).
 """
@@ -18,7 +18,6 @@ from aws_lambda_powertools import Logger
 
 from sfr3_adapters.dynamodb.stream import stored_events_from_stream_record
 from sfr3_lambdas import finance_wiring, wiring
-from sfr3_lambdas.finance_metrics import chargeback_received
 from sfr3_ledger.dispute_alerts import OpenedAlert
 from sfr3_ledger.read_models.disputes import DisputesProjection
 from sfr3_ledger.read_models.settled_by_day import SettledFactsProjection
@@ -26,7 +25,7 @@ from sfr3_ledger.read_models.settled_by_day import SettledFactsProjection
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="financeProjection")
+logger = Logger(service="scheduleProjection")
 _lock = threading.Lock()
 _projections: list[Any] = []
 
@@ -34,8 +33,7 @@ _projections: list[Any] = []
 def projections() -> list[Any]:
     with _lock:
         if not _projections:
-            alert = OpenedAlert(finance_wiring.mailer(), finance_wiring.finance_email(),
-                                chargeback_received)
+            alert = OpenedAlert(finance_wiring.mailer(), finance_wiring.finance_email())
             _projections.extend([SettledFactsProjection(finance_wiring.settled_facts()),
                                  DisputesProjection(finance_wiring.disputes_index(), alert)])
         return list(_projections)

@@ -68,6 +68,26 @@ SERVICES: dict[str, set[str]] = {
     "ScheduleProjectionLambdaFunction": {"logs", "xray", "dynamodb", "sqs"},
 }
 
+# Issue 14, finance: the disputes read model and reports/evidence for the API; the daily
+# jobs write reports and heal payments (a ledger writer); the read-model projection feeds
+# the finance table too.
+FINANCE = ("FinanceTable", "Arn")
+REPORTS = ("ReportsBucket", "Arn/reconciliation/*")
+EVIDENCE = ("EvidenceBucket", "Arn/disputes/*")
+OWN["ApiLambdaFunction"] |= {FINANCE, REPORTS, EVIDENCE, ("ReportsBucket", "Arn"),
+                             ("EvidenceBucket", "Arn")}
+OWN["FinanceJobsLambdaFunction"] = LEDGER_READ | {FINANCE, REPORTS, ("FinanceJobsDLQ", "Arn")}
+OWN["ScheduleProjectionLambdaFunction"] |= {FINANCE}  # it feeds the finance read models too
+SERVICES["FinanceJobsLambdaFunction"] = {"logs", "xray", "dynamodb", "s3", "ses", "sqs"}
+SERVICES["ScheduleProjectionLambdaFunction"] |= {"ses"}
+# Who may mail (from FROM_EMAIL only): residents' notifications, finance's alerts.
+SES_SENDERS = {"NotificationsLambdaFunction", "FinanceJobsLambdaFunction",
+               "ScheduleProjectionLambdaFunction"}
+# S3 beyond reading: the API presigns evidence uploads (PutObject) and lists evidence and
+# reports; financeJobs writes the reports.
+S3_ACTIONS = {"ApiLambdaFunction": {"s3:GetObject", "s3:PutObject", "s3:ListBucket"},
+              "FinanceJobsLambdaFunction": {"s3:PutObject"}}
+
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 ARN = "arn:${AWS::Partition}"
@@ -155,7 +175,7 @@ def test_statements_name_only_the_functions_own_resources(package: Package, func
                 context = condition["StringLike"]["kms:EncryptionContext:PARAMETER_ARN"]
                 assert {c["Fn::Sub"] for c in context} == STRIPE_PARAMETERS
             elif ref.startswith(f"{ARN}:ses:{ACCOUNT}:identity/"):
-                assert function == "NotificationsLambdaFunction"
+                assert function in SES_SENDERS
                 sender = ref.rsplit("/", 1)[1]
                 assert statement["Condition"]["StringEquals"]["ses:FromAddress"] == sender
                 env = package.resources[function]["Properties"]["Environment"]["Variables"]
@@ -188,11 +208,12 @@ def test_only_the_receipts_worker_writes_receipts(package: Package) -> None:
         if function == "ReceiptsLambdaFunction":
             assert s3_actions == {"s3:PutObject"}
         else:
-            assert s3_actions <= {"s3:GetObject"}, function
+            assert s3_actions <= S3_ACTIONS.get(function, {"s3:GetObject"}), function
 
 
 def test_only_the_ledger_writers_write_the_ledger(package: Package) -> None:
-    writers = {"ApiLambdaFunction", "StripeWebhookLambdaFunction", "JobsWorkerLambdaFunction"}
+    writers = {"ApiLambdaFunction", "StripeWebhookLambdaFunction", "JobsWorkerLambdaFunction",
+               "FinanceJobsLambdaFunction"}
     for function in OWN:
         ledger_writes = {
             a

@@ -22,6 +22,7 @@ COMMON_ENV = {
 }
 STRIPE_CLIENTS = {"ApiLambdaFunction", "StripeWebhookLambdaFunction", "StripeServiceLambdaFunction",
                   "JobsWorkerLambdaFunction"}  # the autopay sweep pays through PaymentService
+STRIPE_CLIENTS |= {"FinanceJobsLambdaFunction"}  # reconciliation reads Stripe's balance
 
 
 def _of_type(package: Package, kind: str) -> dict[str, dict[str, Any]]:
@@ -82,7 +83,8 @@ def test_event_rules_route_the_envelopes(package: Package) -> None:
     }
     # Async invocations with a failure destination: the rules' targets, and jobsScheduler
     # (EventBridge Scheduler invokes asynchronously; tests/deploy/test_jobs.py).
-    assert set(invoke) == set(rules) | {"JobsSchedulerLambdaFunction"}
+    assert set(invoke) == set(rules) | {"JobsSchedulerLambdaFunction",
+                                        "FinanceJobsLambdaFunction"}
 
 
 def test_firehose_partitions_the_lake_by_day(package: Package) -> None:

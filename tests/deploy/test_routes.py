@@ -43,6 +43,12 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/internal/stripe"): (API_KEY, "StripeServiceLambdaFunction"),
 }
 
+# Issue 14: finance's disputes and reconciliation reports, on the API function.
+ROUTES.update({(method, path): (COGNITO, "ApiLambdaFunction") for method, path in [
+    ("GET", "/disputes"), ("GET", "/disputes/{disputeId}"),
+    ("POST", "/disputes/{disputeId}/evidence"), ("POST", "/disputes/{disputeId}/submit"),
+    ("GET", "/reports/reconciliation"), ("GET", "/reports/reconciliation/{day}")]})
+
 
 def _paths(resources: dict[str, Any]) -> dict[str, str]:
     """ApiGateway::Resource logical id -> full path."""

@@ -17,8 +17,9 @@ import requests
 
 from sfr3_adapters import aws_clients
 from sfr3_adapters.dynamodb.finance_tables import DynamoDBSettledFacts
+from sfr3_adapters.dynamodb.read_models import DynamoDBScheduleIndex
 from sfr3_lambdas import wiring
-from sfr3_lambdas.jobs import finance, finance_projection
+from sfr3_lambdas.jobs import finance, finance_projection, projection, read_models
 from sfr3_ledger import PaymentStatus
 from tests.backbone.support import FakeContext, StreamReader, log_records
 from tests.harness.stripe_sandbox import SandboxHandle, WebhookReceiver
@@ -52,10 +53,14 @@ def deployed(dynamodb_local: str, moto: str, stripe_sandbox: SandboxHandle,
     boto3.client("ses", region_name="us-east-1").verify_email_identity(
         EmailAddress="payments@example.com")
     DynamoDBSettledFacts(env["FINANCE_TABLE"]).create_table()
+    monkeypatch.setenv("SCHEDULE_TABLE", f"fin-schedule-{suffix}")
+    DynamoDBScheduleIndex(f"fin-schedule-{suffix}").create_table()
     wiring.reset()
     finance_projection.reset()
+    projection.reset()
     yield env
     finance_projection.reset()
+    projection.reset()
     wiring.reset()
 
 
@@ -90,10 +95,10 @@ def test_projection_reconciliation_and_reminders_as_deployed(
     assert service.ledger.payment("res-fin-2", refs["res-fin-2"]).status == PaymentStatus.SETTLED
     reader = StreamReader(deployed["DYNAMODB_TABLE"])
     records = log_records(reader.read())
-    assert finance_projection.handler({"Records": records}, FakeContext()) == {
+    assert read_models.handler({"Records": records}, FakeContext()) == {
         "batchItemFailures": []}
     # A redelivered batch projects the same rows and mails no one again.
-    assert finance_projection.handle({"Records": records})["batchItemFailures"] == []
+    assert read_models.handle({"Records": records})["batchItemFailures"] == []
     alerts = mails(moto, "finance@example.com")
     assert len(alerts) == 1 and alerts[0]["subject"].startswith("Chargeback received")
 
@@ -104,7 +109,7 @@ def test_projection_reconciliation_and_reminders_as_deployed(
     key = first["report"]
     summary = s3.get_object(Bucket=deployed["REPORTS_BUCKET"], Key=key)["Body"].read()
     assert json.loads(summary)["counts"]["matched"] == 3
-    finance_projection.handle({"Records": log_records(reader.read())})
+    read_models.handle({"Records": log_records(reader.read())})
     again = finance.handle({"job": "reconciliation", "day": day.isoformat()})
     assert again["counts"] == first["counts"]
     assert s3.get_object(Bucket=deployed["REPORTS_BUCKET"], Key=key)["Body"].read() == summary
@@ -119,3 +124,16 @@ def test_projection_reconciliation_and_reminders_as_deployed(
     assert len(mails(moto, "finance@example.com")) == 2
     with pytest.raises(ValueError):
         finance.handle({"job": "nope"})
+
+
+def test_a_poison_record_stops_both_read_models_there(deployed: dict[str, str]) -> None:
+    from tests.backbone.support import poisoned
+
+    service = wiring.payment_service()
+    service.ledger.post_charge("res-poison", amount=100, charge_type="RENT",
+                               description="Rent", actor="pm")
+    records = log_records(StreamReader(deployed["DYNAMODB_TABLE"]).read())
+    bad = poisoned(records[0])
+    answer = read_models.handle({"Records": [records[0], bad, *records[1:]]})
+    failed = [f["itemIdentifier"] for f in answer["batchItemFailures"]]
+    assert failed == [str(r["dynamodb"]["SequenceNumber"]) for r in [bad, *records[1:]]]

@@ -1,0 +1,39 @@
+"""scheduleProjection's handler: the events stream into every read model (the schedule
+read model and the finance ones), in one consumer.
+
+DynamoDB advises at most two readers per stream shard (more are throttled); the stream
+processor is one, this is the other. Each projection applies the batch in order and
+reports the first record it could not apply; the batch answer is the earliest of those
+and everything after it, so Lambda retries from there. Re-applying records a projection
+had already applied writes the same rows (every projection is idempotent).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from sfr3_lambdas.jobs import finance_projection, projection
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger(service="scheduleProjection")
+
+
+def handle(event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
+    records = event.get("Records", [])
+    order = {str(r["dynamodb"]["SequenceNumber"]): n for n, r in enumerate(records)}
+    first = len(records)
+    for project in (projection.handle, finance_projection.handle):
+        failed = project(event, context)["batchItemFailures"]
+        if failed:
+            first = min(first, min(order[f["itemIdentifier"]] for f in failed))
+    return {"batchItemFailures": [{"itemIdentifier": str(r["dynamodb"]["SequenceNumber"])}
+                                  for r in records[first:]]}
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(event, context)
