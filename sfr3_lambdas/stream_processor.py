@@ -16,14 +16,17 @@ becomes its CloudWatch data points (EMF log lines, printed and flushed before th
 published log records them), so every fact is counted once however often Stripe sent
 its webhook, and, with the published log, however often a batch is redelivered (a crash
 between printing and recording can count a batch's facts twice: at least once, as the
-other sinks).
+other sinks). With `PAYMENT_HEALTH_TABLE` set, the payment-health read model (the finance
+page's figures, sfr3_adapters/dynamodb/payment_health.py) is a fourth sink, idempotent by
+event id.
 
 Idempotency: `eventId` is derived from the stored event, so a redelivered record yields
 the same ids. With `BACKBONE_DEDUP_TABLE` set (the Powertools idempotency table), each
 sink's accepted ids are remembered and a redelivered batch publishes nothing new;
 without it, delivery is at-least-once with stable ids for consumers to dedupe.
 
-Environment: EVENT_BUS_NAME, FIREHOSE_STREAM_NAME, BACKBONE_DEDUP_TABLE (optional), and
+Environment: EVENT_BUS_NAME, FIREHOSE_STREAM_NAME, BACKBONE_DEDUP_TABLE and
+PAYMENT_HEALTH_TABLE (optional), and
 the ledger's own (PERSISTENCE_MODULE, DYNAMODB_TABLE, CIPHER_*, COMPRESSOR_TOPIC, ...).
 """
 
@@ -61,6 +64,7 @@ class StreamProcessor:
         lake: LakeWriter,
         published: PublishedLog | None = None,
         metrics: PaymentMetrics | None = None,
+        health: LakeWriter | None = None,
     ) -> None:
         self.app = app
         self.resolver = ResidentResolver.for_application(app)
@@ -70,17 +74,32 @@ class StreamProcessor:
             ("lake", lake.write),
             ("metrics", self.metrics.write),
         ]
+        if health is not None:
+            self.sinks.append(("payment_health", health.write))
         self.published = published
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> StreamProcessor:
         env = dict(os.environ if env is None else env)
         dedup = env.get("BACKBONE_DEDUP_TABLE")
+        health_table = env.get("PAYMENT_HEALTH_TABLE")
+        health = None
+        if health_table:
+            from sfr3_adapters.dynamodb.payment_health import (
+                DynamoDBPaymentHealthStore,
+                PaymentHealthSink,
+            )
+
+            health = PaymentHealthSink(DynamoDBPaymentHealthStore(
+                health_table, endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
+                region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+                create=env.get("CREATE_TABLE", "").lower() in ("y", "yes", "true", "1")))
         return cls(
             LedgerApplication(env=env),
             EventBridgePublisher(env["EVENT_BUS_NAME"]),
             FirehoseLakeWriter(env["FIREHOSE_STREAM_NAME"]),
             DynamoDBPublishedLog(dedup) if dedup else None,
+            health=health,
         )
 
     def envelopes_of(self, record: dict[str, Any]) -> list[Envelope]:

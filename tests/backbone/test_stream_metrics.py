@@ -12,6 +12,7 @@ import pytest
 from sfr3_adapters import aws_clients
 from sfr3_lambdas import stream_processor
 from sfr3_ledger import LedgerApplication
+from sfr3_ledger.read_models.payment_health import report
 from tests.backbone.scenario import pay_and_refund
 from tests.backbone.support import (
     Backbone,
@@ -39,6 +40,7 @@ def env(
         "FIREHOSE_STREAM_NAME": backbone.stream,
         "BACKBONE_DEDUP_TABLE": f"dedup-{suffix}",
         "POWERTOOLS_METRICS_NAMESPACE": "SFR3Payments",
+        "PAYMENT_HEALTH_TABLE": f"health-{suffix}",
     }
     create_dedup_table(values["BACKBONE_DEDUP_TABLE"])
     for name, value in values.items():
@@ -72,4 +74,21 @@ def test_each_fact_is_counted_once_with_its_dimensions_despite_redelivery(
     assert stream_processor.handler({"Records": records}, FakeContext())[
         "batchItemFailures"] == []
     assert detailed(capsys.readouterr().out) == {}
+
+    # The payment-health read model (the finance page's source) was fed once too.
+    from datetime import UTC, datetime
+
+    from sfr3_lambdas import analytics_wiring
+    from sfr3_lambdas.wiring import reset
+
+    reset()
+    body = report(analytics_wiring.payment_health_store(), datetime.now(UTC).date(), 15.0)
+    assert body["trailing30Days"] | {"overThreshold": None} == {
+        "initiated": 2, "settled": 1, "failed": 1, "settledCents": 210_000,
+        "failedCents": 50_000, "successRatePct": 50.0, "failureRatePct": 50.0,
+        "overThreshold": None}
+    assert body["byState"] == [{"state": "TX", "collectedCents": 160_000,
+                                "outstandingCents": 50_000}]
+    assert body["failuresByReason"] == [{"reason": "card_declined", "failures": 1,
+                                         "failedCents": 50_000, "sharePct": 100.0}]
     app.close()

@@ -88,6 +88,11 @@ SES_SENDERS = {"NotificationsLambdaFunction", "FinanceJobsLambdaFunction",
 S3_ACTIONS = {"ApiLambdaFunction": {"s3:GetObject", "s3:PutObject", "s3:ListBucket"},
               "FinanceJobsLambdaFunction": {"s3:PutObject"}}
 
+# Issue 15: the payment-health read model, written by the stream processor, read by the API.
+HEALTH = ("PaymentHealthTable", "Arn")
+OWN["ApiLambdaFunction"] |= {HEALTH}
+OWN["StreamProcessorLambdaFunction"] |= {HEALTH}
+
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 ARN = "arn:${AWS::Partition}"

@@ -43,6 +43,9 @@ ROUTES: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/internal/stripe"): (API_KEY, "StripeServiceLambdaFunction"),
 }
 
+# Issue 15: payment health for staff, on the API function.
+ROUTES[("GET", "/analytics/payment-health")] = (COGNITO, "ApiLambdaFunction")
+
 # Issue 14: finance's disputes and reconciliation reports, on the API function.
 ROUTES.update({(method, path): (COGNITO, "ApiLambdaFunction") for method, path in [
     ("GET", "/disputes"), ("GET", "/disputes/{disputeId}"),

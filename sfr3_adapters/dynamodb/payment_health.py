@@ -1,0 +1,185 @@
+"""The payment-health read model on DynamoDB (deployed): one table, `pk` (S) / `sk` (S).
+
+| item          | pk                 | sk               | attributes                          |
+|---------------|--------------------|------------------|-------------------------------------|
+| fact          | `DAY#<yyyy-mm-dd>` | `FACT#<eventId>` | kind, state, amount, reason?        |
+| state totals  | `STATES`           | `<state>`        | collected, outstanding (N, ADDed)   |
+
+A fact that moves money is one `TransactWriteItems`: its Put conditioned on
+`attribute_not_exists(pk)` and the ADD on its state's totals, so the totals move once per
+fact whatever the redelivery (a cancelled transaction whose condition failed means the
+fact is stored already; so is a retried request that had in fact succeeded: no request
+token is needed). Other facts are one conditional PutItem.
+
+The API's report reads one partition per day of the window (30 Query calls, each a few
+hundred small items at this portfolio's volume) and the `STATES` partition.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_table
+from sfr3_ledger.read_models.payment_health import (
+    DayTotals,
+    HealthFact,
+    StateTotals,
+    days_of,
+    moves_totals,
+    reasons_of,
+)
+
+log = logging.getLogger(__name__)
+PK, SK = "pk", "sk"
+STATES_PK = "STATES"
+# The report asks for days and reasons of one window in a row: read its facts once.
+CACHE_SECONDS = 5.0
+
+
+def table_definition(table_name: str) -> dict[str, Any]:
+    """`create_table` kwargs; resources/analytics.yml declares the same (a test compares)."""
+    return {
+        "TableName": table_name,
+        "KeySchema": [{"AttributeName": PK, "KeyType": "HASH"},
+                      {"AttributeName": SK, "KeyType": "RANGE"}],
+        "AttributeDefinitions": [{"AttributeName": PK, "AttributeType": "S"},
+                                 {"AttributeName": SK, "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+class DynamoDBPaymentHealthStore:
+    def __init__(self, table: str, *, endpoint_url: str | None = None,
+                 region_name: str | None = None, create: bool = False) -> None:
+        self.table = table
+        self.client = dynamodb_client(endpoint_url, region_name)
+        if create:
+            ensure_table(self.client, table_definition(table))
+        self._cache: tuple[float, date, date, list[HealthFact]] | None = None
+
+    # ---- writes -------------------------------------------------------------------------
+
+    def _item(self, fact: HealthFact) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            PK: {"S": f"DAY#{fact.day.isoformat()}"}, SK: {"S": f"FACT#{fact.event_id}"},
+            "kind": {"S": fact.kind}, "state": {"S": fact.state},
+            "amount": {"N": str(fact.amount)},
+        }
+        if fact.reason is not None:
+            item["reason"] = {"S": fact.reason}
+        return item
+
+    def _add_one(self, fact: HealthFact) -> bool:
+        put = {"TableName": self.table, "Item": self._item(fact),
+               "ConditionExpression": "attribute_not_exists(pk)"}
+        if not moves_totals(fact):
+            try:
+                self.client.put_item(**put)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    return False
+                raise
+            return True
+        update = {
+            "TableName": self.table,
+            "Key": {PK: {"S": STATES_PK}, SK: {"S": fact.state}},
+            "UpdateExpression": "ADD collected :c, outstanding :o",
+            "ExpressionAttributeValues": {":c": {"N": str(fact.collected)},
+                                          ":o": {"N": str(fact.outstanding)}},
+        }
+        try:
+            self.client.transact_write_items(TransactItems=[{"Put": put}, {"Update": update}])
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def add(self, facts: Sequence[HealthFact]) -> int:
+        self._cache = None
+        return sum(1 for fact in facts if self._add_one(fact))
+
+    # ---- reads --------------------------------------------------------------------------
+
+    def _query(self, pk: str) -> Iterator[dict[str, Any]]:
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table, "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": {"S": pk}}, "ConsistentRead": True}
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = self.client.query(**kwargs)
+            yield from page.get("Items", [])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    def _facts(self, since: date, until: date) -> list[HealthFact]:
+        now = time.monotonic()
+        if self._cache and self._cache[1:3] == (since, until) and now - self._cache[0] < (
+                CACHE_SECONDS):
+            return self._cache[3]
+        facts: list[HealthFact] = []
+        day = since
+        while day < until:
+            for item in self._query(f"DAY#{day.isoformat()}"):
+                facts.append(HealthFact(
+                    event_id=item[SK]["S"][len("FACT#"):], day=day, kind=item["kind"]["S"],
+                    state=item["state"]["S"], amount=int(item["amount"]["N"]),
+                    reason=item["reason"]["S"] if "reason" in item else None,
+                    collected=0, outstanding=0))
+            day += timedelta(days=1)
+        self._cache = (now, since, until, facts)
+        return facts
+
+    def days(self, since: date, until: date) -> list[DayTotals]:
+        return days_of(self._facts(since, until))
+
+    def failures_by_reason(self, since: date, until: date) -> list[tuple[str, int, int]]:
+        return reasons_of(self._facts(since, until))
+
+    def states(self) -> list[StateTotals]:
+        rows = [StateTotals(item[SK]["S"], int(item["collected"]["N"]),
+                            int(item["outstanding"]["N"])) for item in self._query(STATES_PK)]
+        return sorted(rows, key=lambda s: s.state)
+
+    def clear(self) -> None:
+        """Delete every item (a rebuild; the table stays)."""
+        self._cache = None
+        start: dict[str, Any] | None = None
+        while True:
+            kwargs: dict[str, Any] = {"TableName": self.table, "ProjectionExpression": "pk, sk"}
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            page = self.client.scan(**kwargs)
+            for item in page.get("Items", []):
+                self.client.delete_item(TableName=self.table, Key={PK: item[PK], SK: item[SK]})
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return
+
+
+class PaymentHealthSink:
+    """The stream processor's sink: project the envelopes; on failure report them all as
+    not accepted, so their records are retried (the projection is idempotent)."""
+
+    def __init__(self, store: Any) -> None:
+        from sfr3_ledger.read_models.payment_health import PaymentHealthProjection
+
+        self.projection = PaymentHealthProjection(store)
+
+    def write(self, envelopes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            self.projection.process(envelopes)
+        except Exception:
+            log.exception("payment-health projection failed; the batch will be retried")
+            return list(envelopes)
+        return []
