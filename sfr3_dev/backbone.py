@@ -35,10 +35,12 @@ from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingR
 from eventsourcing.utils import Environment
 
 from sfr3_adapters.local_sinks import LocalLake, LocalMailer, LocalReceiptStore
+from sfr3_adapters.payments_index_sqlite import SQLitePaymentsIndex
 from sfr3_adapters.reactions import DomainDirectory, LeaseDirectory, Notifier, ReceiptWriter
 from sfr3_adapters.read_models_sqlite import SQLiteScheduleIndex
 from sfr3_ledger import LedgerApplication
 from sfr3_ledger.integration_events import Envelope, ResidentResolver, envelopes_for
+from sfr3_ledger.read_models.payments import PaymentsProjection
 from sfr3_ledger.read_models.schedule import ScheduleProjection
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,11 @@ class LocalBackbone:
         self.schedule_index = SQLiteScheduleIndex(self.home / "read-models.db")
         self.schedule = ScheduleProjection(self.schedule_index, ledger_app.find_lease,
                                            ledger_app.find_autopay)
+        # The payments read model (issue 17): history pages, archived payments.
+        self.payments_index = SQLitePaymentsIndex(self.home / "read-models.db")
+        self.payments = PaymentsProjection(self.payments_index, ledger_app.ledger)
+        if ledger_app.payments_index is None:
+            ledger_app.payments_index = self.payments_index
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self._stopping = threading.Event()
@@ -117,6 +124,7 @@ class LocalBackbone:
                 return 0
             events = [self.app.mapper.to_domain_event(n) for n in notifications]
             self.schedule.process(events)
+            self.payments.process(events)
             envelopes = envelopes_for(events, self.resolver)
             if envelopes:
                 failed = self.lake.write(envelopes)

@@ -57,6 +57,8 @@ def home_environment(home: Path, extra_env: Mapping[str, str] | None = None) -> 
     extra = dict(extra_env or {})
     home = home.resolve()
     env = {"SFR3_FILES_DIR": str(home / "files")}
+    # The payments read model (issue 17), in the read models' file the backbone writes.
+    env["SFR3_PAYMENTS_INDEX_PATH"] = str(home / "read-models.db")
     # Payment health (issue 15): its read model, written by its follower of the log.
     env["PAYMENT_HEALTH_SQLITE_PATH"] = str(home / "payment-health.db")
     # Finance (issue 14): its read models, reports and dispute evidence under the home.

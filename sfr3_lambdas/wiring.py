@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from sfr3_ledger.jobs import WorkQueue
     from sfr3_ledger.payment_provider import PaymentProvider
     from sfr3_ledger.ports import ReceiptStore
+    from sfr3_ledger.read_models.payments import PaymentsIndex
     from sfr3_ledger.read_models.schedule import ScheduleIndex
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,36 @@ def reset() -> None:
 
 
 def ledger() -> LedgerApplication:
-    return _once("ledger", lambda: LedgerApplication(env=dict(os.environ)))  # type: ignore[no-any-return]
+    def build() -> LedgerApplication:
+        app = LedgerApplication(env=dict(os.environ))
+        # History pages and archived payments read the payments read model, if any.
+        app.payments_index = payments_index()
+        return app
+
+    return _once("ledger", build)  # type: ignore[no-any-return]
+
+
+def payments_index() -> PaymentsIndex | None:
+    """The payments read model (issue 17): DynamoDB (`PAYMENTS_INDEX_TABLE`, the read
+    models' table) deployed, SQLite (`SFR3_PAYMENTS_INDEX_PATH`) locally; None without
+    either (the ledger then replays an archived resident's history)."""
+
+    def build() -> PaymentsIndex | None:
+        table = os.environ.get("PAYMENTS_INDEX_TABLE")
+        if table:
+            from sfr3_adapters.dynamodb.payments_index import DynamoDBPaymentsIndex
+
+            return DynamoDBPaymentsIndex(
+                table, endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
+                region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+        path = os.environ.get("SFR3_PAYMENTS_INDEX_PATH")
+        if path:
+            from sfr3_adapters.payments_index_sqlite import SQLitePaymentsIndex
+
+            return SQLitePaymentsIndex(path)
+        return None
+
+    return _once("payments_index", build)  # type: ignore[no-any-return]
 
 
 def provider() -> PaymentProvider:

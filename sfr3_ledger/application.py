@@ -29,6 +29,12 @@ from sfr3_ledger.errors import ConcurrencyConflict, InvalidCommand, PaymentMetho
 from sfr3_ledger.lease_commands import LeaseCommands
 from sfr3_ledger.ledger import SYSTEM, Allocation, OutstandingCharge, ResidentLedger, balance_of
 from sfr3_ledger.payment_methods import PaymentMethods
+from sfr3_ledger.read_models.payments import (
+    HistoryPage,
+    PaymentsIndex,
+    check_limit,
+    history_page,
+)
 from sfr3_ledger.records import Charge, Payment, PaymentMethod
 from sfr3_ledger.refund_commands import RefundCommands
 from sfr3_ledger.retry_commands import RetryCommands
@@ -63,6 +69,9 @@ class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, RetryCom
     """
 
     name = "Sfr3Ledger"
+    # The payments read model, when the deployment has one (wiring attaches it): what
+    # archived payments and history pages are read from (read_models/payments.py).
+    payments_index: PaymentsIndex | None = None
     snapshotting_intervals: ClassVar[dict[Any, int]] = {
         ResidentLedger: DEFAULT_SNAPSHOT_INTERVAL,
         PaymentMethods: DEFAULT_SNAPSHOT_INTERVAL,
@@ -354,11 +363,34 @@ class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, RetryCom
         return replayed or self.ledger(resident_id)
 
     def payment(self, resident_id: str, payment_id: str) -> Payment:
-        """A payment by id, archived ones included."""
+        """A payment by id, archived ones included: from the live state, else (archived)
+        from the payments read model when one is attached, never replaying a history;
+        without one, from the full history."""
         ledger = self.ledger(resident_id)
         if payment_id in ledger.payments or not ledger.archived_payments:
             return ledger.get_payment(payment_id)
+        if self.payments_index is not None:
+            found = self.payments_index.get(resident_id, payment_id)
+            if found is not None:
+                return found
         return self.full_history(resident_id).get_payment(payment_id)
+
+    def payment_history_page(
+        self,
+        resident_id: str,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        method_id: str | None = None,
+    ) -> HistoryPage:
+        """One page of payments initiated in [start, end), newest first; `next_cursor`
+        continues it. Its cost does not grow with the history (read_models/payments.py)."""
+        return history_page(
+            self.ledger(resident_id), self.payments_index, limit=check_limit(limit),
+            cursor=cursor, start=start, end=end, method_id=method_id,
+            full_history=lambda: self.full_history(resident_id))
 
     def payment_history(
         self,

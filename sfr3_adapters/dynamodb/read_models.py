@@ -477,8 +477,10 @@ class DynamoDBScheduleIndex:
             if start:
                 args["ExclusiveStartKey"] = start
             page = self.client.scan(**args)
+            # The payments read model (PAY*#, sfr3_adapters/dynamodb/payments_index.py)
+            # shares the table and is rebuilt on its own.
             keys.extend({PK: i[PK], SK: i[SK]} for i in page.get("Items", [])
-                        if not i[PK]["S"].startswith("RUN#"))
+                        if not i[PK]["S"].startswith(("RUN#", "PAY#", "PAYM#", "PAYID#")))
             start = page.get("LastEvaluatedKey")
             if not start:
                 break

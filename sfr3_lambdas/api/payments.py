@@ -22,6 +22,7 @@ from sfr3_lambdas.api.errors import ApiError, json_response
 from sfr3_lambdas.api.policy import allow
 from sfr3_lambdas.api.requests import Cents, Strict, iso, once, parse_instant, principal, text
 from sfr3_ledger import CURRENCY
+from sfr3_ledger.read_models.payments import DEFAULT_PAGE, MAX_PAGE
 from sfr3_ledger.records import Payment
 
 router = Router()
@@ -90,7 +91,7 @@ def make_payment(residentId: Id, body: Annotated[MakePayment, Body()]) -> Respon
 
 
 @router.get("/residents/<residentId>/payments", tags=["payments"],
-            summary="Payment history, newest first")
+            summary="Payment history, newest first, a page at a time (nextCursor)")
 @allow("read")
 def payment_history(
     residentId: Id,
@@ -99,16 +100,26 @@ def payment_history(
     to: Annotated[str | None, Query(max_length=40,
                                     description="ISO date (inclusive) or date-time")] = None,
     paymentMethodId: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE,
+                                       description=f"Page size, 1-{MAX_PAGE} "
+                                                   f"(default {DEFAULT_PAGE})")] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=400,
+                                        description="nextCursor of the previous page")] = None,
 ) -> Response[str]:
+    """A page costs the same whatever the history's length (the payments read model,
+    sfr3_ledger/read_models/payments.py); follow `nextCursor` (null on the last page)
+    with the same filters for the next one."""
     start = parse_instant(from_, "from", end=False)
     end = parse_instant(to, "to", end=True)
     if start and end and end <= start:
         raise ApiError(400, "to must be after from", "invalid_request")
-    payments = wiring.ledger().payment_history(
-        residentId, start=start, end=end, method_id=paymentMethodId or None)
+    page = wiring.ledger().payment_history_page(
+        residentId, limit=limit, cursor=cursor, start=start, end=end,
+        method_id=paymentMethodId or None)
     return json_response(200, {"residentId": residentId,
                                "payments": [payment_json(p, residentId, receipts=True)
-                                            for p in payments]})
+                                            for p in page.payments],
+                               "nextCursor": page.next_cursor})
 
 
 @router.get("/residents/<residentId>/balance", tags=["balance"],

@@ -1,0 +1,170 @@
+"""The payments read model (issue 17): history pages newest first with a cursor, equal to
+the full history, archived payments read without a replay; the index on SQLite and on
+DynamoDB Local, the ledger on every backend; rebuild equals the live projection."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import eventsourcing.domain
+import pytest
+
+from sfr3_adapters.dynamodb.payments_index import DynamoDBPaymentsIndex
+from sfr3_adapters.payments_index_sqlite import SQLitePaymentsIndex
+from sfr3_ledger import LedgerApplication, PaymentStatus
+from sfr3_ledger.errors import InvalidCommand
+from sfr3_ledger.read_models.payments import (
+    PaymentsIndex,
+    PaymentsProjection,
+    Position,
+    rebuild,
+)
+from sfr3_ledger.records import Payment
+from tests.ledger.test_archiving import Clock
+
+R = "res-pages"
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    clock = Clock()
+    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", clock)
+    yield clock
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PaymentsIndex]:
+    if request.param == "sqlite":
+        sqlite = SQLitePaymentsIndex(tmp_path / "read-models.db")
+        yield sqlite
+        sqlite.close()
+        return
+    endpoint = request.getfixturevalue("dynamodb_local")
+    dynamo = DynamoDBPaymentsIndex(f"rm-{uuid.uuid4().hex[:10]}", endpoint_url=endpoint,
+                                   region_name="us-east-1")
+    dynamo.create_table()
+    yield dynamo
+
+
+class World:
+    def __init__(self, env: dict[str, str], index: PaymentsIndex, clock: Clock) -> None:
+        self.app = LedgerApplication(env=env)
+        self.index, self.clock = index, clock
+        self.app.payments_index = index
+        self.projection = PaymentsProjection(index, self.app.ledger)
+        self.position: int | None = None
+
+    def feed(self) -> None:
+        while notes := self.app.recorder.select_notifications(
+                start=self.position, limit=200, inclusive_of_start=self.position is None):
+            self.projection.process([self.app.mapper.to_domain_event(n) for n in notes])
+            self.position = notes[-1].id
+
+    def months(self, n: int, methods: list[str]) -> None:
+        for month in range(n):
+            self.app.post_charge(R, amount=2100, charge_type="RENT",
+                                 description=f"Rent {month}", actor="pm")
+            self.clock.advance(days=2)
+            pid = self.app.initiate_payment(R, amount=2100, actor=R,
+                                            method_id=methods[month % len(methods)]
+                                            ).payment.payment_id
+            if month % 5 == 4:
+                self.app.fail_payment(R, pid, reason="card_declined")
+                pid = self.app.initiate_payment(R, amount=2100, actor=R,
+                                                method_id=methods[0]).payment.payment_id
+            self.app.settle_payment(R, pid, stripe_ref=f"pi_{month}")
+            self.clock.advance(days=28)
+            if month % 7 == 0:
+                self.feed()
+
+    def all_pages(self, **filters: Any) -> list[Payment]:
+        out: list[Payment] = []
+        cursor = None
+        while True:
+            page = self.app.payment_history_page(R, cursor=cursor, **filters)
+            assert len(page.payments) <= filters.get("limit", 50)
+            out += page.payments
+            if page.next_cursor is None:
+                return out
+            cursor = page.next_cursor
+
+
+@pytest.fixture
+def world(ledger_env: dict[str, str], index: PaymentsIndex, clock: Clock) -> World:
+    return World(ledger_env, index, clock)
+
+
+def _full(world: World, **f: Any) -> list[Payment]:
+    return world.app.full_history(R).payment_history(**f)
+
+
+def test_pages_equal_the_full_history_with_archived_payments(world: World) -> None:
+    card = world.app.enroll_payment_method(R, provider_id="pm_1", method_type="CARD",
+                                           last4="4242", actor=R).method_id
+    bank = world.app.enroll_payment_method(R, provider_id="pm_2", method_type="ACH",
+                                           last4="6789", actor=R).method_id
+    world.months(40, [card, bank])  # ~3 years: the first ~20 months are archived
+    world.feed()
+    ledger = world.app.ledger(R)
+    assert ledger.archived_payments > 10
+    full = _full(world)
+    assert len(full) == 48
+    for limit in (1, 7, 50):
+        assert world.all_pages(limit=limit) == full
+    cut = full[20].initiated_at
+    early = full[35].initiated_at
+    assert world.all_pages(limit=6, start=early, end=cut) == _full(world, start=early, end=cut)
+    assert world.all_pages(limit=4, method_id=bank) == _full(world, method_id=bank)
+    assert world.all_pages(limit=3, method_id=bank, end=cut) == _full(
+        world, method_id=bank, end=cut)
+    # An archived payment, read without a replay, as the full history has it.
+    old = full[-1]
+    assert old.payment_id not in ledger.payments
+    world.app.full_history = None  # type: ignore[assignment,method-assign]
+    assert world.app.payment(R, old.payment_id) == old
+
+
+def test_the_live_state_covers_what_the_projection_has_not_seen(world: World) -> None:
+    card = world.app.enroll_payment_method(R, provider_id="pm_1", method_type="CARD",
+                                           last4="4242", actor=R).method_id
+    world.months(3, [card])
+    world.feed()
+    world.app.post_charge(R, amount=5000, charge_type="RENT", description="x", actor="pm")
+    fresh = world.app.initiate_payment(R, amount=5000, method_id=card, actor=R).payment
+    page = world.app.payment_history_page(R, limit=2)
+    assert page.payments[0].payment_id == fresh.payment_id
+    assert page.payments[0].status == PaymentStatus.PENDING
+    world.app.settle_payment(R, fresh.payment_id, stripe_ref="pi_new")  # not fed either
+    assert world.app.payment_history_page(R, limit=1).payments[0].status == \
+        PaymentStatus.SETTLED
+    assert page.next_cursor is not None
+
+
+def test_rebuild_equals_the_live_projection(world: World) -> None:
+    card = world.app.enroll_payment_method(R, provider_id="pm_1", method_type="CARD",
+                                           last4="4242", actor=R).method_id
+    world.months(30, [card])
+    world.feed()
+    world.feed()  # replaying nothing new changes nothing
+    live = world.index.page(R, before=None, start=None, end=None, method_id=None, limit=200)
+    rebuild(world.index, [R], world.app.full_history)
+    rebuilt = world.index.page(R, before=None, start=None, end=None, method_id=None,
+                               limit=200)
+    assert rebuilt == live and len(live) == len(_full(world))
+
+
+def test_bad_cursors_and_limits_are_refused(world: World) -> None:
+    naive = base64.urlsafe_b64encode(b"2020-01-01T00:00:00|p").decode()
+    for cursor in ("x", "bm90IGEgY3Vyc29y", naive, "%%%"):
+        with pytest.raises(InvalidCommand):
+            world.app.payment_history_page(R, cursor=cursor)
+    for limit in (0, 201, True):
+        with pytest.raises(InvalidCommand):
+            world.app.payment_history_page(R, limit=limit)  # type: ignore[arg-type]
+    good = Position(datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=1), "pay_x")
+    assert Position.decode(good.encode()) == good
