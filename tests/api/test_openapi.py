@@ -42,4 +42,6 @@ def test_openapi_lists_every_route_of_the_brief():
         ("POST", "/disputes/{disputeId}/submit"),
         ("GET", "/reports/reconciliation"),
         ("GET", "/reports/reconciliation/{day}"),
+        # Issue 15: payment health (staff).
+        ("GET", "/analytics/payment-health"),
     }
