@@ -1,6 +1,7 @@
 """What the ledger costs on DynamoDB: requests and capacity units per operation.
 
     .venv/bin/python bench/dynamodb_cost.py [--endpoint http://127.0.0.1:8000]
+        [--compress] [--notifications counter|stream]
 
 Without --endpoint it starts DynamoDB Local (the test harness's command) on a free
 loopback port. Every request the recorder sends asks for ReturnConsumedCapacity=TOTAL;
@@ -116,12 +117,15 @@ def load_history(app: LedgerApplication, resident: str, events: int) -> None:
     build_history(app, resident, events)
 
 
-def run(endpoint: str, compress: bool) -> list[tuple[str, int, dict[str, Any]]]:
+def run(
+    endpoint: str, compress: bool, notifications: str = "counter"
+) -> list[tuple[str, int, dict[str, Any]]]:
     env = {
         "PERSISTENCE_MODULE": "sfr3_adapters.dynamodb",
         "DYNAMODB_TABLE": f"cost-{uuid.uuid4().hex[:8]}",
         "DYNAMODB_ENDPOINT_URL": endpoint,
         "AWS_REGION": "us-east-1",
+        "DYNAMODB_NOTIFICATIONS": notifications,
     }
     if compress:
         env["COMPRESSOR_TOPIC"] = "eventsourcing.compressor:ZlibCompressor"
@@ -180,12 +184,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--compress", action="store_true", help="with the library's zlib compressor"
     )
+    parser.add_argument(
+        "--notifications", choices=("counter", "stream"), default="counter",
+        help="the recorder's notification mode (docs/dynamodb.md)",
+    )
     args = parser.parse_args(argv)
     # DynamoDB Local accepts any credentials; boto3 reads them from the environment.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     if args.endpoint:
-        print(table(run(args.endpoint, args.compress)))
+        print(table(run(args.endpoint, args.compress, args.notifications)))
         return 0
     from tests.harness.dynamodb_local import dynamodb_local_command
     from tests.harness.procs import free_port, running
@@ -193,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with running(dynamodb_local_command(port), url, log_name="dynamodb-cost", timeout=90):
-        print(table(run(url, args.compress)))
+        print(table(run(url, args.compress, args.notifications)))
     return 0
 
 

@@ -25,13 +25,16 @@ Prints figures; asserts nothing (benchmarks never fail on timing).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -231,26 +234,38 @@ def main() -> None:
     from tests.harness.dynamodb_local import dynamodb_local_command
     from tests.harness.procs import free_port, running
 
+    # A terminated bench still stops its DynamoDB Local (the `running` block's cleanup).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
     os.environ.update(DUMMY_AWS)
     peer_python = ensure_peer_venv()
     sides = args.sides.split(",")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with running(dynamodb_local_command(port), url, log_name="writers-bench", timeout=90) as proc:
-        conductor = Conductor(url, proc.pid, peer_python)
-        for side in sides:  # warm the server's JIT on every side's requests first
-            conductor.appends(side, 1, 2.0)
-        runs: dict[tuple[str, int], list[dict[str, float]]] = {}
-        for repeat in range(args.repeats):
-            for side in sides:  # interleaved, so load from other users hits every side
+
+    @contextlib.contextmanager
+    def fresh_server() -> Iterator[Conductor]:
+        """A DynamoDB Local of its own for each side and repeat (same command and JVM
+        flags as the tests): no side pays for another's data, deletions or JIT state."""
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        with running(dynamodb_local_command(port), url, log_name="writers-bench",
+                     timeout=90) as proc:
+            yield Conductor(url, proc.pid, peer_python)
+
+    runs: dict[tuple[str, int], list[dict[str, float]]] = {}
+    for repeat in range(args.repeats):
+        for side in sides:  # interleaved, so load from other users hits every side
+            with fresh_server() as conductor:
+                conductor.appends(side, 1, 2.0)  # warm the server's JIT on these requests
                 for procs in (1, 4):
                     runs.setdefault((side, procs), []).append(
                         conductor.appends(side, procs, args.seconds))
-            print(f"run {repeat + 1}/{args.repeats}: " + ", ".join(
-                f"{side} {runs[(side, 1)][-1]['rate']:.0f}/{runs[(side, 4)][-1]['rate']:.0f}"
-                for side in sides) + " appends/s (1p/4p)", flush=True)
+        last = {key: values[-1] for key, values in runs.items()}
+        print(f"run {repeat + 1}/{args.repeats}: " + ", ".join(
+            f"{side} {last[(side, 1)]['rate']:.0f}/{last[(side, 4)]['rate']:.0f}"
+            f" ({last[(side, 1)]['server_ms']:.1f}+{last[(side, 1)]['clients_ms']:.1f} ms)"
+            for side in sides) + " appends/s 1p/4p (CPU ms/append 1p)", flush=True)
+    with fresh_server() as conductor:
         print(f"\nappends/s, median (min-max) of {args.repeats} runs of {args.seconds:.0f} s; "
               "one-event commits, each process on its own aggregate")
         print(f"{'side':10} {'1 process':>22} {'4 processes':>22} {'4p/1p':>12}"

@@ -8,8 +8,9 @@ Two tables per base name `B`:
 * `B` (events): every item the recorders write for the "events" purpose: per-aggregate
   event chunks and heads, the notification log, the sequence counter and tracking
   records. One table so that one `TransactWriteItems` covers a whole commit; its stream
-  (NEW_IMAGE) carries the notification-log items the event backbone decodes
-  (see `sfr3_adapters.dynamodb.stream`).
+  (NEW_IMAGE) carries the notification-log items (counter mode) and the aggregates'
+  event items (both modes) the event backbone decodes (see
+  `sfr3_adapters.dynamodb.stream`). The same table serves both notification modes.
 * `B-snapshots`: snapshots, one item per snapshot, apart from the events so that a
   snapshot can never overwrite or be mistaken for an event, and so that snapshots
   (a cache, rebuildable from events) stay out of the events stream.
