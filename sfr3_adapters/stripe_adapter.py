@@ -19,8 +19,8 @@ import stripe
 from sfr3_ledger.payment_provider import (
     BalanceTransaction,
     BalanceTransactionPage,
-    DisputeDetails,
     CardDeclined,
+    DisputeDetails,
     DisputeResult,
     InsufficientFunds,
     InvalidProviderRequest,
@@ -352,10 +352,14 @@ class StripeAdapter:
         }
         if starting_after:
             params["starting_after"] = starting_after
-        page = self._call(lambda: self._client.v1.balance_transactions.list(
-            params=params))  # type: ignore[arg-type]
+        # The SDK's own request (auth, retries, errors), read as plain JSON: building
+        # StripeObjects for 100 expanded lines costs more than the request itself.
+        try:
+            page = self._client.raw_request("get", "/v1/balance_transactions", **params).data
+        except stripe.StripeError as exc:
+            raise translate(exc) from exc
         return BalanceTransactionPage(
-            data=[balance_transaction(_plain(txn)) for txn in page.get("data") or []],
+            data=[balance_transaction(txn) for txn in page.get("data") or []],
             has_more=bool(page.get("has_more")))
 
     def upload_dispute_file(self, *, filename: str, content_type: str, content: bytes) -> str:

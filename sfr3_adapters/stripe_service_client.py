@@ -27,8 +27,8 @@ import cattrs
 from sfr3_ledger.payment_provider import (
     BalanceTransaction,
     BalanceTransactionPage,
-    DisputeDetails,
     CardDeclined,
+    DisputeDetails,
     DisputeResult,
     InsufficientFunds,
     InvalidProviderRequest,

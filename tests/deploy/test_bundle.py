@@ -27,6 +27,9 @@ HANDLERS = {
     "JobsWorkerLambdaFunction": "sfr3_lambdas/jobs/worker.handler",
     "ScheduleProjectionLambdaFunction": "sfr3_lambdas/jobs/projection.handler",
 }
+# Issue 14: finance's daily jobs; the stream's read-model reader feeds the finance models too.
+HANDLERS["FinanceJobsLambdaFunction"] = "sfr3_lambdas/jobs/finance.handler"
+HANDLERS["ScheduleProjectionLambdaFunction"] = "sfr3_lambdas/jobs/read_models.handler"
 # Lambda's limit for a function's unzipped code.
 UNZIPPED_LIMIT = 262_144_000
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"}
