@@ -28,7 +28,7 @@ Controls (JSON bodies):
   POST /_sandbox/webhooks {"duplicates"?: bool, "hold"?: bool, "forward_to"?: url}
                                                 answers the switches (and, with the key,
                                                 `forward_secret`); forward_to needs the key
-  POST /_sandbox/webhooks/release {"order": "fifo"|"reverse"|"shuffle"}
+  POST /_sandbox/webhooks/release {"order": "fifo"|"reverse"|"shuffle"|"drop"}
   POST /_sandbox/webhooks/drain {"timeout"?: s}  wait for in-flight deliveries
   POST /_sandbox/events/<id>/resend             deliver an event again
   POST /_sandbox/balance_transactions/<id>/amount {"amount": n}   Stripe's books change
