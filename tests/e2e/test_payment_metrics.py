@@ -44,3 +44,34 @@ def test_settlements_are_counted_once_despite_duplicate_deliveries(
     assert totals.get("PaymentsSettled") == 2, totals
     assert "PaymentsFailed" not in totals
     assert stripe_webhook.OUTCOME_METRICS["failed"] == "PaymentsFailed"
+
+
+def test_the_stream_metrics_count_each_ledger_fact_once_despite_duplicate_webhooks(
+    webhook_switches, resident, manager, rid, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the stream processor counts (sfr3_adapters/payment_metrics.py) from this
+    resident's ledger events, after Stripe delivered every webhook twice."""
+    from sfr3_adapters.payment_metrics import PaymentMetrics, method_type_lookup
+    from sfr3_ledger.integration_events import ResidentResolver, envelopes_for
+    from tests.metrics.emf import detailed
+
+    stack = webhook_switches
+    method = enroll(resident, rid)
+    charge(manager, rid, 2100)
+    stack.control("webhooks", {"duplicates": True})
+    for amount in (1000, 1100):
+        assert resident.post(f"/residents/{rid}/payments",
+                             {"amount": amount, "paymentMethodId": method}).status_code == 202
+    stack.drain()
+    stack.control("webhooks", {"duplicates": False})
+    app = stack.ledger()
+    events = [app.mapper.to_domain_event(n)
+              for n in app.recorder.select_notifications(start=1, limit=100_000)]
+    mine = [e for e in envelopes_for(events, ResidentResolver.for_application(app))
+            if e["data"].get("residentId") == rid]
+    capsys.readouterr()
+    PaymentMetrics(method_type_lookup(app), namespace="SFR3Payments").write(mine)
+    totals = detailed(capsys.readouterr().out)
+    assert totals[("PaymentSettled", (("MethodType", "CARD"), ("State", "--")))] == 2, totals
+    assert totals[("PaymentInitiated", (("MethodType", "CARD"), ("State", "--")))] == 2
+    assert not any(name == "PaymentFailed" for name, _ in totals)
