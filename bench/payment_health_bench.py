@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sfr3_ledger.read_models.payment_health import PaymentHealthProjection, report  # noqa: E402
+from sfr3_ledger.read_models.payment_health import PaymentHealthProjection, report
 
 STATES = ["TX", "GA", "FL", "NC", "AZ"]
 REASONS = ["insufficient_funds", "card_declined", "expired_card", "R01"]
