@@ -16,6 +16,16 @@ checks every intent, refund and dispute event against the payment the ledger rec
 Stripe's own copy of the intent. An event that fails the check changes nothing and is
 answered 200 with outcome `rejected: mismatch` (redelivery would not change the answer); it
 is counted as `WebhookMismatch`, which pages (resources/alarms.yml).
+
+Nothing Stripe tells us is lost (issue 13). A verified event whose processing fails (the
+ledger's store throttled, Stripe unreachable for a lookup, a bug) is parked on the webhook
+retry queue (`WEBHOOK_RETRY_QUEUE_URL`, SQS) and answered 200 at once: `queue_handler`
+applies it again through the same idempotent step (same event-id key), up to 5 receives,
+then the webhook DLQ holds it (14 days, alarmed: docs/operations.md says how to redrive).
+Only if parking fails too is the answer 503, and Stripe redelivers (for up to 3 days).
+Without the queue (local runs) a failure is 503 as before. Stripe's own redelivery is not
+the only net either way: a payment whose webhook never arrives is resolved by the
+payment-recovery job, which asks Stripe (sfr3_ledger/recovery.py).
 """
 
 from __future__ import annotations
@@ -24,15 +34,23 @@ import base64
 import json
 import os
 import warnings
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
+from sfr3_adapters.aws_clients import client as aws_client
 from sfr3_lambdas import wiring
 from sfr3_lambdas.http_input import (
     PROVIDER_MAX_BYTES,
@@ -152,6 +170,8 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
             "webhook processing failed",
             extra={"event_id": verified.id, "event_type": verified.type},
         )
+        if _park(verified):
+            return _answer(200, {"received": True, "id": verified.id, "queued": True})
         return _answer(503, {"error": "Processing failed; retry", "code": "retry"})
     logger.info(
         "webhook",
@@ -162,3 +182,58 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
         },
     )
     return _answer(200, {"received": True, "id": verified.id, **result})
+
+
+# ---- the retry queue: verified events whose processing failed ----------------------------
+
+def event_json(event: ProviderEvent) -> dict[str, Any]:
+    return {"id": event.id, "type": event.type, "created": event.created.isoformat(),
+            "object": event.object}
+
+
+def event_from_json(data: dict[str, Any]) -> ProviderEvent:
+    return ProviderEvent(id=str(data["id"]), type=str(data["type"]),
+                         created=datetime.fromisoformat(str(data["created"])),
+                         object=dict(data.get("object") or {}))
+
+
+def _park(event: ProviderEvent) -> bool:
+    """Queue a verified event for another try; False when there is no queue or it failed."""
+    url = os.environ.get("WEBHOOK_RETRY_QUEUE_URL")
+    if not url:
+        return False
+    try:
+        aws_client("sqs").send_message(
+            QueueUrl=url, MessageBody=json.dumps(event_json(event), sort_keys=True),
+            MessageAttributes={"eventId": {"DataType": "String", "StringValue": event.id}})
+    except Exception:
+        logger.exception("could not queue the webhook event", extra={"event_id": event.id})
+        return False
+    metrics.add_metric(name="WebhookEventsQueued", unit=MetricUnit.Count, value=1)
+    return True
+
+
+queue_processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def _retry_record(record: SQSRecord) -> str:
+    event = event_from_json(json.loads(record.body))
+    result = _process_once(event, None)
+    logger.info("queued webhook applied", extra={"event_id": event.id,
+                                                 "outcome": result.get("outcome")})
+    return str(result.get("outcome"))
+
+
+def handle_queue(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    response = process_partial_response(
+        event=event, record_handler=_retry_record, processor=queue_processor, context=context)
+    for exc_info in queue_processor.exceptions:
+        logger.error("queued webhook failed again", extra={"error": repr(exc_info[1])})
+    return response  # type: ignore[no-any-return]
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def queue_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """stripeWebhookRetry: the webhook retry queue's consumer (5 receives, then its DLQ)."""
+    return handle_queue(event, context)
