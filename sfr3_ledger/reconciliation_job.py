@@ -223,9 +223,13 @@ class Reconciler:
         state = self.day_state(day)
         assert state is not None
         groups: dict[tuple[str, datetime], list[tuple[FactKind, str]]] = {}
-        for key in dict.fromkeys(keys):  # all of them: the projection may lag (deployed)
+        # Every mark the read model lacks (this run's, or an earlier run's the projection
+        # has not written yet): what the projection writes, now. A re-run writes none.
+        unmarked = [fact_key(self._kind(i), i.key) for i in items
+                    if (i.status == "matched" or i.healed) and i.reconciled_run is None]
+        for key in dict.fromkeys(unmarked):
             groups.setdefault(state.reconciled[key], []).append(parse_fact_key(key))
-        for (run, at), chosen in groups.items():  # what the projection writes, now
+        for (run, at), chosen in groups.items():
             self.index.mark_reconciled(chosen, run, at)
         items = rec.match(day, txns, self.index.facts_on(day), lookup, currency=self.currency)
         first_run = min(state.reconciled.values(), key=lambda mark: mark[1],
