@@ -284,7 +284,16 @@ def main() -> None:
             print(f"{side:10} {_spread(one):>22} {_spread(four):>22} "
                   f"{statistics.median(ratios):5.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
                   f"   {server:.2f} + {clients:.2f}, {busy1:.2f} / {busy4:.2f}")
+        print("\nappends per CPU-second (DynamoDB Local + writer, 1 process; what decides the "
+              "rate when cores are scarce):")
+        per_cpu = {side: statistics.median(
+            1000 / (r["server_ms"] + r["clients_ms"]) for r in runs[(side, 1)]) for side in sides}
+        for side in sides:
+            print(f"{side:10} {per_cpu[side]:6.0f}"
+                  + (f"   ours/peer {per_cpu[side] / per_cpu['peer']:.2f}"
+                     if "peer" in sides and side != "peer" else ""))
         if "peer" in sides:
+            print()
             for side in sides:
                 if side != "peer":
                     one = medians[(side, 1)] / medians[("peer", 1)]

@@ -16,10 +16,10 @@ Two kinds of item carry events, and a consumer reads exactly one of them:
 Heads, the sequence counter and tracking items carry no events. Snapshots live in
 `B-snapshots`, which has no stream, so every `ev` item on this stream is events.
 
-Ordering: Streams keep each partition key's records in write order (a Lambda reads a
-shard's records in order, parent shards before their children), so one aggregate's
-events arrive in version order; there is no order between aggregates, and delivery is
-at least once. Consumers are idempotent by (originator id, version), as the backbone's
+Ordering: one partition key's records share a stream shard in write order, and a
+Lambda reads a shard in order (parent shards before their children), so one
+aggregate's events arrive in version order in practice (AWS documents the order per
+item only); there is no order between aggregates, and delivery is at least once. Consumers are idempotent by (originator id, version), as the backbone's
 envelope ids (UUIDv5 of both) and the read models' version guards are.
 """
 
