@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sfr3_lambdas.wiring import _once
+from sfr3_ledger.finance_ports import EvidenceStore, ReportStore
 
 
 def _files(bucket_var: str, dir_var: str) -> Any:
@@ -31,12 +32,14 @@ def _files(bucket_var: str, dir_var: str) -> Any:
     raise RuntimeError(f"set {bucket_var} or {dir_var}")
 
 
-def reports_store() -> Any:
-    return _once("finance:reports", lambda: _files("REPORTS_BUCKET", "SFR3_REPORTS_DIR"))
+def reports_store() -> ReportStore:
+    return _once("finance:reports",  # type: ignore[no-any-return]
+                 lambda: _files("REPORTS_BUCKET", "SFR3_REPORTS_DIR"))
 
 
-def evidence_store() -> Any:
-    return _once("finance:evidence", lambda: _files("EVIDENCE_BUCKET", "SFR3_EVIDENCE_DIR"))
+def evidence_store() -> EvidenceStore:
+    return _once("finance:evidence",  # type: ignore[no-any-return]
+                 lambda: _files("EVIDENCE_BUCKET", "SFR3_EVIDENCE_DIR"))
 
 
 def _path() -> str:

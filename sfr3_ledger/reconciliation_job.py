@@ -34,6 +34,7 @@ from eventsourcing.persistence import IntegrityError
 
 from sfr3_ledger import reconciliation as rec
 from sfr3_ledger.errors import LedgerError
+from sfr3_ledger.finance_ports import ReportStore
 from sfr3_ledger.payment_provider import (
     BalanceTransaction,
     BalanceTransactionPage,
@@ -69,18 +70,6 @@ class BalanceHistory(Protocol):
     ) -> BalanceTransactionPage: ...
 
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult: ...
-
-
-class ReportStore(Protocol):
-    """Where reports go: the reports S3 bucket deployed, SFR3_HOME/reports locally."""
-
-    def put(self, key: str, body: bytes, content_type: str) -> None: ...
-
-    def get(self, key: str) -> bytes | None: ...
-
-    def keys(self, prefix: str) -> list[str]:
-        """Every stored key under `prefix`, sorted."""
-        ...
 
 
 def report_prefix(day: date) -> str:
