@@ -52,8 +52,9 @@ from sfr3_adapters.dynamodb.base import (
 
 class DynamoDBAggregateRecorder(DynamoDBRecorder, AggregateRecorder):
     """Events of aggregates. For the "events" purpose each commit of an aggregate is one
-    chunk item guarded by the aggregate's head item; for any other purpose (snapshots)
-    each event is its own item, so snapshots may be taken at any version in any order."""
+    chunk item guarded by the aggregate's head item (counter mode) or one item per event
+    (stream mode); for any other purpose (snapshots) each event is its own item (or
+    parts), so snapshots may be taken at any version in any order."""
 
     def __init__(self, datastore: DynamoDBDatastore, purpose: str = "events") -> None:
         super().__init__(datastore, purpose)

@@ -19,8 +19,9 @@ Heads, the sequence counter and tracking items carry no events. Snapshots live i
 Ordering: one partition key's records share a stream shard in write order, and a
 Lambda reads a shard in order (parent shards before their children), so one
 aggregate's events arrive in version order in practice (AWS documents the order per
-item only); there is no order between aggregates, and delivery is at least once. Consumers are idempotent by (originator id, version), as the backbone's
-envelope ids (UUIDv5 of both) and the read models' version guards are.
+item only); there is no order between aggregates, and delivery is at least once.
+Consumers are idempotent by (originator id, version), as the backbone's envelope ids
+(UUIDv5 of both) and the read models' version guards are.
 """
 
 from __future__ import annotations
