@@ -136,7 +136,8 @@ def test_finance_is_told_once_and_reminded_before_the_evidence_is_due(
         found = [p.read_text() for p in (stack.home / "mail").glob("*.eml")]
         return [m for m in found if did in m and word in m]
 
-    assert len(mails("Chargeback received")) == 1
+    # The row is written, then finance is mailed (at most once): wait for the mail too.
+    assert len(wait_for(lambda: mails("Chargeback received"), bool)) == 1
     assert "To: finance@localhost" in mails("Chargeback received")[0]
     one = finance.get(f"/disputes/{did}").json()
     due = datetime.fromisoformat(one["stripe"]["evidenceDueBy"])
