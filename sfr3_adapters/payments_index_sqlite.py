@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS payments (
   PRIMARY KEY (resident_id, payment_id));
 CREATE INDEX IF NOT EXISTS payments_by_time ON payments (resident_id, sort_key);
 CREATE INDEX IF NOT EXISTS payments_by_method ON payments (resident_id, method_id, sort_key);
+CREATE TABLE IF NOT EXISTS payments_seen (
+  resident_id TEXT PRIMARY KEY, version INTEGER NOT NULL);
 """
 
 
@@ -49,6 +51,19 @@ class SQLitePaymentsIndex:
                 "WHERE excluded.version > payments.version",
                 [(r.resident_id, r.payment.payment_id, sort_key(r.payment),
                   r.payment.method_id, r.version, dumps(r.payment)) for r in rows])
+
+    def mark_seen(self, versions: Mapping[str, int]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT INTO payments_seen VALUES (?, ?) ON CONFLICT (resident_id) DO UPDATE "
+                "SET version = excluded.version WHERE excluded.version > payments_seen.version",
+                list(versions.items()))
+
+    def seen_version(self, resident_id: str) -> int | None:
+        with self._lock:
+            row = self._db.execute("SELECT version FROM payments_seen WHERE resident_id = ?",
+                                   (resident_id,)).fetchone()
+        return int(row[0]) if row else None
 
     def get(self, resident_id: str, payment_id: str) -> Payment | None:
         with self._lock:
@@ -81,3 +96,4 @@ class SQLitePaymentsIndex:
     def clear(self) -> None:
         with self._lock:
             self._db.execute("DELETE FROM payments")
+            self._db.execute("DELETE FROM payments_seen")

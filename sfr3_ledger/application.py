@@ -363,9 +363,15 @@ class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, RetryCom
         return replayed or self.ledger(resident_id)
 
     def payment(self, resident_id: str, payment_id: str) -> Payment:
-        """A payment by id, archived ones included: from the live state, else (archived)
-        from the payments read model when one is attached, never replaying a history;
-        without one, from the full history."""
+        """A payment by id, archived ones included: from the payments read model when one
+        is attached and has seen the ledger's latest event (no state loaded), else from
+        the live state, else (archived) from the read model; never replaying a history
+        unless there is no read model."""
+        index = self.payments_index
+        if index is not None and self._index_is_current(index, resident_id):
+            row = index.get(resident_id, payment_id)
+            if row is not None:
+                return row
         ledger = self.ledger(resident_id)
         if payment_id in ledger.payments or not ledger.archived_payments:
             return ledger.get_payment(payment_id)
@@ -387,10 +393,24 @@ class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, RetryCom
     ) -> HistoryPage:
         """One page of payments initiated in [start, end), newest first; `next_cursor`
         continues it. Its cost does not grow with the history (read_models/payments.py)."""
+        index = self.payments_index
+        live: ResidentLedger | None = None
+        if index is None or not self._index_is_current(index, resident_id):
+            live = self.ledger(resident_id)
         return history_page(
-            self.ledger(resident_id), self.payments_index, limit=check_limit(limit),
+            resident_id, live, index, limit=check_limit(limit),
             cursor=cursor, start=start, end=end, method_id=method_id,
             full_history=lambda: self.full_history(resident_id))
+
+    def _index_is_current(self, index: PaymentsIndex, resident_id: str) -> bool:
+        """Has the payments read model seen the ledger's latest event? (One indexed read
+        of the event store; no state is loaded.)"""
+        latest = self.recorder.select_events(ResidentLedger.create_id(resident_id),
+                                             desc=True, limit=1)
+        if not latest:
+            return True  # no ledger: nothing to merge
+        seen = index.seen_version(resident_id)
+        return seen is not None and seen >= latest[0].originator_version
 
     def payment_history(
         self,

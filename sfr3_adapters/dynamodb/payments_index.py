@@ -6,6 +6,7 @@ jobs table), the port of sfr3_ledger/read_models/payments.py.
 | history row     | `PAY#<residentId>`        | `<initiatedAt>#<paymentId>`| `body`, `version` |
 | by-method row   | `PAYM#<residentId>#<methodId>` | the same              | `body`, `version` |
 | by-id row       | `PAYID#<residentId>`      | `<paymentId>`              | `body`, `version` |
+| seen version    | `PAYID#<residentId>`      | `~seen`                    | `version`         |
 
 `initiatedAt` is fixed-width UTC text, so the sort key orders as the history does. A page
 is one Query of one partition, newest first (`ScanIndexForward=false`), `Limit` = the
@@ -17,7 +18,7 @@ version, so a stale or repeated projection changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ from sfr3_ledger.records import Payment
 
 PREFIXES = ("PAY#", "PAYM#", "PAYID#")
 MAX_ATTEMPTS = 8
+SEEN = "~seen"  # sorts after every payment id; never a payment id itself
 
 
 class DynamoDBPaymentsIndex:
@@ -71,6 +73,27 @@ class DynamoDBPaymentsIndex:
                 if attempt == MAX_ATTEMPTS - 1:
                     raise
 
+    def mark_seen(self, versions: Mapping[str, int]) -> None:
+        for rid, version in versions.items():
+            try:
+                self.client.update_item(
+                    TableName=self.table_name,
+                    Key={"pk": {"S": f"PAYID#{rid}"}, "sk": {"S": SEEN}},
+                    UpdateExpression="SET version = :v",
+                    ConditionExpression="attribute_not_exists(version) OR version < :v",
+                    ExpressionAttributeValues={":v": {"N": str(version)}})
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != \
+                        "ConditionalCheckFailedException":
+                    raise
+
+    def seen_version(self, resident_id: str) -> int | None:
+        found = self.client.get_item(
+            TableName=self.table_name, ConsistentRead=True,
+            Key={"pk": {"S": f"PAYID#{resident_id}"}, "sk": {"S": SEEN}})
+        item = found.get("Item")
+        return int(item["version"]["N"]) if item else None
+
     def get(self, resident_id: str, payment_id: str) -> Payment | None:
         found = self.client.get_item(
             TableName=self.table_name, ConsistentRead=True,
@@ -98,7 +121,9 @@ class DynamoDBPaymentsIndex:
             condition += " AND sk >= :lo"
             values[":lo"] = {"S": stamp_key(start)}
         answer = self.client.query(
-            TableName=self.table_name, ConsistentRead=False, ScanIndexForward=False,
+            # Strongly consistent: a page served from the index alone (its seen version
+            # is the ledger's latest) must hold every row written before that mark.
+            TableName=self.table_name, ConsistentRead=True, ScanIndexForward=False,
             KeyConditionExpression=condition, ExpressionAttributeValues=values,
             ProjectionExpression="sk, body", Limit=limit + 1)
         items = [i for i in answer.get("Items", []) if hi is None or i["sk"]["S"] < hi]

@@ -11,8 +11,14 @@ had it, keyed so that a page newest first is one indexed range read:
   state is written with the aggregate's version; a row is replaced only by a newer
   version, so a replayed or redelivered event writes nothing new. A payment no longer in
   state was archived, i.e. final for the archive window: its row was written long
-  before. `rebuild` replays each resident's full history once (the one place that does).
-- **Pages.** `history_page` merges the live aggregate (the payments still in state: the
+  before, unless the projection is catching up a backlog older than the window; then
+  (with `full_history`) the resident's history is replayed once to write the missing
+  rows. `rebuild` replays each resident's full history once.
+- **Freshness.** The projection also notes, per resident, the ledger version its rows
+  are complete up to (`mark_seen`). A page first reads the ledger's latest version (one
+  indexed read of the event store, no state loaded); when the index has seen it, the page
+  is the index's alone: one range read, whatever the history.
+- **Pages.** Otherwise `history_page` merges the live aggregate (the payments still in state: the
   recent ones, read consistently, so a payment made a moment ago is listed even before
   the projection has seen it, and with its current status) with one page of rows from
   the index (everything, archived included). Order: `initiated_at` then `payment_id`,
@@ -26,7 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -89,6 +95,12 @@ class PaymentsIndex(Protocol):
 
     def get(self, resident_id: str, payment_id: str) -> Payment | None: ...
 
+    def mark_seen(self, versions: Mapping[str, int]) -> None:
+        """Note, per resident, the ledger version the rows are complete up to (kept as
+        the maximum seen)."""
+
+    def seen_version(self, resident_id: str) -> int | None: ...
+
     def page(self, resident_id: str, *, before: Position | None, start: datetime | None,
              end: datetime | None, method_id: str | None, limit: int) -> list[Payment]:
         """Up to `limit` payments with initiated_at in [start, end), strictly before
@@ -109,25 +121,42 @@ class PaymentsProjection:
     """Applies stored domain events to the index; safe to replay from any position."""
 
     def __init__(self, index: PaymentsIndex,
-                 load_ledger: Callable[[str], ResidentLedger]) -> None:
+                 load_ledger: Callable[[str], ResidentLedger],
+                 full_history: Callable[[str], ResidentLedger] | None = None) -> None:
         self.index = index
         self.load_ledger = load_ledger
+        # For a backlog: payments archived before the projection saw them (one replay of
+        # that resident's history, once; later events find their rows).
+        self.full_history = full_history
 
     def process(self, events: Iterable[Any]) -> int:
         """Apply `events` (decoded, in log order); how many payment rows were written."""
         named: dict[str, set[str]] = {}
+        seen: dict[str, int] = {}
         for domain_event in events:
-            pid = _names_payments(domain_event)
             rid = getattr(domain_event, "resident_id", None)
-            if pid is not None and isinstance(rid, str):
+            if not isinstance(domain_event, ResidentLedger.Event) or not isinstance(rid, str):
+                continue
+            seen[rid] = max(seen.get(rid, 0), int(domain_event.originator_version))
+            pid = _names_payments(domain_event)
+            if pid is not None:
                 named.setdefault(rid, set()).add(pid)
         rows = []
         for rid, pids in named.items():
             ledger = self.load_ledger(rid)
+            seen[rid] = max(seen[rid], ledger.version)
             rows += [PaymentRow(rid, ledger.payments[pid], ledger.version)
                      for pid in sorted(pids) if pid in ledger.payments]
+            gone = sorted(pid for pid in pids if pid not in ledger.payments)
+            if gone and self.full_history is not None and any(
+                    self.index.get(rid, pid) is None for pid in gone):
+                history = self.full_history(rid)  # every archived row at once
+                rows += [PaymentRow(rid, p, history.version)
+                         for pid, p in history.payments.items() if pid not in ledger.payments]
         if rows:
             self.index.put(rows)
+        if seen:  # after the rows: a crash in between leaves reads on the safe path
+            self.index.mark_seen(seen)
         return len(rows)
 
 
@@ -141,6 +170,7 @@ def rebuild(index: PaymentsIndex, resident_ids: Iterable[str],
         rows = [PaymentRow(rid, p, ledger.version) for p in ledger.payments.values()]
         if rows:
             index.put(rows)
+        index.mark_seen({rid: ledger.version})
         written += len(rows)
     return written
 
@@ -153,13 +183,15 @@ def check_limit(limit: int | None) -> int:
     return limit
 
 
-def history_page(live: ResidentLedger, index: PaymentsIndex | None, *, limit: int,
-                 cursor: str | None, start: datetime | None, end: datetime | None,
-                 method_id: str | None,
+def history_page(resident_id: str, live: ResidentLedger | None, index: PaymentsIndex | None,
+                 *, limit: int, cursor: str | None, start: datetime | None,
+                 end: datetime | None, method_id: str | None,
                  full_history: Callable[[], ResidentLedger] | None = None) -> HistoryPage:
     """One page of the resident's payment history, newest first (see the module doc).
 
-    Without an index (a bare library use), an archived resident falls back to
+    `live`: the resident's ledger, merged in; None when the index is known complete for
+    the resident (its `seen_version` is the ledger's latest), so the page is the index's
+    alone. Without an index (a bare library use), an archived resident falls back to
     `full_history` (the replay this module exists to avoid)."""
     limit = check_limit(limit)
     before = Position.decode(cursor) if cursor else None
@@ -171,11 +203,14 @@ def history_page(live: ResidentLedger, index: PaymentsIndex | None, *, limit: in
                 and (before is None or position_of(p) < before))
 
     merged: dict[str, Payment] = {}
+    source: Iterable[Payment] = ()
     if index is not None:
-        for p in index.page(live.resident_id, before=before, start=start, end=end,
+        for p in index.page(resident_id, before=before, start=start, end=end,
                             method_id=method_id, limit=limit + 1):
             merged[p.payment_id] = p
-        source: Iterable[Payment] = live.payments.values()
+        source = live.payments.values() if live is not None else ()
+    elif live is None:
+        pass
     elif live.archived_payments and full_history is not None:
         source = full_history().payments.values()
     else:

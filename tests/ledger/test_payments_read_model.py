@@ -156,6 +156,14 @@ def test_rebuild_equals_the_live_projection(world: World) -> None:
     rebuilt = world.index.page(R, before=None, start=None, end=None, method_id=None,
                                limit=200)
     assert rebuilt == live and len(live) == len(_full(world))
+    # Fed up to the ledger's last event, a page is the index's alone: no state loaded.
+    full = _full(world)
+
+    def no_load(rid: str) -> Any:
+        raise AssertionError("the ledger was loaded for a page the index holds")
+
+    world.app.ledger = no_load  # type: ignore[method-assign]
+    assert world.all_pages(limit=7) == full
 
 
 def test_bad_cursors_and_limits_are_refused(world: World) -> None:
