@@ -171,6 +171,10 @@ class Reconciler:
             return False  # not a lost webhook: something for a person to look at
         if payment.status == PaymentStatus.PENDING:
             payment = self.payments.sync_payment(rid, pid)
+            if payment.status == PaymentStatus.PENDING and payment.stripe_ref == intent.id:
+                # The submission itself had not been recorded: the first sync recorded it
+                # (same idempotency key, Stripe's same intent); the second settles.
+                payment = self.payments.sync_payment(rid, pid)
         if payment.status not in COLLECTED_STATUSES:
             return False
         amount = payment.amount

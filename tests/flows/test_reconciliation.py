@@ -172,3 +172,36 @@ def test_a_clean_day_is_all_matched_with_refunds_and_dispute_lines(
     assert result.mismatches == 0
     kinds = sorted(i.kind for i in result.items)
     assert kinds == ["chargeback", "payment", "payment", "payment", "refund", "reinstatement"]
+
+
+def test_a_payment_whose_submission_and_webhook_were_both_lost_is_healed_once(
+    world: tuple[PaymentService, FinanceProjections], webhook_receiver: WebhookReceiver,
+    stripe_sandbox: SandboxHandle,
+) -> None:
+    from sfr3_ledger.payment_errors import ProviderUnavailableError
+
+    service, projections = world
+    rid = "res-crash"
+    method = service.enroll_payment_method(rid, method_type="card",
+                                           provider_method_id="pm_card_visa", actor=rid).method_id
+    service.ledger.post_charge(rid, amount=4100, charge_type="RENT", description="Rent",
+                               actor="pm")
+    # Stripe charges the card, but its answer never reaches us, nor does any webhook.
+    stripe_sandbox.control("fail", {"mode": "drop_response", "count": 1,
+                                    "path": "/v1/payment_intents"})
+    with pytest.raises(ProviderUnavailableError):
+        service.pay(rid, amount=4100, method_id=method, actor=rid)
+    stripe_sandbox.drain()
+    with webhook_receiver.lock:
+        webhook_receiver.received.clear()
+    [payment] = service.ledger.ledger(rid).payments.values()
+    assert (payment.status, payment.stripe_ref) == (PaymentStatus.PENDING, None)
+    result = reconcile(service.ledger, service, service.provider, projections, today().date())
+    assert len(result.healed) == 1
+    healed = service.ledger.payment(rid, payment.payment_id)
+    assert healed.status == PaymentStatus.SETTLED and healed.stripe_ref == result.healed[0]
+    assert service.ledger.balance(rid) == 0
+    again = reconcile(service.ledger, service, service.provider, projections, today().date())
+    assert again.healed == []
+    intents = stripe_sandbox.sandbox.store._all("payment_intent")
+    assert len([pi for pi in intents if pi["metadata"].get("resident_id") == rid]) == 1
