@@ -172,16 +172,30 @@ def rss_kb(pid: int) -> int:
     return _rss_of(pid) + sum(_rss_of(child) for child in _children(pid))
 
 
-def bench(port: int, home: Path, token: str, n: int, workers: str) -> None:
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the server and its API execution environments."""
+    total = 0
+    for proc in (pid, *_children(pid)):
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def bench(port: int, home: Path, token: str, n: int, workers: str, pid: int) -> None:
     client(port, token, 50, True)  # warm-up: imports, caches, SQLite pages
     local = in_process(home, n)
     keep = client(port, token, n, True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), server_cpu(pid)
     keep_wall = client(port, token, n, True)
-    one_rate = n / (time.perf_counter() - start)
+    one_wall = time.perf_counter() - start
+    one_rate, one_cpu = n / one_wall, server_cpu(pid) - cpu
     fresh = client(port, token, n, False)
+    cpu = server_cpu(pid)
     four, wall = parallel(port, token, 4, n)
-    four_rate = len(four) / wall
+    four_rate, four_cpu = len(four) / wall, server_cpu(pid) - cpu
     rows = [("in-process read", local, None),
             ("HTTP keep-alive, 1 client", keep + keep_wall, one_rate),
             ("HTTP new connection, 1 client", fresh, len(fresh) / sum(fresh)),
@@ -198,6 +212,9 @@ def bench(port: int, home: Path, token: str, n: int, workers: str) -> None:
           "   (target >= 2x)")
     print(f"keep-alive p50 / new-connection p50:    {ms(keep, 0.5) / ms(fresh, 0.5):6.2f}x"
           "   (no stall: <= 1x)")
+    print(f"server CPU per request, 1 / 4 clients:  {1000 * one_cpu / n:6.2f} / "
+          f"{1000 * four_cpu / len(four):.2f} ms; cores busy {one_cpu / one_wall:.2f} / "
+          f"{four_cpu / wall:.2f}   (the server's parallelism, whatever else loads the machine)")
 
 
 def soak(port: int, token: str, pid: int, seconds: int, clients: int) -> None:
@@ -242,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 bench(port, home, token, args.requests,
                       str(args.workers or os.environ.get("SFR3_WORKERS")
-                          or f"default ({min(4, os.cpu_count() or 1)})"))
+                          or f"default ({min(4, os.cpu_count() or 1)})"), server.pid)
         finally:
             server.terminate()
             try:
