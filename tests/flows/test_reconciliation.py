@@ -205,3 +205,26 @@ def test_a_payment_whose_submission_and_webhook_were_both_lost_is_healed_once(
     assert again.healed == []
     intents = stripe_sandbox.sandbox.store._all("payment_intent")
     assert len([pi for pi in intents if pi["metadata"].get("resident_id") == rid]) == 1
+
+
+def test_make_runs_finance_schedule_reconciles_once_at_two_and_reminds_at_nine(
+    world: tuple[PaymentService, FinanceProjections], webhook_receiver: WebhookReceiver,
+    stripe_sandbox: SandboxHandle,
+) -> None:
+    from datetime import time, timedelta
+
+    from sfr3_dev.finance import FinanceScheduler
+
+    service, projections = world
+    pay(service, "res-sched", 1500)
+    deliver(service, webhook_receiver, stripe_sandbox)
+    scheduler = FinanceScheduler(projections, service)
+    tomorrow = datetime.combine(today().date() + timedelta(days=1), time(1, 59), tzinfo=UTC)
+    assert scheduler.tick(tomorrow) == []
+    assert scheduler.tick(tomorrow + timedelta(minutes=2)) == ["reconciliation"]
+    assert scheduler.tick(tomorrow + timedelta(hours=1)) == []
+    assert scheduler.tick(tomorrow + timedelta(hours=7, minutes=2)) == ["reminders"]
+    assert scheduler.tick(tomorrow + timedelta(hours=8)) == []
+    summary = json.loads(reports_store(projections.home).get(
+        report_prefix(today().date()) + "summary.json") or b"{}")
+    assert summary["counts"]["matched"] == 1
