@@ -82,6 +82,18 @@ def median_ms(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(samples)
 
 
+def interleaved(first: Callable[[], Any], second: Callable[[], Any], repeat: int
+                ) -> tuple[float, float]:
+    first(), second()  # warm
+    a, b = [], []
+    for _ in range(repeat):
+        for fn, out in ((first, a), (second, b)):
+            started = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - started) * 1000)
+    return statistics.median(a), statistics.median(b)
+
+
 def middle_cursor(app: LedgerApplication, rid: str) -> str | None:
     total = len(app.full_history(rid).payments)
     cursor = None
@@ -113,26 +125,29 @@ def run(name: str, events: int, repeat: int) -> None:
         feed(app, PaymentsProjection(index, app.ledger, app.full_history))
         built = time.perf_counter() - started
         rows: dict[str, dict[str, float]] = {}
+        ops: dict[str, dict[str, Callable[[], Any]]] = {}
         for rid in ("small", "big"):
             ledger = app.ledger(rid)
             full = app.full_history(rid).payment_history()
             archived = next((p.payment_id for p in reversed(full)
                              if p.payment_id not in ledger.payments), full[-1].payment_id)
             deep = middle_cursor(app, rid)
-            rows[rid] = {
-                "events": ledger.version, "payments": len(full),
-                "archived": ledger.archived_payments,
+            rows[rid] = {"events": ledger.version, "payments": len(full),
+                         "archived": ledger.archived_payments}
+            ops[rid] = {
                 # As many as the small resident has (3): the same page, both histories.
-                "page": median_ms(lambda r=rid: app.payment_history_page(r, limit=3), repeat),
-                "page of 50": median_ms(lambda r=rid: app.payment_history_page(r, limit=50),
-                                        repeat),
-                "deep page": median_ms(
-                    lambda r=rid, c=deep: app.payment_history_page(r, limit=3, cursor=c),
-                    repeat),
-                "payment by id": median_ms(lambda r=rid, p=archived: app.payment(r, p), repeat),
-                "full replay": median_ms(lambda r=rid: app.payment_history(r),
-                                         max(3, repeat // 8)),
+                "page": lambda r=rid: app.payment_history_page(r, limit=3),
+                "page of 50": lambda r=rid: app.payment_history_page(r, limit=50),
+                "deep page": lambda r=rid, c=deep: app.payment_history_page(
+                    r, limit=3, cursor=c),
+                "payment by id": lambda r=rid, p=archived: app.payment(r, p),
             }
+        for op in ops["small"]:  # small and big interleaved: drift hits both alike
+            both = interleaved(ops["small"][op], ops["big"][op], repeat)
+            rows["small"][op], rows["big"][op] = both
+        for rid in ("small", "big"):
+            rows[rid]["full replay"] = median_ms(lambda r=rid: app.payment_history(r),
+                                                 max(3, repeat // 8))
         print(f"\n{name}: built in {built:.0f} s")
         print(f"{'':>8} {'events':>7} {'payments':>9} {'archived':>9} {'page of 3':>10} "
               f"{'deep page':>10} {'page of 50':>11} {'by id':>8} {'full replay':>12}")

@@ -120,6 +120,22 @@ class LocalJobs:
 
         return rebuild(self.index, self.backbone.schedule, batches())
 
+    def rebuild_payments(self) -> int:
+        """The payments read model from each resident's full history (issue 17)."""
+        from sfr3_ledger.read_models.payments import rebuild as rebuild_payments
+        from sfr3_ledger.read_models.payments import residents_in
+
+        recorder = self.app.recorder
+        residents: dict[str, None] = {}
+        start: int | None = None
+        while notes := recorder.select_notifications(start=start, limit=500,
+                                                     inclusive_of_start=start is None):
+            for rid in residents_in(self.app.mapper.to_domain_event(n) for n in notes):
+                residents[rid] = None
+            start = notes[-1].id
+        return rebuild_payments(self.backbone.payments_index, residents,
+                                self.app.full_history)
+
 
 class LocalScheduler:
     """Runs each job once a day at its local time in every zone that has a lease."""
@@ -229,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     who = frozenset(args.resident) if getattr(args, "resident", None) else None
     if args.command == "rebuild":
         print(f"rebuilt the schedule read model from {local.rebuild()} events")
+        print(f"rebuilt the payments read model: {local.rebuild_payments()} payments")
         from sfr3_dev.payment_jobs import PaymentWatchFollower
         print(f"rebuilt the payment watch from "
               f"{PaymentWatchFollower(app, args.home).rebuild()} payment events")

@@ -3,7 +3,8 @@
 Key `receipts/{residentId}/{paymentId}.pdf`; the API links it from the payment history
 with a presigned URL. The PDF is deterministic, so a redelivered event rewrites the same
 bytes. Environment: RECEIPTS_BUCKET and the ledger's (it reads the payment and the
-payment method's last4).
+payment method's last4); with PAYMENTS_INDEX_TABLE the payment comes from the payments
+read model (sfr3_ledger/read_models/payments.py), so an archived one costs no replay.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aws_lambda_powertools import Logger
 
 from sfr3_adapters.reactions import ReceiptWriter
 from sfr3_adapters.s3 import S3ReceiptStore
+from sfr3_lambdas import wiring
 from sfr3_ledger import LedgerApplication
 
 if TYPE_CHECKING:
@@ -30,10 +32,11 @@ def writer() -> ReceiptWriter:
     global _writer
     with _lock:
         if _writer is None:
-            _writer = ReceiptWriter(
-                LedgerApplication(env=dict(os.environ)),
-                S3ReceiptStore(os.environ.get("RECEIPTS_BUCKET", "")),
-            )
+            app = LedgerApplication(env=dict(os.environ))
+            # The payment is read from the payments read model when one is configured
+            # (PAYMENTS_INDEX_TABLE): a backlog of old receipts never replays a history.
+            app.payments_index = wiring.payments_index()
+            _writer = ReceiptWriter(app, S3ReceiptStore(os.environ.get("RECEIPTS_BUCKET", "")))
         return _writer
 
 

@@ -175,6 +175,16 @@ def rebuild(index: PaymentsIndex, resident_ids: Iterable[str],
     return written
 
 
+def residents_in(events: Iterable[Any]) -> list[str]:
+    """The residents whose ledger events are among `events` (for a rebuild from the log)."""
+    seen: dict[str, None] = {}
+    for domain_event in events:
+        rid = getattr(domain_event, "resident_id", None)
+        if isinstance(domain_event, ResidentLedger.Event) and isinstance(rid, str):
+            seen[rid] = None
+    return list(seen)
+
+
 def check_limit(limit: int | None) -> int:
     if limit is None:
         return DEFAULT_PAGE
@@ -225,4 +235,5 @@ def history_page(resident_id: str, live: ResidentLedger | None, index: PaymentsI
 
 
 __all__ = ["DEFAULT_PAGE", "MAX_PAGE", "HistoryPage", "PaymentRow", "PaymentsIndex",
-           "PaymentsProjection", "Position", "check_limit", "history_page", "rebuild"]
+           "PaymentsProjection", "Position", "check_limit", "history_page", "rebuild",
+           "residents_in"]
