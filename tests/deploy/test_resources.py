@@ -114,9 +114,8 @@ def test_glue_table_describes_the_envelope(package: Package) -> None:
         "data": columns["data"],
     }
     # Every key an envelope's `data` can carry is a column of the struct, typed.
-    from sfr3_ledger import integration_events as ie
-
     from sfr3_adapters.lake_schema import DATA_FIELDS
+    from sfr3_ledger import integration_events as ie
 
     struct = dict(DATA_FIELDS)
     assert columns["data"] == "struct<" + ",".join(f"{k}:{v}" for k, v in DATA_FIELDS) + ">"
