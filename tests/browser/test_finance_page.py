@@ -113,6 +113,15 @@ def test_property_managers_see_it_too(stack: Stack, page: Any, finance_url: str)
     page.goto(f"{finance_url}#token={token}")
     page.wait_for_selector("body[data-state=ready]", timeout=30_000)
     assert page.locator("#report").is_visible()
+    # Another day (the form's date, or #asOf=): a day without payments has no rates.
+    page.fill("input[name=token]", token)
+    page.fill("input[name=asOf]", "2020-01-31")
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-state=ready]", timeout=30_000)
+    page.wait_for_function("document.querySelector('[data-testid=today-success]')"
+                           ".textContent === 'n/a'")
+    assert page.inner_text('[data-testid="trailing-counts"]') == "0 settled, 0 failed"
+    assert table(page, "failures") == [["No rows."]]
 
 
 def test_a_resident_token_is_refused(
