@@ -14,7 +14,7 @@
  *    in DLQ) that has no hand-written depth alarm yet: visible messages >= 1 ->
  *    engineering, and also property managers (PropertyManagerAlertsTopic) when the queue
  *    holds payments (logical id matching custom.alerting.propertyManagerQueuePattern,
- *    default /Retry|Payment/: issue 13's retry DLQ).
+ *    default /^RetryDLQ$/: issue 13's retry DLQ).
  *
  * Runs after the custom resources (resources/*.yml) are merged and before the template is
  * written. tests/deploy/test_alarms.py checks the result.
@@ -31,7 +31,7 @@ class OperationsAlarms {
     const service = this.serverless.service;
     const resources = service.provider.compiledCloudFormationTemplate.Resources;
     const alerting = (service.custom && service.custom.alerting) || {};
-    const pattern = new RegExp(alerting.propertyManagerQueuePattern || 'Retry|Payment');
+    const pattern = new RegExp(alerting.propertyManagerQueuePattern || '^RetryDLQ$');
     const engineering = { Ref: 'AlarmTopic' };
     const managers = { Ref: 'PropertyManagerAlertsTopic' };
 
