@@ -108,8 +108,12 @@ def _with_fact(item: Item, fact: SettledFact) -> Item:
 
 
 def match(day: date, txns: Iterable[BalanceTransaction], facts: Iterable[SettledFact],
-          lookup: Lookup | None = None, *, currency: str = "usd") -> list[Item]:
-    """Classify every transaction of `day` and every fact of `day`, each exactly once."""
+          lookup: Lookup | None = None, *, currency: str = "usd",
+          inquiries: frozenset[str] = frozenset()) -> list[Item]:
+    """Classify every transaction of `day` and every fact of `day`, each exactly once.
+
+    `inquiries`: dispute ids Stripe says are inquiries (it withdrew nothing for them), so
+    their ledger facts are `other` (kind `inquiry`), not money missing at Stripe."""
     by_key: dict[tuple[FactKind, str], SettledFact] = {(f.kind, f.key): f for f in facts}
     seen: set[tuple[FactKind, str]] = set()
     items: list[Item] = []
@@ -146,6 +150,11 @@ def match(day: date, txns: Iterable[BalanceTransaction], facts: Iterable[Settled
             continue
         if fact.reconciled_run is not None:
             continue  # matched by the run of the day Stripe recorded it (a boundary crossing)
+        if fact.kind in ("chargeback", "reinstatement") and fact.key in inquiries:
+            items.append(Item(status="other", kind="inquiry", key=fact.key,
+                              ledger_amount=fact.amount, resident_id=fact.resident_id,
+                              payment_id=fact.payment_id, ledger_day=fact.day))
+            continue
         items.append(Item(status="missing_in_stripe", kind=fact.kind, key=fact.key,
                           ledger_amount=fact.amount, resident_id=fact.resident_id,
                           payment_id=fact.payment_id, ledger_day=fact.day))

@@ -38,6 +38,7 @@ from sfr3_ledger.finance_ports import ReportStore
 from sfr3_ledger.payment_provider import (
     BalanceTransaction,
     BalanceTransactionPage,
+    DisputeDetails,
     PaymentIntentResult,
     PaymentProviderError,
 )
@@ -70,6 +71,8 @@ class BalanceHistory(Protocol):
     ) -> BalanceTransactionPage: ...
 
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult: ...
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeDetails: ...
 
 
 def report_prefix(day: date) -> str:
@@ -151,6 +154,22 @@ class Reconciler:
         assert isinstance(found, ReconciliationDay)
         return found
 
+    def _inquiries(self, items: list[rec.Item]) -> frozenset[str]:
+        """The disputes the ledger shows moving money that Stripe says are inquiries
+        (`warning_*`: nothing withdrawn); one read per such dispute, usually none."""
+        found = set()
+        for item in items:
+            if item.status != "missing_in_stripe" or item.kind not in ("chargeback",
+                                                                       "reinstatement"):
+                continue
+            try:
+                details = self.provider.retrieve_dispute(item.key)
+            except PaymentProviderError:
+                continue  # reported as missing; the next run asks again
+            if details.status.startswith("warning_"):
+                found.add(item.key)
+        return frozenset(found)
+
     # ---- healing --------------------------------------------------------------------
     def _heal(self, run_id: str, day: date, item: rec.Item) -> bool:
         """Settle a payment Stripe settled and the ledger shows PENDING, via the webhook's
@@ -197,6 +216,7 @@ class Reconciler:
         txns, calls = self.balance_transactions(day)
         lookup = self.index.fact
         items = rec.match(day, txns, self.index.facts_on(day), lookup, currency=self.currency)
+        inquiries = self._inquiries(items)
         healed = []
         for item in items:
             lost = item.status == "missing_in_ledger" and item.kind == "payment"
@@ -204,7 +224,7 @@ class Reconciler:
                 healed.append(item.key)
         if healed:
             items = rec.match(day, txns, self.index.facts_on(day), lookup,
-                              currency=self.currency)
+                              currency=self.currency, inquiries=inquiries)
         keys = [fact_key(self._kind(i), i.key) for i in items
                 if i.status == "matched" or i.healed]
 
@@ -224,7 +244,8 @@ class Reconciler:
             groups.setdefault(state.reconciled[key], []).append(parse_fact_key(key))
         for (run, at), chosen in groups.items():
             self.index.mark_reconciled(chosen, run, at)
-        items = rec.match(day, txns, self.index.facts_on(day), lookup, currency=self.currency)
+        items = rec.match(day, txns, self.index.facts_on(day), lookup, currency=self.currency,
+                          inquiries=inquiries)
         first_run = min(state.reconciled.values(), key=lambda mark: mark[1],
                         default=(None, None))[0]
         document = rec.summary(day, items, first_run=first_run)

@@ -228,3 +228,25 @@ def test_make_runs_finance_schedule_reconciles_once_at_two_and_reminds_at_nine(
     summary = json.loads(reports_store(projections.home).get(
         report_prefix(today().date()) + "summary.json") or b"{}")
     assert summary["counts"]["matched"] == 1
+
+
+def test_an_inquiry_moved_no_money_and_is_no_mismatch(
+    world: tuple[PaymentService, FinanceProjections], webhook_receiver: WebhookReceiver,
+    stripe_sandbox: SandboxHandle,
+) -> None:
+    service, projections = world
+    rid = "res-inquiry"
+    method = service.enroll_payment_method(
+        rid, method_type="card", provider_method_id="pm_card_createDisputeInquiry",
+        actor=rid).method_id
+    service.ledger.post_charge(rid, amount=2600, charge_type="RENT", description="Rent",
+                               actor="pm")
+    service.pay(rid, amount=2600, method_id=method, actor=rid)
+    deliver(service, webhook_receiver, stripe_sandbox)
+    [dispute] = service.ledger.ledger(rid).disputes
+    stripe_sandbox.control(f"disputes/{dispute}/close", {"outcome": "won"})
+    deliver(service, webhook_receiver, stripe_sandbox)  # warning_closed: a win, no money
+    result = reconcile(service.ledger, service, service.provider, projections, today().date())
+    assert result.mismatches == 0, result.items
+    inquiry = sorted((i.kind, i.status) for i in result.items if i.key == dispute)
+    assert inquiry == [("inquiry", "other"), ("inquiry", "other")]
