@@ -397,6 +397,9 @@ class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, RetryCom
         live: ResidentLedger | None = None
         if index is None or not self._index_is_current(index, resident_id):
             live = self.ledger(resident_id)
+            if index is not None and live.archived_payments and \
+                    index.seen_version(resident_id) is None:
+                index = None  # never indexed (a read model newer than the data): replay
         return history_page(
             resident_id, live, index, limit=check_limit(limit),
             cursor=cursor, start=start, end=end, method_id=method_id,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from sfr3_lambdas.jobs import finance_projection, projection
+from sfr3_lambdas.jobs import finance_projection, payments_projection, projection
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -26,7 +26,7 @@ def handle(event: dict[str, Any], context: LambdaContext | None = None) -> dict[
     records = event.get("Records", [])
     order = {str(r["dynamodb"]["SequenceNumber"]): n for n, r in enumerate(records)}
     first = len(records)
-    for project in (projection.handle, finance_projection.handle):
+    for project in (projection.handle, finance_projection.handle, payments_projection.handle):
         failed = project(event, context)["batchItemFailures"]
         if failed:
             first = min(first, min(order[f["itemIdentifier"]] for f in failed))

@@ -30,7 +30,8 @@ RECEIPTS = ("ReceiptsBucket", "Arn/receipts/*")
 SCHEDULE = ("ScheduleTable", "Arn")
 
 OWN: dict[str, set[tuple[str, str]]] = {
-    "ApiLambdaFunction": LEDGER_READ | IDEMPOTENCY | {RECEIPTS},
+    # The payments read model is read from the schedule table (issue 17).
+    "ApiLambdaFunction": LEDGER_READ | IDEMPOTENCY | {RECEIPTS, SCHEDULE},
     "StripeWebhookLambdaFunction": LEDGER_READ | IDEMPOTENCY,
     "StripeServiceLambdaFunction": set(),
     "StreamProcessorLambdaFunction": LEDGER_READ
@@ -43,7 +44,7 @@ OWN: dict[str, set[tuple[str, str]]] = {
     },
     # Reads the lease's email (LeaseDirectory).
     "NotificationsLambdaFunction": LEDGER_READ | IDEMPOTENCY | {("NotificationsDLQ", "Arn")},
-    "ReceiptsLambdaFunction": LEDGER_READ | {RECEIPTS, ("ReceiptsDLQ", "Arn")},
+    "ReceiptsLambdaFunction": LEDGER_READ | {RECEIPTS, SCHEDULE, ("ReceiptsDLQ", "Arn")},
     # The jobs: the scheduler never touches the ledger; the worker is a ledger writer.
     # The worker also pays (autopay sweep) through the stripeService client: an API key in
     # its environment, no AWS permission.
