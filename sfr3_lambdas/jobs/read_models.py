@@ -1,5 +1,5 @@
 """scheduleProjection's handler: the events stream into every read model (the schedule
-read model and the finance ones), in one consumer.
+read model, the finance ones and the payment watch of issue 13), in one consumer.
 
 DynamoDB advises at most two readers per stream shard (more are throttled); the stream
 processor is one, this is the other. Each projection applies the batch in order and
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from sfr3_lambdas.jobs import finance_projection, payments_projection, projection
+from sfr3_lambdas.jobs import finance_projection, payments_projection, projection, retries
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -26,7 +26,8 @@ def handle(event: dict[str, Any], context: LambdaContext | None = None) -> dict[
     records = event.get("Records", [])
     order = {str(r["dynamodb"]["SequenceNumber"]): n for n, r in enumerate(records)}
     first = len(records)
-    for project in (projection.handle, finance_projection.handle, payments_projection.handle):
+    for project in (projection.handle, finance_projection.handle, payments_projection.handle,
+                    retries.handle_projection):
         failed = project(event, context)["batchItemFailures"]
         if failed:
             first = min(first, min(order[f["itemIdentifier"]] for f in failed))

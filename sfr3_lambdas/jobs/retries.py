@@ -11,14 +11,17 @@ recovery"):
   invocation re-plans the same items, and the workers are idempotent.
 * `worker_handler` (paymentJobsWorker): the queue's consumer (Powertools BatchProcessor,
   ReportBatchItemFailures; 5 receives, then the payment jobs DLQ). Each item re-reads the
-  ledger before acting (`PaymentJobWorker`). Metrics: `PaymentRetried` (dimension
-  `attempt`) for each attempt made, `PaymentRecovered` (dimension `outcome`).
-* `projection_handler` (paymentWatchProjection): a consumer of the events table's stream
-  that keeps the watch (`PaymentWatchProjection`), like scheduleProjection does for the
-  schedule read model, with its own retries and DLQ.
+  ledger before acting (`PaymentJobWorker`). Metric `PaymentRecovered` (dimension
+  `outcome`); `PaymentRetried` (`Attempt`) and `PaymentPermanentlyFailed`
+  (`FailureReason`) are counted from the ledger's facts by the stream processor
+  (sfr3_adapters/payment_metrics.py), once per fact whatever the redeliveries.
+* `handle_projection`: keeps the watch (`PaymentWatchProjection`) from the events table's
+  stream, called by the stream's second reader (scheduleProjection,
+  sfr3_lambdas/jobs/read_models.py) beside the other read models: DynamoDB advises at most
+  two readers per shard. (`projection_handler` is the same step as a handler of its own.)
 * `alerts_handler` (paymentAlerts): the EventBridge rule for `payment.permanently_failed`:
   the envelope to the retry DLQ (alarm: depth > 0), the property-manager topic (SNS) and
-  mail (SES); metric `PaymentPermanentlyFailed` (dimension `reason`). With
+  mail (SES); metric `PaymentAlertsSent`. With
   `BACKBONE_DEDUP_TABLE`, Powertools idempotency on the event id makes a redelivery do
   nothing.
 
@@ -166,9 +169,10 @@ def work(record: SQSRecord) -> str:
     worker = payment_jobs.PaymentJobWorker(wiring.jobs_payment_service(), payment_watch())
     outcome = worker(item, datetime.now(UTC))
     logger.info("payment job item", extra={**item.to_json(), "outcome": outcome})
-    if item.job == "payment-retries" and outcome in ("retried", "declined", "pending"):
-        _count("PaymentRetried", "attempt", str(item.attempt))
-    elif item.job == "payment-recovery" and outcome in ("settled", "failed", "submitted"):
+    # PaymentRetried and PaymentPermanentlyFailed are counted from the ledger's facts by the
+    # stream processor (payment.retry_started, payment.permanently_failed), once per fact
+    # however often an item is redelivered; the recovery outcome is counted here.
+    if item.job == "payment-recovery" and outcome in ("settled", "failed", "submitted"):
         _count("PaymentRecovered", "outcome", outcome)
     return outcome
 
@@ -223,6 +227,15 @@ def project(event: dict[str, Any]) -> dict[str, Any]:
     return {"batchItemFailures": []}
 
 
+def handle_projection(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """The stream's second reader (sfr3_lambdas/jobs/read_models.py) calls this: DynamoDB
+    advises at most two readers per shard, so the watch has no consumer of its own.
+    Without a watch configured (a deployment or test that has none) it applies nothing."""
+    if not (os.environ.get("PAYMENT_WATCH_TABLE") or os.environ.get("SFR3_READ_MODELS_PATH")):
+        return {"batchItemFailures": []}
+    return project(event)
+
+
 @logger.inject_lambda_context
 def projection_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return project(event)
@@ -267,10 +280,8 @@ def alerts() -> Callable[..., bool]:
 def alert(event: dict[str, Any]) -> dict[str, Any]:
     envelope: Envelope = event["detail"]
     handled = alerts()(envelope=envelope)
-    if handled:
-        reason = str((envelope.get("data") or {}).get("failureReason") or "unknown")
-        metrics.add_dimension(name="reason", value=reason)
-        metrics.add_metric(name="PaymentPermanentlyFailed", unit=MetricUnit.Count, value=1)
+    if handled:  # (PaymentPermanentlyFailed itself is the stream processor's, from the fact)
+        metrics.add_metric(name="PaymentAlertsSent", unit=MetricUnit.Count, value=1)
     logger.info("payment alert", extra={"eventId": envelope.get("eventId"),
                                         "handled": handled})
     return {"eventId": envelope.get("eventId"), "handled": handled}

@@ -30,6 +30,11 @@ HANDLERS = {
 # Issue 14: finance's daily jobs; the stream's read-model reader feeds the finance models too.
 HANDLERS["FinanceJobsLambdaFunction"] = "sfr3_lambdas/jobs/finance.handler"
 HANDLERS["ScheduleProjectionLambdaFunction"] = "sfr3_lambdas/jobs/read_models.handler"
+# Issue 13: payment retries and recovery, the alert on exhaustion, the webhook retry queue.
+HANDLERS["PaymentJobsSchedulerLambdaFunction"] = "sfr3_lambdas/jobs/retries.scheduler_handler"
+HANDLERS["PaymentJobsWorkerLambdaFunction"] = "sfr3_lambdas/jobs/retries.worker_handler"
+HANDLERS["PaymentAlertsLambdaFunction"] = "sfr3_lambdas/jobs/retries.alerts_handler"
+HANDLERS["StripeWebhookRetryLambdaFunction"] = "sfr3_lambdas/stripe_webhook.queue_handler"
 # Lambda's limit for a function's unzipped code.
 UNZIPPED_LIMIT = 262_144_000
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"}

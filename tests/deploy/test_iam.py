@@ -94,6 +94,26 @@ HEALTH = ("PaymentHealthTable", "Arn")
 OWN["ApiLambdaFunction"] |= {HEALTH}
 OWN["StreamProcessorLambdaFunction"] |= {HEALTH}
 
+# Issue 13: payment retries and recovery (resources/retries.yml). The webhook parks what it
+# cannot process on its retry queue; the payment jobs read and write the watch table.
+WATCH = ("PaymentWatchTable", "Arn")
+OWN["StripeWebhookLambdaFunction"] |= {("WebhookRetryQueue", "Arn")}
+SERVICES["StripeWebhookLambdaFunction"] |= {"sqs"}
+OWN["StripeWebhookRetryLambdaFunction"] = LEDGER_READ | IDEMPOTENCY | {
+    ("WebhookRetryQueue", "Arn")}
+SERVICES["StripeWebhookRetryLambdaFunction"] = {"logs", "xray", "dynamodb", "sqs"}
+OWN["PaymentJobsSchedulerLambdaFunction"] = {("PaymentWatchTable", "Arn/index/due"),
+                                             ("PaymentJobsQueue", "Arn"),
+                                             ("PaymentJobsDLQ", "Arn")}
+SERVICES["PaymentJobsSchedulerLambdaFunction"] = {"logs", "xray", "dynamodb", "sqs"}
+OWN["PaymentJobsWorkerLambdaFunction"] = LEDGER_READ | {WATCH, ("PaymentJobsQueue", "Arn")}
+SERVICES["PaymentJobsWorkerLambdaFunction"] = {"logs", "xray", "dynamodb", "sqs"}
+OWN["PaymentAlertsLambdaFunction"] = IDEMPOTENCY | {
+    ("RetryDLQ", "Arn"), ("NotificationsDLQ", "Arn"), ("PropertyManagerAlertsTopic", "Ref")}
+SERVICES["PaymentAlertsLambdaFunction"] = {"logs", "xray", "dynamodb", "sqs", "sns", "ses"}
+SES_SENDERS = SES_SENDERS | {"PaymentAlertsLambdaFunction"}
+OWN["ScheduleProjectionLambdaFunction"] |= {WATCH}  # it keeps the payment watch too
+
 XRAY = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 ARN = "arn:${AWS::Partition}"
@@ -220,6 +240,7 @@ def test_only_the_receipts_worker_writes_receipts(package: Package) -> None:
 def test_only_the_ledger_writers_write_the_ledger(package: Package) -> None:
     writers = {"ApiLambdaFunction", "StripeWebhookLambdaFunction", "JobsWorkerLambdaFunction",
                "FinanceJobsLambdaFunction"}
+    writers |= {"StripeWebhookRetryLambdaFunction", "PaymentJobsWorkerLambdaFunction"}  # 13
     for function in OWN:
         ledger_writes = {
             a

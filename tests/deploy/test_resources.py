@@ -23,6 +23,8 @@ COMMON_ENV = {
 STRIPE_CLIENTS = {"ApiLambdaFunction", "StripeWebhookLambdaFunction", "StripeServiceLambdaFunction",
                   "JobsWorkerLambdaFunction"}  # the autopay sweep pays through PaymentService
 STRIPE_CLIENTS |= {"FinanceJobsLambdaFunction"}  # reconciliation reads Stripe's balance
+# Issue 13: retries pay, recovery asks Stripe, queued webhooks may look an intent up.
+STRIPE_CLIENTS |= {"PaymentJobsWorkerLambdaFunction", "StripeWebhookRetryLambdaFunction"}
 
 
 def _of_type(package: Package, kind: str) -> dict[str, dict[str, Any]]:
@@ -52,7 +54,10 @@ def test_event_rules_route_the_envelopes(package: Package) -> None:
         r["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]: r["Properties"]
         for r in _of_type(package, "AWS::Events::Rule").values()
     }
-    assert set(rules) == {"NotificationsLambdaFunction", "ReceiptsLambdaFunction"}
+    assert set(rules) == {"NotificationsLambdaFunction", "ReceiptsLambdaFunction",
+                          "PaymentAlertsLambdaFunction"}  # issue 13: exhaustion alerts
+    assert rules["PaymentAlertsLambdaFunction"]["EventPattern"]["detail-type"] == [
+        "payment.permanently_failed"]
     notifications = rules["NotificationsLambdaFunction"]["EventPattern"]
     assert set(notifications["detail-type"]) == {
         "charge.posted",
@@ -84,7 +89,8 @@ def test_event_rules_route_the_envelopes(package: Package) -> None:
     # Async invocations with a failure destination: the rules' targets, and jobsScheduler
     # (EventBridge Scheduler invokes asynchronously; tests/deploy/test_jobs.py).
     assert set(invoke) == set(rules) | {"JobsSchedulerLambdaFunction",
-                                        "FinanceJobsLambdaFunction"}
+                                        "FinanceJobsLambdaFunction",
+                                        "PaymentJobsSchedulerLambdaFunction"}
 
 
 def test_firehose_partitions_the_lake_by_day(package: Package) -> None:
@@ -160,6 +166,7 @@ def test_every_function_and_dead_letter_queue_is_alarmed(package: Package) -> No
     # Every queue but the jobs' work queues is a dead-letter queue (their backlogs' age is
     # alarmed).
     work_queues = {"JobsQueue", "JobsPaymentsQueue"}
+    work_queues |= {"PaymentJobsQueue", "WebhookRetryQueue"}  # issue 13
     assert depth == set(_of_type(package, "AWS::SQS::Queue")) - work_queues
     age = {
         a["Dimensions"][0]["Value"]["Fn::GetAtt"][0]

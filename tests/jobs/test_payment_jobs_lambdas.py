@@ -17,6 +17,7 @@ import requests
 
 from sfr3_adapters import aws_clients
 from sfr3_adapters.dynamodb.payment_watch import DynamoDBPaymentWatch
+from sfr3_adapters.payment_metrics import PaymentMetrics, method_type_lookup
 from sfr3_lambdas import wiring
 from sfr3_lambdas.jobs import retries
 from sfr3_ledger import PaymentStatus
@@ -25,6 +26,7 @@ from sfr3_ledger.payment_errors import PaymentDeclined
 from tests.backbone.support import FakeContext, StreamReader, log_records
 from tests.harness.stripe_sandbox import SandboxHandle, WebhookReceiver
 from tests.jobs.test_sqs_and_lambdas import drain
+from tests.metrics.emf import detailed
 
 pytestmark = [pytest.mark.dynamodb, pytest.mark.moto]
 SERVICE_API_KEY = "svc-key-for-payment-jobs-0123456789"
@@ -107,16 +109,23 @@ def test_retries_to_exhaustion_and_recovery_through_the_lambdas(
         assert app.payment(R, "pay_l1").attempt == attempt
     final = app.payment(R, "pay_l1")
     assert (final.status, final.retry_status) == (PaymentStatus.FAILED, "EXHAUSTED")
-    printed = capsys.readouterr().out
-    assert printed.count('"PaymentRetried"') >= 2 and '"attempt":"3"' in printed
+    # Attempts are counted from the ledger's facts (the stream processor), not here.
+    assert '"PaymentRetried"' not in capsys.readouterr().out
 
-    # The rule delivers payment.permanently_failed (twice: at least once) to the alerts.
+    # The stream processor's metrics sink counts the facts: two retries (attempts 2 and 3)
+    # and one permanent failure, by reason.
     events = list(app.events.get(app.ledger(R).id))
-    [envelope] = [e for e in envelopes_for(events, ResidentResolver.for_application(app))
-                  if e["eventType"] == "payment.permanently_failed"]
+    envelopes = envelopes_for(events, ResidentResolver.for_application(app))
+    PaymentMetrics(method_type_lookup(app), namespace="SFR3Payments").write(envelopes)
+    totals = detailed(capsys.readouterr().out)
+    assert totals[("PaymentRetried", (("Attempt", "2"),))] == 1, totals
+    assert totals[("PaymentRetried", (("Attempt", "3"),))] == 1
+    assert totals[("PaymentPermanentlyFailed", (("FailureReason", "insufficient_funds"),))] == 1
+    # The rule delivers payment.permanently_failed to the alert function.
+    [envelope] = [e for e in envelopes if e["eventType"] == "payment.permanently_failed"]
     rule_event = {"detail-type": envelope["eventType"], "detail": envelope}
     assert retries.alerts_handler(rule_event, FakeContext())["handled"] is True
-    assert '"PaymentPermanentlyFailed"' in capsys.readouterr().out
+    assert '"PaymentAlertsSent"' in capsys.readouterr().out
     sqs = aws_clients.client("sqs")
     [dead] = sqs.receive_message(QueueUrl=deployed["RETRY_DLQ_URL"],
                                  MaxNumberOfMessages=10)["Messages"]
