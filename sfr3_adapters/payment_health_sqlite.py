@@ -119,6 +119,16 @@ class SQLitePaymentHealthStore:
             ).fetchall()
         return [StateTotals(str(s), int(c), int(o)) for s, c, o in rows]
 
+    def collected_by_state(self, since: date, until: date) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT state, SUM(CASE WHEN kind = 'settled' THEN amount ELSE -amount END)"
+                " FROM health_facts WHERE kind IN ('settled', 'refunded', 'chargeback')"
+                " AND day >= ? AND day < ? GROUP BY state",
+                (since.isoformat(), until.isoformat()),
+            ).fetchall()
+        return {str(s): int(c) for s, c in rows}
+
     def clear(self) -> None:
         with self._lock:
             self._db.executescript("DELETE FROM health_facts; DELETE FROM health_states; "

@@ -10,8 +10,8 @@ keeps one row per `eventId`: Firehose delivers at least once, the lake may hold 
 
 1. trailing-30-day payment success rate by day (settled vs failed outcomes);
 2. failure breakdown by reason;
-3. collected vs outstanding by state (collected = settled - refunded - charged back;
-   outstanding = the sum of every fact's effect on balances).
+3. collected vs outstanding by state (collected = settled - refunded - charged back in the
+   month to date, SPEC §6; outstanding = the sum of every fact's effect on balances).
 
 The lake is written by the local event backbone, which follows the ledger a moment behind.
 So that an answer never depends on that moment, the command first brings the home's lake
@@ -77,7 +77,8 @@ COLLECTED_VS_OUTSTANDING_BY_STATE = (
     DEDUPED
     + """
 SELECT COALESCE(data.state, '--') AS state,
-       SUM(CASE WHEN eventType = 'payment.settled' THEN data.amount
+       SUM(CASE WHEN "timestamp" < {month} OR "timestamp" >= {until} THEN 0
+                WHEN eventType = 'payment.settled' THEN data.amount
                 WHEN eventType IN ('payment.refunded', 'chargeback.applied') THEN -data.amount
                 ELSE 0 END) AS collected_cents,
        SUM(CASE WHEN eventType IN ('charge.posted', 'late_fee.applied', 'payment.refunded',
@@ -96,6 +97,7 @@ ORDER BY state
 # relative to the day the query runs (the text compares as RFC 3339 strings in both).
 ATHENA_SINCE = "date_format(current_date - INTERVAL '29' DAY, '%Y-%m-%d')"
 ATHENA_UNTIL = "date_format(current_date + INTERVAL '1' DAY, '%Y-%m-%d')"
+ATHENA_MONTH = "date_format(date_trunc('month', current_date), '%Y-%m-%d')"
 
 # name -> (title, SQL template): the finance queries, as `sfr3 analytics` prints them and as
 # resources/athena.yml deploys them (tests/deploy/test_athena.py keeps the two equal).
@@ -116,7 +118,8 @@ def _quote(text: str) -> str:
 
 def athena_sql(name: str) -> str:
     """The named query `name` as Athena runs it (table `events` of the Glue database)."""
-    return QUERIES[name][1].format(since=ATHENA_SINCE, until=ATHENA_UNTIL).strip() + "\n"
+    return QUERIES[name][1].format(since=ATHENA_SINCE, until=ATHENA_UNTIL,
+                                   month=ATHENA_MONTH).strip() + "\n"
 
 
 def connect(home: Path, resident: str | None = None) -> Any:
@@ -192,7 +195,8 @@ def run_named(home: Path, as_of: date, resident: str | None = None) -> dict[str,
     try:
         return {
             name: _run(con, sql.format(since=_quote(since.isoformat()),
-                                       until=_quote(until.isoformat())))
+                                       until=_quote(until.isoformat()),
+                                       month=_quote(as_of.replace(day=1).isoformat())))
             for name, (_, sql) in QUERIES.items()
         }
     finally:

@@ -77,7 +77,8 @@ def _failures_by_reason() -> alt.Chart:
 
 def _collected_vs_outstanding() -> alt.Chart:
     return (
-        alt.Chart(alt.NamedData(name="byState"), title="Collected vs outstanding by state ($)",
+        alt.Chart(alt.NamedData(name="byState"),
+                  title="Collected (month to date) vs outstanding by state ($)",
                   width=WIDTH, height=220)
         .transform_fold(["collectedCents", "outstandingCents"], as_=["measure", "cents"])
         .transform_calculate(

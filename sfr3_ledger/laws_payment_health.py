@@ -6,7 +6,8 @@ a replay after a crash), in whatever batches it arrives and whatever the order:
 - each distinct event counts once: the report equals that of the distinct envelopes
   projected once, in one batch;
 - per state, outstanding is the sum of the money-moving facts' effects on balances and
-  collected is settled - refunded - charged back (the lake query's definitions);
+  collected is settled - refunded - charged back, all time and in the month to date (the
+  lake query's definitions);
 - success rate = settled / (settled + failed), never outside [0, 100];
 - a rebuild from the distinct events equals the live projection.
 
@@ -90,9 +91,14 @@ def check_payment_health_laws(make_store: Callable[[], PaymentHealthStore],
         got = report(live_store, AS_OF, 15.0)
         assert got == report(once_store, AS_OF, 15.0)
 
-        states = {s["state"]: (s["collectedCents"], s["outstandingCents"])
+        states = {s["state"]: (s["collectedToDateCents"], s["outstandingCents"])
                   for s in got["byState"]}
         assert states == _expected_states(distinct)
+        month = [e for e in distinct
+                 if AS_OF.replace(day=1) <= date.fromisoformat(e["timestamp"][:10]) <= AS_OF]
+        month_states = {k: c for k, (c, _) in _expected_states(month).items()}
+        assert {s["state"]: s["collectedCents"] for s in got["byState"]} == {
+            state: month_states.get(state, 0) for state in states}
         for period in (got["today"], got["trailing30Days"]):
             rate = period["successRatePct"]
             assert rate is None or 0.0 <= rate <= 100.0

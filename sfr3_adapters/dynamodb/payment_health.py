@@ -11,8 +11,9 @@ fact whatever the redelivery (a cancelled transaction whose condition failed mea
 fact is stored already; so is a retried request that had in fact succeeded: no request
 token is needed). Other facts are one conditional PutItem.
 
-The API's report reads one partition per day of the window (30 Query calls, 8 at a time,
-each a few hundred small items at this portfolio's volume) and the `STATES` partition.
+The API's report reads one partition per day of the window and of the month to date (at
+most 31 Query calls, 8 at a time, each a few hundred small items at this portfolio's
+volume; a day read for both is read once) and the `STATES` partition.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sfr3_ledger.read_models.payment_health import (
     DayTotals,
     HealthFact,
     StateTotals,
+    collected_of,
     days_of,
     moves_totals,
     reasons_of,
@@ -63,7 +65,8 @@ class DynamoDBPaymentHealthStore:
         self.client = dynamodb_client(endpoint_url, region_name)
         if create:
             ensure_table(self.client, table_definition(table))
-        self._cache: tuple[float, date, date, list[HealthFact]] | None = None
+        # day -> (read at, its facts): the report reads the 30-day window and the month.
+        self._cache: dict[date, tuple[float, list[HealthFact]]] = {}
 
     # ---- writes -------------------------------------------------------------------------
 
@@ -105,7 +108,7 @@ class DynamoDBPaymentHealthStore:
         return True
 
     def add(self, facts: Sequence[HealthFact]) -> int:
-        self._cache = None
+        self._cache.clear()
         return sum(1 for fact in facts if self._add_one(fact))
 
     # ---- reads --------------------------------------------------------------------------
@@ -126,10 +129,10 @@ class DynamoDBPaymentHealthStore:
 
     def _facts(self, since: date, until: date) -> list[HealthFact]:
         now = time.monotonic()
-        if self._cache and self._cache[1:3] == (since, until) and now - self._cache[0] < (
-                CACHE_SECONDS):
-            return self._cache[3]
+        for stale in [d for d, (at, _) in self._cache.items() if now - at >= CACHE_SECONDS]:
+            del self._cache[stale]
         days = [since + timedelta(days=n) for n in range((until - since).days)]
+        fresh = {d for d in days if d in self._cache}
 
         def of_day(day: date) -> list[HealthFact]:
             return [HealthFact(
@@ -139,10 +142,11 @@ class DynamoDBPaymentHealthStore:
                 collected=0, outstanding=0) for item in self._query(f"DAY#{day.isoformat()}")]
 
         # One partition per day, read side by side (the client is thread-safe).
+        missing = [d for d in days if d not in fresh]
         with ThreadPoolExecutor(max_workers=PARALLEL_QUERIES) as pool:
-            facts = [f for day_facts in pool.map(of_day, days) for f in day_facts]
-        self._cache = (now, since, until, facts)
-        return facts
+            for day, day_facts in zip(missing, pool.map(of_day, missing), strict=True):
+                self._cache[day] = (now, day_facts)
+        return [f for d in days for f in self._cache[d][1]]
 
     def days(self, since: date, until: date) -> list[DayTotals]:
         return days_of(self._facts(since, until))
@@ -155,9 +159,12 @@ class DynamoDBPaymentHealthStore:
                             int(item["outstanding"]["N"])) for item in self._query(STATES_PK)]
         return sorted(rows, key=lambda s: s.state)
 
+    def collected_by_state(self, since: date, until: date) -> dict[str, int]:
+        return collected_of(self._facts(since, until))
+
     def clear(self) -> None:
         """Delete every item (a rebuild; the table stays)."""
-        self._cache = None
+        self._cache.clear()
         start: dict[str, Any] | None = None
         while True:
             kwargs: dict[str, Any] = {"TableName": self.table, "ProjectionExpression": "pk, sk"}

@@ -12,9 +12,10 @@ backbone publish) into two small things a store keeps:
 Definitions (the same as the lake's finance queries, sfr3_dev/analytics.py):
 
 * success rate of a period = settled / (settled + failed) payment outcomes in it;
-* collected = settled - refunded - charged back; outstanding = charges and late fees +
-  refunds + chargebacks - settled payments - credits (the sum of the facts' effects on
-  residents' balances).
+* collected = settled - refunded - charged back, in the month to date (SPEC §6; the
+  all-time figure is the state total `collectedToDateCents`); outstanding = charges and late
+  fees + refunds + chargebacks - settled payments - credits, all time (the sum of the
+  facts' effects on residents' balances).
 
 Rebuildable from events: `PaymentHealthProjection.rebuild(envelopes)` clears the store and
 projects them again; tests compare it with the live projection.
@@ -87,7 +88,10 @@ class PaymentHealthStore(Protocol):
         """(reason, failures, failed cents) of [since, until), most failures first."""
 
     def states(self) -> list[StateTotals]:
-        """Collected and outstanding per state, by state."""
+        """Collected and outstanding per state (all time), by state."""
+
+    def collected_by_state(self, since: date, until: date) -> dict[str, int]:
+        """Collected cents per state from the facts of [since, until)."""
 
     def clear(self) -> None:
         """Forget everything (before a rebuild)."""
@@ -157,6 +161,7 @@ def report(store: PaymentHealthStore, as_of: date, threshold_pct: float) -> dict
     until = as_of + timedelta(days=1)
     since = until - timedelta(days=WINDOW_DAYS)
     days = store.days(since, until)
+    month = store.collected_by_state(as_of.replace(day=1), until)
     today = [d for d in days if d.day == as_of]
     failures = store.failures_by_reason(since, until)
     total_failures = sum(n for _, n, _ in failures)
@@ -181,8 +186,8 @@ def report(store: PaymentHealthStore, as_of: date, threshold_pct: float) -> dict
             for d in days
         ],
         "byState": [
-            {"state": s.state, "collectedCents": s.collected_cents,
-             "outstandingCents": s.outstanding_cents}
+            {"state": s.state, "collectedCents": month.get(s.state, 0),
+             "outstandingCents": s.outstanding_cents, "collectedToDateCents": s.collected_cents}
             for s in store.states()
         ],
     }
@@ -217,6 +222,9 @@ class InMemoryPaymentHealthStore:
     def states(self) -> list[StateTotals]:
         return [StateTotals(s, c, o) for s, (c, o) in sorted(self.totals.items())]
 
+    def collected_by_state(self, since: date, until: date) -> dict[str, int]:
+        return collected_of([f for f in self.facts.values() if since <= f.day < until])
+
     def clear(self) -> None:
         self.facts.clear()
         self.totals.clear()
@@ -241,6 +249,16 @@ def days_of(facts: Iterable[HealthFact]) -> list[DayTotals]:
             row[f"{f.kind}_cents"] += f.amount
     return [DayTotals(day, **row) for day, row in sorted(by_day.items())
             if any(row.values())]
+
+
+def collected_of(facts: Iterable[HealthFact]) -> dict[str, int]:
+    """Collected cents per state of facts (stores that aggregate in Python)."""
+    out: dict[str, int] = {}
+    for f in facts:
+        if f.kind in ("settled", "refunded", "chargeback"):
+            sign = 1 if f.kind == "settled" else -1
+            out[f.state] = out.get(f.state, 0) + sign * f.amount
+    return out
 
 
 def reasons_of(facts: Iterable[HealthFact]) -> list[tuple[str, int, int]]:

@@ -63,9 +63,10 @@ def test_the_three_queries(home: Path) -> None:
     success, failures, by_state = (rows for _, rows in results)
     assert success == [("2025-03-01", 1, 1, 50.0, 150000), ("2025-03-02", 1, 2, 33.3, 1000)]
     assert failures == [("card_declined", 2, 50300, 66.7), ("insufficient_funds", 1, 700, 33.3)]
-    # TX: collected 150000 + 999 - 20000; outstanding 200000 - 150999 + 20000.
+    # Collected in the month to date (March): TX 150000 - 20000 (the 999 of January is
+    # not this month's); outstanding all time: TX 200000 - 150999 + 20000.
     # GA: collected 1000; outstanding 5000 - 1000 - 500.
-    assert by_state == [("GA", 1000, 3500), ("TX", 130999, 69001)]
+    assert by_state == [("GA", 1000, 3500), ("TX", 130000, 69001)]
 
 
 def test_the_cli_prints_tables_and_writes_html(
@@ -74,7 +75,7 @@ def test_the_cli_prints_tables_and_writes_html(
     report = tmp_path / "r.html"
     assert main(["--home", str(home), "--as-of", "2025-03-02", "--html", str(report)]) == 0
     out = capsys.readouterr().out
-    assert "TX" in out and "$1,309.99" in out and "$690.01" in out
+    assert "TX" in out and "$1,300.00" in out and "$690.01" in out
     assert "card_declined" in out and "66.7%" in out
     page = report.read_text()
     assert "Collected vs outstanding by state" in page

@@ -88,7 +88,7 @@ def test_each_fact_is_counted_once_with_its_dimensions_despite_redelivery(
         "failedCents": 50_000, "successRatePct": 50.0, "failureRatePct": 50.0,
         "overThreshold": None}
     assert body["byState"] == [{"state": "TX", "collectedCents": 160_000,
-                                "outstandingCents": 50_000}]
+                                "outstandingCents": 50_000, "collectedToDateCents": 160_000}]
     assert body["failuresByReason"] == [{"reason": "card_declined", "failures": 1,
                                          "failedCents": 50_000, "sharePct": 100.0}]
     app.close()

@@ -41,7 +41,7 @@ def test_a_ledger_story_counts_each_fact_once_with_bounded_dimensions(
     pay_and_refund(app, "res-m-1")
     events = [app.mapper.to_domain_event(n) for n in app.recorder.select_notifications(1, 100)]
     envelopes = envelopes_for(events, ResidentResolver.for_application(app))
-    metrics = pm.PaymentMetrics(pm.method_type_lookup(app))
+    metrics = pm.PaymentMetrics(pm.method_type_lookup(app), namespace="SFR3Payments")
     capsys.readouterr()
     assert metrics.write(envelopes) == []
     totals = detailed(capsys.readouterr().out)
@@ -53,7 +53,8 @@ def test_a_ledger_story_counts_each_fact_once_with_bounded_dimensions(
 
 
 def test_dimension_values_are_bounded() -> None:
-    metrics = pm.PaymentMetrics(lambda r, m, p: "SOMETHING_NEW", now=lambda: NOW)
+    metrics = pm.PaymentMetrics(lambda r, m, p: "SOMETHING_NEW", now=lambda: NOW,
+                                namespace="SFR3Payments")
     wild = [
         envelope("payment.failed", failureReason="Weird reason 123", residentId="r",
                  paymentMethod="m", state="Narnia"),
@@ -87,7 +88,7 @@ def test_dimension_values_are_bounded() -> None:
     ],
 )
 def test_reconciliation_mismatches_count_by_type(data: dict[str, object]) -> None:
-    metrics = pm.PaymentMetrics(now=lambda: NOW)
+    metrics = pm.PaymentMetrics(now=lambda: NOW, namespace="SFR3Payments")
     points = metrics.data_points(envelope("reconciliation.completed", **data))
     assert points == [
         ("ReconciliationMismatch", {"MismatchType": "amount_mismatch"}, 2),
@@ -99,7 +100,7 @@ def test_reconciliation_mismatches_count_by_type(data: dict[str, object]) -> Non
 def test_emf_lines_carry_the_aggregate_the_alarms_read_and_the_facts_minute(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    metrics = pm.PaymentMetrics(now=lambda: NOW)
+    metrics = pm.PaymentMetrics(now=lambda: NOW, namespace="SFR3Payments")
     old = dict(envelope("late_fee.applied", state="TX"), eventId="old",
                timestamp=(NOW - timedelta(days=30)).isoformat())
     capsys.readouterr()
