@@ -84,6 +84,7 @@ class PaymentWatchFollower:
     def __init__(self, app: Any, home: Path) -> None:
         self.app = app
         self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
         self.watch = SQLitePaymentWatch(self.home / "read-models.db")
         self.projection = PaymentWatchProjection(self.watch, recover_after=recover_after())
         self.dead_letters = LocalDeadLetters(self.home)
