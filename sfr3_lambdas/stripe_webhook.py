@@ -229,7 +229,7 @@ def handle_queue(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         event=event, record_handler=_retry_record, processor=queue_processor, context=context)
     for exc_info in queue_processor.exceptions:
         logger.error("queued webhook failed again", extra={"error": repr(exc_info[1])})
-    return response  # type: ignore[no-any-return]
+    return dict(response)
 
 
 @metrics.log_metrics

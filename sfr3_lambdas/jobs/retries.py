@@ -189,7 +189,7 @@ def work_batch(event: dict[str, Any], context: LambdaContext | None = None) -> d
         event=event, record_handler=work, processor=processor, context=context)
     for exc_info in processor.exceptions:
         logger.error("payment job item failed", extra={"error": repr(exc_info[1])})
-    return response  # type: ignore[no-any-return]
+    return dict(response)
 
 
 @logger.inject_lambda_context
