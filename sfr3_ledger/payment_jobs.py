@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import attrs
 
+from sfr3_ledger.payment_errors import ProviderUnavailableError
 from sfr3_ledger.read_models.payments_pending import (
     PENDING,
     RETRY,
@@ -116,7 +117,13 @@ class PaymentJobWorker:
             if outcome == "not due":
                 self._tidy(item, RETRY, now)
             return outcome
-        outcome = self.payments.recover_payment(item.resident_id, item.payment_id)
+        try:
+            outcome = self.payments.recover_payment(item.resident_id, item.payment_id)
+        except ProviderUnavailableError:
+            # Stripe unreachable: look again later (not a failed item: an outage would
+            # otherwise fill the DLQ with payments that are merely waiting).
+            self._defer(item, now)
+            return "provider unavailable"
         if outcome in ("processing", "submitted", "mismatch"):
             self._defer(item, now)
         elif outcome == "already resolved":

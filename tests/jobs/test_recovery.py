@@ -211,3 +211,15 @@ def test_the_watch_rebuilt_from_events_equals_the_live_one(h: Harness, backend: 
     rebuild(other, PaymentWatchProjection(other),
             [[h.app.mapper.to_domain_event(n) for n in notes]])
     assert (other.due(PENDING, far), other.due(RETRY, far)) == live
+
+
+def test_stripe_down_defers_the_recovery_without_failing_the_item(h: Harness) -> None:
+    method = _rent(h)
+    h.app.initiate_payment(R, amount=120_000, method_id=method, actor=R, payment_id="pay_down")
+    h.sandbox.control("fail", {"status": 500, "count": 1})
+    now = datetime.now(UTC)
+    assert h.run("payment-recovery", now + LATER) == ["provider unavailable"]
+    assert h.app.payment(R, "pay_down").status == PaymentStatus.PENDING
+    assert h.run("payment-recovery", now + LATER + timedelta(minutes=5)) == [], "deferred"
+    assert h.run("payment-recovery", now + timedelta(hours=1)) == ["settled"]
+    _assert_once(h, "pay_down", PaymentStatus.SETTLED)
