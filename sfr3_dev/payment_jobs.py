@@ -43,6 +43,7 @@ from sfr3_ledger.payment_jobs import (
     PaymentJobName,
     PaymentJobWorker,
     PaymentWorkItem,
+    plan,
     run,
 )
 from sfr3_ledger.read_models.payments_pending import (
@@ -175,11 +176,17 @@ class LocalPaymentJobs:
         self.follower = follower
         self.payments = payments
 
-    def run(self, job: PaymentJobName, now: datetime | None = None) -> InlinePaymentQueue:
+    def run(self, job: PaymentJobName, now: datetime | None = None,
+            residents: frozenset[str] | None = None) -> InlinePaymentQueue:
+        """Run `job` as of `now`; with `residents`, only their payments' items (tests)."""
         now = now or datetime.now(UTC)
         self.follower.catch_up()
         queue = InlinePaymentQueue(PaymentJobWorker(self.payments, self.follower.watch), now)
-        run(self.follower.watch, queue, job, now)
+        if residents is None:
+            run(self.follower.watch, queue, job, now)
+        else:
+            queue.send([i for i in plan(self.follower.watch, job, now)
+                        if i.resident_id in residents])
         self.follower.catch_up()
         return queue
 
