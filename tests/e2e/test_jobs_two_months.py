@@ -10,7 +10,6 @@ did not pay, every fact reaches the lake, and residents are mailed at their leas
 from __future__ import annotations
 
 import email
-import json
 import uuid
 from collections import Counter
 from datetime import date
@@ -67,11 +66,9 @@ def test_fifty_leases_over_two_months(stack, manager) -> None:
 
     # Every fact reached the lake once.
     lake: Counter[str] = Counter()
-    for path in stack.local.backbone.lake.files():
-        for line in path.read_text().splitlines():
-            envelope = json.loads(line)
-            if str(envelope["data"]["residentId"]).startswith(f"res-{tag}-"):
-                lake[envelope["eventType"]] += 1
+    for envelope in stack.local.backbone.lake.rows():
+        if str(envelope["data"]["residentId"]).startswith(f"res-{tag}-"):
+            lake[envelope["eventType"]] += 1
     non_payers = HOMES - len(payers)
     assert lake["lease.started"] == HOMES
     assert lake["charge.posted"] == 2 * HOMES
