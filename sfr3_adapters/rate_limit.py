@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sfr3_ledger.payment_provider import (
         BalanceTransaction,
+        BalanceTransactionPage,
+        DisputeDetails,
         DisputeResult,
         PaymentIntentResult,
         PaymentMethodDetails,
@@ -165,6 +167,23 @@ class RateLimitedProvider:
         self.bucket.acquire()
         return self.provider.submit_dispute_evidence(dispute_id=dispute_id, evidence=evidence,
                                                      submit=submit)
+
+    def list_balance_transactions_page(
+            self, *, created_from: datetime, created_to: datetime,
+            starting_after: str | None = None, limit: int = 100) -> BalanceTransactionPage:
+        self.bucket.acquire()
+        return self.provider.list_balance_transactions_page(
+            created_from=created_from, created_to=created_to, starting_after=starting_after,
+            limit=limit)
+
+    def upload_dispute_file(self, *, filename: str, content_type: str, content: bytes) -> str:
+        self.bucket.acquire()
+        return self.provider.upload_dispute_file(filename=filename, content_type=content_type,
+                                                 content=content)
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeDetails:
+        self.bucket.acquire()
+        return self.provider.retrieve_dispute(dispute_id)
 
     def verify_webhook(self, *, payload: bytes, signature_header: str) -> ProviderEvent:
         return self.provider.verify_webhook(payload=payload, signature_header=signature_header)

@@ -118,6 +118,15 @@ def test_the_limited_provider_delegates_every_call_behind_the_bucket() -> None:
             created_from=now, created_to=now),
         "submit_dispute_evidence": lambda: limited.submit_dispute_evidence(
             dispute_id="dp_1", evidence={"a": "b"}, submit=False),
+        "create_ach_mandate": lambda: limited.create_ach_mandate(
+            setup_id="set_1", customer_id="cus_1", payment_method_id="pm_1",
+            ip_address="127.0.0.1", user_agent="ua", accepted_at=now),
+        "retrieve_setup_intent": lambda: limited.retrieve_setup_intent("seti_1"),
+        "list_balance_transactions_page": lambda: limited.list_balance_transactions_page(
+            created_from=now, created_to=now, starting_after="txn_1", limit=10),
+        "upload_dispute_file": lambda: limited.upload_dispute_file(
+            filename="a.pdf", content_type="application/pdf", content=b"%PDF"),
+        "retrieve_dispute": lambda: limited.retrieve_dispute("dp_1"),
         "verify_webhook": lambda: limited.verify_webhook(payload=b"{}", signature_header="t=1"),
     }
     assert set(calls) == methods
@@ -131,4 +140,5 @@ def test_the_limited_provider_delegates_every_call_behind_the_bucket() -> None:
         assert bucket.acquired - before == (0 if name == "verify_webhook" else 1), name
     assert inner.calls[3][1] == {"args": (), "payment_id": "pay_1", "resident_id": "r",
                                  "amount": 100, "currency": "usd", "customer_id": "cus_1",
-                                 "payment_method_id": "pm_1", "metadata": {"k": "v"}}
+                                 "payment_method_id": "pm_1", "metadata": {"k": "v"},
+                                 "mandate_id": None}
