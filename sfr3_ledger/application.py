@@ -192,6 +192,7 @@ class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, RetryCom
         method_id: str,
         actor: str,
         payment_id: str | None = None,
+        mandate_id: str | None = None,
     ) -> PaymentStarted:
         """Reserve a payment as PENDING, or raise the brief's balance errors.
 
@@ -207,7 +208,8 @@ class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, RetryCom
         def command(ledger: ResidentLedger) -> PaymentStarted:
             created = payment_id not in ledger.payments
             payment = ledger.initiate_payment(
-                payment_id=payment_id, amount=amount, method_id=method_id, actor=actor
+                payment_id=payment_id, amount=amount, method_id=method_id, actor=actor,
+                mandate_id=mandate_id,
             )
             return PaymentStarted(
                 payment=payment,

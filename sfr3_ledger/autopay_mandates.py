@@ -16,17 +16,15 @@ enrollment and records nothing:
   key makes the same mandate).
 
 Cards need no mandate (their off-session charges rest on the card's own agreement).
-The sweep pays through `PaymentService` with its provider wrapped by `MandatedProvider`,
-which adds `mandate_id` to the PaymentIntent it creates; the payment flow itself is
-untouched.
+The sweep pays with `PaymentService.pay(..., mandate_id=...)`: the mandate is recorded on
+the payment (`PaymentInitiated.mandate_id`), and every PaymentIntent made for it (the first
+attempt, each retry, a recovery's re-drive with the same idempotency key) names it.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -35,7 +33,6 @@ from sfr3_ledger.payment_errors import ProviderUnavailableError
 from sfr3_ledger.payment_provider import (
     CardDeclined,
     InvalidProviderRequest,
-    PaymentIntentResult,
     PaymentProvider,
     PaymentProviderError,
     ProviderRateLimited,
@@ -45,7 +42,6 @@ from sfr3_ledger.values import MethodType
 
 if TYPE_CHECKING:
     from sfr3_ledger.application import LedgerApplication
-    from sfr3_ledger.payment_service import PaymentService
 
 
 class MandateRefused(LedgerError):
@@ -120,34 +116,4 @@ def create_mandate(app: LedgerApplication, provider: PaymentProvider, resident_i
     return result.mandate_id
 
 
-class MandatedProvider:
-    """The provider, with `mandate_id` added to the PaymentIntents it creates."""
-
-    def __init__(self, provider: PaymentProvider, mandate_id: str) -> None:
-        self._provider = provider
-        self.mandate_id = mandate_id
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._provider, name)
-
-    def create_payment_intent(self, *, payment_id: str, resident_id: str, amount: int,
-                              currency: str, customer_id: str, payment_method_id: str,
-                              metadata: Mapping[str, str] | None = None,
-                              mandate_id: str | None = None) -> PaymentIntentResult:
-        return self._provider.create_payment_intent(
-            payment_id=payment_id, resident_id=resident_id, amount=amount, currency=currency,
-            customer_id=customer_id, payment_method_id=payment_method_id, metadata=metadata,
-            mandate_id=mandate_id or self.mandate_id)
-
-
-def under_mandate(payments: PaymentService, mandate_id: str | None) -> PaymentService:
-    """`payments` as is (no mandate), or a copy whose provider names the mandate."""
-    if mandate_id is None:
-        return payments
-    mandated = copy.copy(payments)
-    mandated.provider = MandatedProvider(payments.provider, mandate_id)
-    return mandated
-
-
-__all__ = ["MandateAcceptance", "MandateRefused", "MandatedProvider", "create_mandate",
-           "needs_mandate", "under_mandate"]
+__all__ = ["MandateAcceptance", "MandateRefused", "create_mandate", "needs_mandate"]

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import attrs
 
 from sfr3_ledger.autopay import ACTIVE, REMINDER_DAYS, AutopayEnrollment, payment_id_for
-from sfr3_ledger.autopay_mandates import under_mandate
 from sfr3_ledger.errors import AmountExceedsBalance, ChargeNotFound, NoBalanceDue
 from sfr3_ledger.late_fees import late_fees_due
 from sfr3_ledger.payment_errors import PaymentDeclined
@@ -279,13 +278,11 @@ class Worker:
             return "already done", 0
         assert enrollment.enrollment_id is not None and self.payments is not None
         pid = payment_id_for(enrollment.enrollment_id, period)
-        # An ACH debit names the resident's mandate (made at enrollment); cards need none.
-        payments = under_mandate(self.payments, enrollment.mandate_id)
         ledger = self.app.ledger(rid)
         existing = ledger.payments.get(pid)
         if existing is not None:  # a run that crashed after paying: finish its record
             if existing.status == PaymentStatus.PENDING and existing.stripe_ref is None:
-                payments.resubmit(rid, pid)
+                self.payments.resubmit(rid, pid)
             self.app.record_autopay_charged(rid, period=period, payment_id=pid,
                                             amount=existing.amount, charge_date=charge_date)
             return "charged", existing.amount
@@ -297,8 +294,11 @@ class Worker:
             return "skipped", 0
         outcome: Outcome = "charged"
         try:
-            payments.pay(rid, amount=amount, method_id=enrollment.method_id,
-                         actor=AUTOPAY_ACTOR, payment_id=pid)
+            # An ACH debit names the resident's mandate (made at enrollment; cards need
+            # none). The payment records it, so its retries and re-drives name it too.
+            self.payments.pay(rid, amount=amount, method_id=enrollment.method_id,
+                              actor=AUTOPAY_ACTOR, payment_id=pid,
+                              mandate_id=enrollment.mandate_id)
         except (NoBalanceDue, AmountExceedsBalance):
             # Paid by hand in the same moment: the reservation counted it first.
             self.app.record_autopay_skipped(rid, period=period, charge_date=charge_date,

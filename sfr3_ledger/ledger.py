@@ -175,6 +175,8 @@ class ResidentLedger(Aggregate):
         payment_id: str
         amount: int
         method_id: str
+        # The ACH mandate of an autopay debit (None: on-session, or stored before mandates).
+        mandate_id: str | None = None
 
         def apply(self, aggregate: Any) -> None:
             ledger: ResidentLedger = aggregate
@@ -187,6 +189,7 @@ class ResidentLedger(Aggregate):
                 initiated_by=self.actor,
                 property_id=self.property_id,
                 us_state=self.us_state,
+                mandate_id=self.mandate_id,
             )
             ledger.pending_total += self.amount
 
@@ -525,7 +528,8 @@ class ResidentLedger(Aggregate):
         return self.charges[fee_id]
 
     def initiate_payment(
-        self, *, payment_id: str, amount: int, method_id: str, actor: str
+        self, *, payment_id: str, amount: int, method_id: str, actor: str,
+        mandate_id: str | None = None,
     ) -> Payment:
         """Reserve `amount` as PENDING. The payable balance counts pending payments."""
         amount = cents(amount)
@@ -545,7 +549,8 @@ class ResidentLedger(Aggregate):
         if amount > self.payable:
             raise AmountExceedsBalance(balance=max(self.payable, 0), pending=self.pending_total)
         self._trigger(
-            self.PaymentInitiated, actor, payment_id=payment_id, amount=amount, method_id=method_id
+            self.PaymentInitiated, actor, payment_id=payment_id, amount=amount,
+            method_id=method_id, mandate_id=mandate_id,
         )
         return self.payments[payment_id]
 

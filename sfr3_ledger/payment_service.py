@@ -161,9 +161,13 @@ class PaymentService(PaymentRecovery, ProviderEvents):
         method_id: str,
         actor: str,
         payment_id: str | None = None,
+        mandate_id: str | None = None,
     ) -> PaymentOutcome:
+        """Reserve, then submit. `mandate_id` (autopay's ACH debits) is recorded on the
+        payment, so its retries and re-drives are made under the same mandate."""
         started: PaymentStarted = self.ledger.initiate_payment(
-            resident_id, amount=amount, method_id=method_id, actor=actor, payment_id=payment_id
+            resident_id, amount=amount, method_id=method_id, actor=actor, payment_id=payment_id,
+            mandate_id=mandate_id,
         )
         payment = started.payment
         if payment.status == PaymentStatus.PENDING and payment.stripe_ref is None:
@@ -210,6 +214,7 @@ class PaymentService(PaymentRecovery, ProviderEvents):
                 customer_id=customer_id,
                 payment_method_id=provider_method_id,
                 metadata=attempt_metadata(resident_id, pid, payment.attempt),
+                mandate_id=payment.mandate_id,
             )
         except CardDeclined as exc:
             reason = exc.decline_code or exc.code

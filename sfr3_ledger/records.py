@@ -101,6 +101,9 @@ class Payment:
     attempts: list[PaymentAttempt] = attrs.Factory(list)
     retry_at: datetime | None = None
     retry_status: str | None = None
+    # The ACH mandate an off-session debit is made under (autopay); every attempt and
+    # re-drive of the payment sends it, so the idempotency key always sees the same request.
+    mandate_id: str | None = None
 
     @property
     def unrefunded(self) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,8 @@ from sfr3_ledger.autopay import payment_id_for
 from sfr3_ledger.autopay_mandates import MandateAcceptance, create_mandate
 from sfr3_ledger.jobs import JobName, Worker, WorkItem, plan, run
 from sfr3_ledger.leases import LeaseTerms
+from sfr3_ledger.payment_errors import ProviderUnavailableError
+from sfr3_ledger.payment_provider import ProviderUnavailable
 from sfr3_ledger.payment_service import PaymentService
 from sfr3_ledger.read_models.schedule import ScheduleProjection
 from tests.harness.stripe_sandbox import SandboxHandle, WebhookReceiver
@@ -206,3 +209,46 @@ def test_ach_autopay_debits_off_session_under_the_enrollment_mandate(
     # A card enrollment has none, and its charge is made as before.
     h.resident("ap-card-no-mandate")
     assert h.app.autopay("ap-card-no-mandate").mandate_id is None
+
+
+class _DownOnce:
+    """The provider, unreachable for the first PaymentIntent (Stripe down at 06:00)."""
+
+    def __init__(self, provider: Any) -> None:
+        self.provider, self.down = provider, True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.provider, name)
+
+    def create_payment_intent(self, **kwargs: Any) -> Any:
+        self.calls = [*getattr(self, "calls", []), kwargs]
+        if self.down:
+            self.down = False
+            raise ProviderUnavailable("Stripe is down")
+        return self.provider.create_payment_intent(**kwargs)
+
+
+def test_a_redriven_ach_autopay_debit_names_the_mandate_it_was_reserved_under(
+        h: Harness, stripe_sandbox: SandboxHandle) -> None:
+    """The recovery job re-drives with a plain PaymentService and the same idempotency key:
+    the request must be the sweep's own, mandate included (the payment records it)."""
+    h.resident("ap-redrive", token="pm_usBankAccount_success", kind="us_bank_account")
+    mandate = h.app.autopay("ap-redrive").mandate_id
+    assert mandate is not None
+    flaky = _DownOnce(h.service.provider)
+    h.service.provider = flaky
+    h.run("recurring-charges", date(2027, 1, 1))
+    with pytest.raises(ProviderUnavailableError):  # the queue would redeliver the item
+        h.run("autopay-sweep", date(2027, 1, 1))
+    [(pid, _, status)] = h.autopay_payments("ap-redrive")
+    reserved = h.app.ledger("ap-redrive").payments[pid]
+    assert (status, reserved.stripe_ref, reserved.mandate_id) == (
+        PaymentStatus.PENDING, None, mandate)
+    redriven = h.service.resubmit("ap-redrive", pid)
+    assert redriven.stripe_ref is not None
+    assert [c["mandate_id"] for c in flaky.calls] == [mandate, mandate]
+    assert flaky.calls[0] == flaky.calls[1], "a re-drive repeats the request it keys"
+    store = stripe_sandbox.sandbox.store
+    with store.lock:
+        charge = store.objects[store.objects[redriven.stripe_ref]["latest_charge"]]
+        assert charge["payment_method_details"]["us_bank_account"]["mandate"] == mandate
