@@ -39,7 +39,6 @@ from sfr3_ledger.payment_errors import PaymentDeclined, ProviderRejected, Provid
 from sfr3_ledger.payment_provider import (
     CardDeclined,
     InvalidProviderRequest,
-    PaymentIntentResult,
     PaymentProvider,
     PaymentProviderError,
     ProviderRateLimited,
@@ -248,22 +247,18 @@ class PaymentService(PaymentRecovery, ProviderEvents):
         return self.ledger.payment(resident_id, pid)
 
     def sync_payment(self, resident_id: str, payment_id: str) -> Payment:
-        """Ask the provider for the truth about a payment (reconciliation, lost webhooks)."""
+        """Ask the provider for the truth about a payment (reconciliation, lost webhooks).
+
+        Stripe's answer is applied as its webhook would be (`PaymentRecovery._apply_truth`:
+        the same intent, amount and currency checks, a late answer about an earlier
+        attempt ignored), so no caller settles what the webhook path would refuse.
+        """
         payment = self.ledger.payment(resident_id, payment_id)
         if payment.stripe_ref is None:
             return self.resubmit(resident_id, payment_id)
         intent = self._call(self.provider.retrieve_payment_intent, payment.stripe_ref)
-        self._apply_intent_status(resident_id, payment_id, intent)
+        self._apply_truth(intent)
         return self.ledger.payment(resident_id, payment_id)
-
-    def _apply_intent_status(
-        self, resident_id: str, payment_id: str, intent: PaymentIntentResult
-    ) -> None:
-        if intent.status == "succeeded":
-            self.ledger.settle_payment(resident_id, payment_id, stripe_ref=intent.id)
-        elif intent.status in ("requires_payment_method", "canceled"):
-            reason = intent.failure_code or intent.status
-            self.ledger.fail_payment(resident_id, payment_id, reason=reason, stripe_ref=intent.id)
 
     # ---- refunds and disputes -------------------------------------------------------
 

@@ -13,6 +13,7 @@ import copy
 import json
 from typing import Any
 
+import attrs
 import pytest
 import stripe
 
@@ -331,3 +332,25 @@ def _event(type_: str, obj: dict[str, Any]) -> dict[str, Any]:
         "data": {"object": obj},
         "livemode": False,
     }
+
+
+def test_asking_stripe_applies_its_answer_through_the_webhook_checks(
+    service: PaymentService, webhook_receiver: WebhookReceiver, stripe_sandbox: SandboxHandle
+) -> None:
+    """`sync_payment` (reconciliation's healing, lost webhooks) settles only what the
+    webhook path would: an intent whose amount is not the payment's settles nothing."""
+    method = enroll(service)
+    charge(service, 3000)
+    stripe_sandbox.control("webhooks", {"hold": True})
+    pid = service.pay(R, amount=3000, method_id=method, actor=R).payment.payment_id
+    real = service.provider.retrieve_payment_intent
+
+    def short(intent_id: str) -> Any:
+        return attrs.evolve(real(intent_id), amount=1)
+
+    service.provider.retrieve_payment_intent = short  # type: ignore[method-assign]
+    assert service.sync_payment(R, pid).status == PaymentStatus.PENDING
+    service.provider.retrieve_payment_intent = real  # type: ignore[method-assign]
+    assert service.sync_payment(R, pid).status == PaymentStatus.SETTLED
+    assert service.ledger.balance(R) == 0
+    stripe_sandbox.control("webhooks", {"hold": False})
