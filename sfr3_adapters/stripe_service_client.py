@@ -9,18 +9,26 @@ service and its client must agree on it byte for byte; the service imports it fr
 Retries: only on connection failures and on 502s the service marks retryable (provider
 unavailable / rate limited). That is safe because every create carries an idempotency key
 derived from our own ids, so a repeated request replays Stripe's first answer.
+
+Connections: one client keeps its HTTP/1.1 connections alive between calls (a small pool of
+idle `http.client` connections, guarded by a lock, so threads sharing a client never share a
+connection mid-request). A warm Lambda thus pays TCP+TLS set-up once, not on every call. A
+pooled connection the server has meanwhile closed fails on its next use; that failure is
+retried at once on a fresh connection without spending the retry budget — safe for the same
+reason as above (every action is idempotent), and invisible to callers.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import cattrs
 
@@ -119,16 +127,33 @@ def error_from_wire(body: Mapping[str, Any]) -> PaymentProviderError:
     return cls(message, code=code, payment_intent_id=pi)
 
 
+# A reused connection that the peer closed while idle fails with one of these on its next use.
+_STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
+          ConnectionAbortedError)
+_MAX_IDLE = 8  # idle connections kept per client; more concurrent calls simply open more
+
+
 class StripeServiceClient:
     """The PaymentProvider port, served by the stripeService Lambda over HTTP."""
 
     def __init__(self, base_url: str, api_key: str, timeout: float = 15.0, *,
-                 max_retries: int = 2, backoff: float = 0.3) -> None:
+                 max_retries: int = 2, backoff: float = 0.3, keep_alive: bool = True) -> None:
         self._url = base_url.rstrip("/") + PATH
+        parts = urlsplit(self._url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"STRIPE_SERVICE_URL must be an http(s) URL, got {base_url!r}")
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port
+        self._target = parts.path + (f"?{parts.query}" if parts.query else "")
         self._api_key = api_key
         self._timeout = timeout
         self._max_retries = max_retries
         self._backoff = backoff
+        self._keep_alive = keep_alive
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self.connections_opened = 0  # observability for tests and the bench
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StripeServiceClient:
@@ -136,41 +161,93 @@ class StripeServiceClient:
         return cls(source["STRIPE_SERVICE_URL"], source.get("STRIPE_SERVICE_API_KEY", ""),
                    float(source.get("STRIPE_SERVICE_TIMEOUT", "15")))
 
+    # ---- connections ---------------------------------------------------------------------
+    def _new_connection(self) -> http.client.HTTPConnection:
+        with self._lock:
+            self.connections_opened += 1
+        if self._scheme == "https":
+            return http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout)
+        return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+
+    def _checkout(self) -> tuple[http.client.HTTPConnection, bool]:
+        """An idle pooled connection (reused=True) or a new one."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), True
+        return self._new_connection(), False
+
+    def _checkin(self, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if self._keep_alive and len(self._idle) < _MAX_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close the idle connections (the client stays usable; it reconnects on demand)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def _exchange(self, data: bytes) -> tuple[int, bytes]:
+        """One POST; a stale pooled connection is replaced once, transparently."""
+        conn, reused = self._checkout()
+        headers = {"Content-Type": "application/json", API_KEY_HEADER: self._api_key}
+        if not self._keep_alive:
+            headers["Connection"] = "close"
+        while True:
+            try:
+                conn.request("POST", self._target, body=data, headers=headers)
+                response = conn.getresponse()
+                body = response.read()
+            except _STALE:
+                conn.close()
+                if not reused:
+                    raise
+                conn, reused = self._new_connection(), False  # the idle one was dropped
+                continue
+            except BaseException:
+                conn.close()
+                raise
+            if response.will_close:
+                conn.close()
+            else:
+                self._checkin(conn)
+            return response.status, body
+
     def _call(self, action: str, params: dict[str, Any]) -> Any:
         data = json.dumps({"action": action, "params": params}).encode()
         attempt = 0
         while True:
             attempt += 1
-            request = urllib.request.Request(
-                self._url, data=data, method="POST",
-                headers={"Content-Type": "application/json", API_KEY_HEADER: self._api_key},
-            )
             try:
-                with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                    return decode_result(action, json.loads(response.read())["result"])
-            except urllib.error.HTTPError as exc:
-                err = self._error(exc)
-                retryable = isinstance(err, (ProviderUnavailable, ProviderRateLimited))
-                if not retryable or attempt > self._max_retries:
-                    raise err from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                status, body = self._exchange(data)
+            except (OSError, http.client.HTTPException) as exc:  # incl. TimeoutError
                 if attempt > self._max_retries:
                     raise ProviderUnavailable("stripeService is unreachable.",
                                               code="provider_unavailable") from exc
+            else:
+                if status < 400:
+                    return decode_result(action, json.loads(body)["result"])
+                err = self._error(status, body)
+                retryable = isinstance(err, (ProviderUnavailable, ProviderRateLimited))
+                if not retryable or attempt > self._max_retries:
+                    raise err from None
             time.sleep(self._backoff * 2 ** (attempt - 1))
 
     @staticmethod
-    def _error(exc: urllib.error.HTTPError) -> PaymentProviderError:
+    def _error(status: int, raw: bytes) -> PaymentProviderError:
         try:
-            body = json.loads(exc.read() or b"{}").get("error") or {}
+            body = json.loads(raw or b"{}").get("error") or {}
         except (ValueError, AttributeError):
             body = {}
         if body.get("kind") in dict(ERROR_KINDS):  # a provider error, typed by the service
             return error_from_wire(body)
-        message = str(body.get("message") or f"stripeService answered {exc.code}")
-        if exc.code in (401, 403):
+        message = str(body.get("message") or f"stripeService answered {status}")
+        if status in (401, 403):
             return ProviderAuthenticationError(message, code="stripe_service_auth")
-        if exc.code >= 500:
+        if status >= 500:
             return ProviderUnavailable(message, code="provider_unavailable")
         return InvalidProviderRequest(message, code=str(body.get("kind") or "bad_request"))
 
