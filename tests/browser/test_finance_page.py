@@ -43,7 +43,8 @@ def seed(stack: Stack) -> int:
     return len(plan)
 
 
-def health(stack: Stack, token: str, initiated_at_least: int) -> dict[str, Any]:
+def health(stack: Stack, token: str, initiated_at_least: int,
+           failed_at_least: int = 0) -> dict[str, Any]:
     """The API's answer once the read model has followed the seeded events."""
     deadline = time.monotonic() + 30
     while True:
@@ -51,7 +52,8 @@ def health(stack: Stack, token: str, initiated_at_least: int) -> dict[str, Any]:
                          timeout=30)
         assert r.status_code == 200, r.text
         body: dict[str, Any] = r.json()
-        if body["trailing30Days"]["initiated"] >= initiated_at_least:
+        seen = body["trailing30Days"]
+        if seen["initiated"] >= initiated_at_least and seen["failed"] >= failed_at_least:
             return body
         assert time.monotonic() < deadline, "the payment-health read model did not catch up"
         time.sleep(0.1)
@@ -67,7 +69,7 @@ def test_staff_see_the_api_figures_as_charts(
 ) -> None:
     initiated = seed(stack)
     token = stack.token(staff="fin-1", groups=("finance",))
-    api = health(stack, token, initiated)
+    api = health(stack, token, initiated, failed_at_least=3)
     assert api["trailing30Days"]["failed"] >= 3 and api["overThreshold"] is True
 
     page.goto(f"{finance_url}#token={token}")

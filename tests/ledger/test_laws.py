@@ -17,13 +17,14 @@ EXAMPLES = int(os.environ.get("SFR3_LAW_EXAMPLES", "200"))
 
 def variant_examples(env: dict[str, str]) -> int:
     remote = env["PERSISTENCE_MODULE"] == "sfr3_adapters.dynamodb"
-    return max(EXAMPLES // (10 if remote else 4), 10)
+    return max(EXAMPLES // (20 if remote else 4), 10)
 
 
 def test_ledger_laws_hold_on_generated_histories(ledger_env: dict[str, str]) -> None:
     remote = ledger_env["PERSISTENCE_MODULE"] == "sfr3_adapters.dynamodb"
-    # DynamoDB Local: 60 % of the histories (refund requests made each step dearer there).
-    check_ledger_laws(ledger_env, max_examples=EXAMPLES * 3 // 5 if remote else EXAMPLES,
+    # DynamoDB Local: 30 % of the histories (refund requests and retries made each step
+    # dearer there; the embedded backends run them all, DynamoDB checks the recorder).
+    check_ledger_laws(ledger_env, max_examples=EXAMPLES * 3 // 10 if remote else EXAMPLES,
                       steps=20)
 
 
