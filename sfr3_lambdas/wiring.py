@@ -70,6 +70,9 @@ def reset() -> None:
 
 def ledger() -> LedgerApplication:
     def build() -> LedgerApplication:
+        from sfr3_lambdas import config
+
+        config.validate()  # cold start: a malformed variable is named now, not mid-request
         app = LedgerApplication(env=dict(os.environ))
         # History pages and archived payments read the payments read model, if any.
         app.payments_index = payments_index()
@@ -104,7 +107,13 @@ def payments_index() -> PaymentsIndex | None:
 def provider() -> PaymentProvider:
     from sfr3_adapters.stripe_service_client import StripeServiceClient
 
-    return _once("provider", StripeServiceClient.from_env)  # type: ignore[no-any-return]
+    def build() -> PaymentProvider:
+        from sfr3_lambdas import config
+
+        config.validate_for("provider")  # names a missing STRIPE_SERVICE_URL / _API_KEY
+        return StripeServiceClient.from_env()
+
+    return _once("provider", build)  # type: ignore[no-any-return]
 
 
 def payment_service() -> PaymentService:
