@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from sfr3_ledger._extras import MissingExtraError, requires_extra
+
 # subcommand -> (module with a `main(argv) -> int`, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("sfr3_dev.local_stack", "serve the whole system on loopback (what `make run` does)"),
@@ -51,8 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         problem = f"unknown command {args[0]!r}" if args else "a command is required"
         print(f"{_usage()}\n\nsfr3: error: {problem}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[args[0]][0])
-    return int(module.main(args[1:]) or 0)
+    try:
+        # Everything the commands import comes with the `local` extra: say so, not a traceback.
+        with requires_extra("local"):
+            module = importlib.import_module(COMMANDS[args[0]][0])
+            return int(module.main(args[1:]) or 0)
+    except MissingExtraError as error:
+        print(f"sfr3: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
