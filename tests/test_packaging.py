@@ -245,3 +245,18 @@ def test_requires_extra_names_the_extra_and_keeps_real_import_bugs(
     with pytest.raises(ModuleNotFoundError) as bug, _extras.requires_extra("local"):
         import sfr3_dev.no_such_module  # type: ignore[import-not-found]  # noqa: F401
     assert not isinstance(bug.value, _extras.MissingExtraError)
+
+
+def test_sfr3_help_and_version_work_on_the_base_install() -> None:
+    """The console script ships in every install: with no extra it still answers --help
+    and --version, and a command says to install [local]."""
+    hidden = sorted(_provided(USER_EXTRAS) - _provided(()))
+    result = _run(
+        "import sys\n"
+        f"for name in {hidden!r}: sys.modules[name] = None\n"
+        "from sfr3_dev.cli import main\n"
+        "assert main(['--help']) == 0 and main(['--version']) == 0\n"
+        "raise SystemExit(main(['dev-token']))\n")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "sfr3 --version" in result.stdout and "Traceback" not in result.stderr
+    assert "pip install 'sfr3-payments[local]'" in result.stderr
