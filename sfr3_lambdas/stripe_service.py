@@ -44,6 +44,7 @@ from sfr3_lambdas.http_input import (
     check_path,
     parse_object,
 )
+from sfr3_lambdas.log_context import http_logging
 from sfr3_ledger.payment_provider import (
     CardDeclined,
     InvalidProviderRequest,
@@ -375,6 +376,7 @@ def invoke() -> Response[str]:
                     body=json.dumps({"result": encode_result(result)}))
 
 
+@http_logging(logger)  # API Gateway request id as correlation id
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """API Gateway REST (v1) proxy entry point; only the canonical path is served."""
     try:

@@ -58,6 +58,7 @@ from sfr3_lambdas.http_input import (
     BadInput,
     parse_object,
 )
+from sfr3_lambdas.log_context import http_logging
 from sfr3_ledger.payment_provider import (
     PaymentProviderError,
     ProviderEvent,
@@ -130,6 +131,7 @@ def _process_once(event: ProviderEvent, context: Any) -> dict[str, Any]:
 
 
 @metrics.log_metrics
+@http_logging(logger)  # API Gateway request id as correlation id
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """API Gateway REST (v1) proxy entry point (no authorizer: the signature is the auth)."""
     if str(event.get("httpMethod", "")).upper() != "POST" or event.get("path") != PATH:

@@ -42,6 +42,7 @@ from sfr3_lambdas.api import (
     reports,
 )
 from sfr3_lambdas.http_input import BadInput, check_path, parse_object
+from sfr3_lambdas.log_context import http_logging
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -95,6 +96,7 @@ def _gate(event: dict[str, Any]) -> dict[str, Any] | tuple[auth.Principal, polic
     return principal, selected
 
 
+@http_logging(logger)  # API Gateway request id as correlation id
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """API Gateway REST (v1) proxy entry point for every resident/staff route."""
     gate = _gate(event)
