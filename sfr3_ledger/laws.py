@@ -20,16 +20,8 @@ from datetime import datetime
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
 
+from sfr3_ledger._extras import requires_extra
 from sfr3_ledger.application import LedgerApplication
 from sfr3_ledger.errors import (
     AmountExceedsBalance,
@@ -42,6 +34,17 @@ from sfr3_ledger.errors import (
 )
 from sfr3_ledger.ledger import ResidentLedger
 from sfr3_ledger.values import COLLECTED_STATUSES, MIN_PAYMENT_CENTS, ChargeType, PaymentStatus
+
+with requires_extra("testing"):  # hypothesis: a clear message, not a traceback
+    from hypothesis import HealthCheck, settings
+    from hypothesis import strategies as st
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        invariant,
+        precondition,
+        rule,
+        run_state_machine_as_test,
+    )
 
 AMOUNTS = st.integers(min_value=1, max_value=300_000)
 

@@ -29,16 +29,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
-
+from sfr3_ledger._extras import requires_extra
 from sfr3_ledger.application import LedgerApplication
 from sfr3_ledger.payment_errors import PaymentDeclined, ProviderUnavailableError
 from sfr3_ledger.payment_jobs import PaymentJobName, PaymentJobWorker, PaymentWorkItem, run
@@ -48,6 +39,17 @@ from sfr3_ledger.provider_events import named_attempt, named_payment
 from sfr3_ledger.read_models.payments_pending import PaymentWatchProjection
 from sfr3_ledger.retries import is_retryable
 from sfr3_ledger.values import PaymentStatus
+
+with requires_extra("testing"):  # hypothesis: a clear message, not a traceback
+    from hypothesis import HealthCheck, settings
+    from hypothesis import strategies as st
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        invariant,
+        precondition,
+        rule,
+        run_state_machine_as_test,
+    )
 
 START = datetime(2027, 1, 1, 12, tzinfo=UTC)
 OUTCOMES = st.sampled_from(["insufficient_funds", "processing_error", "lost_card",

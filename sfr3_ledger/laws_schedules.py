@@ -23,16 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
-
+from sfr3_ledger._extras import requires_extra
 from sfr3_ledger.application import LedgerApplication
 from sfr3_ledger.jobs import JobName, Worker, WorkItem, run
 from sfr3_ledger.late_fees import LateFeePolicy
@@ -41,6 +32,17 @@ from sfr3_ledger.payment_provider import PaymentIntentResult
 from sfr3_ledger.payment_service import PaymentService
 from sfr3_ledger.read_models.schedule import ScheduleIndex, ScheduleProjection
 from sfr3_ledger.schedules import next_period, period_name, period_of
+
+with requires_extra("testing"):  # hypothesis: a clear message, not a traceback
+    from hypothesis import HealthCheck, settings
+    from hypothesis import strategies as st
+    from hypothesis.stateful import (
+        RuleBasedStateMachine,
+        invariant,
+        precondition,
+        rule,
+        run_state_machine_as_test,
+    )
 
 START = date(2027, 1, 1)
 ZONE = "America/Chicago"

@@ -215,6 +215,24 @@ def test_the_ledger_imports_with_nothing_but_the_base_install() -> None:
     assert "hypothesis" in hidden and "boto3" in hidden and "cattrs" in hidden
 
 
+def test_the_laws_without_the_testing_extra_say_what_to_install() -> None:
+    laws = [m for m, _ in _modules("sfr3_ledger") if m.startswith("sfr3_ledger.laws")]
+    assert len(laws) >= 5
+    result = _run(
+        "import importlib, sys\n"
+        "from sfr3_ledger._extras import MissingExtraError\n"
+        "sys.modules['hypothesis'] = None\n"
+        f"for module in {laws!r}:\n"
+        "    try:\n"
+        "        importlib.import_module(module)\n"
+        "    except MissingExtraError as error:\n"
+        "        print(module, error)\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(laws), result.stdout
+    assert all("pip install 'sfr3-payments[testing]'" in line for line in lines)
+
+
 @pytest.mark.parametrize(("argv", "hidden"), [
     (["dev-token"], "jwt"),
     (["run", "--help"], "jwt"),
