@@ -43,6 +43,22 @@ def seed(stack: Stack) -> int:
     return len(plan)
 
 
+def seed_failures(stack: Stack, count: int) -> int:
+    """`count` more declined payments (TX), each its own resident; how many were made."""
+    app = stack.ledger()
+    tag = uuid.uuid4().hex[:6]
+    for n in range(count):
+        rid = f"res-page-{tag}-f{n}"
+        method = app.enroll_payment_method(rid, provider_id=f"pm_{rid}", method_type="CARD",
+                                           last4="4242", actor=rid)
+        app.post_charge(rid, amount=90_000, charge_type="RENT", description="Rent",
+                        actor="pm-1", property_id=f"prop-f{n}", us_state="TX")
+        pid = app.initiate_payment(rid, amount=90_000, method_id=method.method_id,
+                                   actor=rid).payment.payment_id
+        app.fail_payment(rid, pid, reason="card_declined", stripe_ref=f"pi_{rid}")
+    return count
+
+
 def health(stack: Stack, token: str, initiated_at_least: int,
            failed_at_least: int = 0) -> dict[str, Any]:
     """The API's answer once the read model has followed the seeded events."""
@@ -67,9 +83,17 @@ def table(page: Any, testid: str) -> list[list[str]]:
 def test_staff_see_the_api_figures_as_charts(
     stack: Stack, page: Any, finance_url: str, artifacts: Any
 ) -> None:
-    initiated = seed(stack)
     token = stack.token(staff="fin-1", groups=("finance",))
-    api = health(stack, token, initiated, failed_at_least=3)
+    before = health(stack, token, 0)["trailing30Days"]
+    initiated, failed = before["initiated"] + seed(stack), before["failed"] + 3
+    api = health(stack, token, initiated, failed_at_least=failed)
+    # Earlier tests of the session paid today too: fail more until today is over the
+    # threshold, so the page's alert is shown (bounded: the shared stack is small).
+    for _ in range(100):
+        if api["overThreshold"]:
+            break
+        initiated, failed = initiated + seed_failures(stack, 5), failed + 5
+        api = health(stack, token, initiated, failed_at_least=failed)
     assert api["trailing30Days"]["failed"] >= 3 and api["overThreshold"] is True
 
     page.goto(f"{finance_url}#token={token}")
