@@ -31,12 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from eventsourcing.persistence import (
-    ConnectionPoolClosedError,
-    InfrastructureFactory,
-    Tracking,
-    TrackingRecorder,
-)
+from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
 from eventsourcing.utils import Environment
 
 from sfr3_adapters.local_sinks import LocalLake, LocalMailer, LocalReceiptStore
@@ -178,10 +173,6 @@ class LocalBackbone:
         while not self._stopping.is_set():
             try:
                 processed = self.run_once()
-            except ConnectionPoolClosedError:
-                # The ledger was closed under us (its stack stopped or was reset).
-                log.info("local backbone stops: the ledger is closed")
-                return
             except Exception:
                 log.exception("local backbone step failed; retrying")
                 processed = 0

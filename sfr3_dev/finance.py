@@ -23,8 +23,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import ConnectionPoolClosedError
-
 from sfr3_adapters.finance_files import LocalFiles
 from sfr3_adapters.finance_read_models_sqlite import (
     SQLiteAlertLog,
@@ -65,11 +63,6 @@ class FinanceProjections:
             while not self._stop.wait(poll_seconds):
                 try:
                     self.catch_up()
-                except ConnectionPoolClosedError:
-                    # The ledger was closed under us (its stack stopped or was reset):
-                    # nothing left to follow, and retrying forever would only log.
-                    log.info("finance projections follower stops: the ledger is closed")
-                    return
                 except Exception:
                     log.exception("finance projections step failed; retrying")
 

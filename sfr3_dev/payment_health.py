@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import ConnectionPoolClosedError
-
 from sfr3_adapters.payment_health_sqlite import SQLitePaymentHealthStore
 from sfr3_ledger.integration_events import Envelope, ResidentResolver, envelopes_for
 from sfr3_ledger.read_models.payment_health import PaymentHealthProjection, fact_of
@@ -67,11 +65,6 @@ class PaymentHealthFollower:
             while not self._stop.wait(poll_seconds):
                 try:
                     self.catch_up()
-                except ConnectionPoolClosedError:
-                    # The ledger was closed under us (its stack stopped or was reset):
-                    # nothing left to follow, and retrying forever would only log.
-                    log.info("payment-health follower stops: the ledger is closed")
-                    return
                 except Exception:
                     log.exception("payment-health step failed; retrying")
 

@@ -33,8 +33,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import ConnectionPoolClosedError
-
 from sfr3_adapters.local_sinks import LocalMailer
 from sfr3_adapters.payment_watch_sqlite import SQLitePaymentWatch
 from sfr3_adapters.retry_alerts import PERMANENTLY_FAILED, RetryAlerts
@@ -140,11 +138,6 @@ class PaymentWatchFollower:
             while not self._stop.wait(poll_seconds):
                 try:
                     self.catch_up()
-                except ConnectionPoolClosedError:
-                    # The ledger was closed under us (its stack stopped or was reset):
-                    # nothing left to follow, and retrying forever would only log.
-                    log.info("payment watch follower stops: the ledger is closed")
-                    return
                 except Exception:
                     log.exception("payment watch step failed; retrying")
 
