@@ -7,6 +7,8 @@
   (the sweep pays through PaymentService, within a share of Stripe's rate limit), idempotently,
   reporting failed items (Powertools batch) so only they are retried and, after 5 receives,
   parked in the jobs DLQ.
-* `projection`: a consumer of the events table's stream that keeps the schedule read model
-  (leases, due days, late-fee candidates, autopay charge days) up to date from the ledger's events.
+* `read_models`: the events table's stream's second reader; it keeps every read model up to
+  date from the ledger's events (`projection`: the schedule read model's leases, due days,
+  late-fee candidates and autopay charge days; `finance_projection`, `payments_projection`,
+  and the payment watch in `retries`), through the shared step in `stream_projection`.
 """

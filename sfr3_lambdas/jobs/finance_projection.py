@@ -12,12 +12,11 @@ failed (Lambda retries from there, then the DLQ).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-
-from sfr3_adapters.dynamodb.stream import stored_events_from_stream_record
-from sfr3_lambdas import finance_wiring, wiring
+from sfr3_lambdas import finance_wiring
+from sfr3_lambdas.jobs.stream_projection import project_in_order
 from sfr3_ledger.dispute_alerts import OpenedAlert
 from sfr3_ledger.read_models.disputes import DisputesProjection
 from sfr3_ledger.read_models.settled_by_day import SettledFactsProjection
@@ -25,7 +24,6 @@ from sfr3_ledger.read_models.settled_by_day import SettledFactsProjection
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="scheduleProjection")
 _lock = threading.Lock()
 _projections: list[Any] = []
 
@@ -44,25 +42,10 @@ def reset() -> None:
         _projections.clear()
 
 
+def process(events: Sequence[Any]) -> int:
+    """Both finance read models, in turn."""
+    return sum(projection.process(events) for projection in projections())
+
+
 def handle(event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
-    app = wiring.ledger()
-    records = event.get("Records", [])
-    applied = 0
-    for position, record in enumerate(records):
-        try:
-            events = [app.mapper.to_domain_event(s)
-                      for s in stored_events_from_stream_record(record)]
-            for projection in projections():
-                applied += projection.process(events)
-        except Exception as exc:
-            failed = [str(r["dynamodb"]["SequenceNumber"]) for r in records[position:]]
-            logger.exception("finance projection failed; retrying from this record",
-                             extra={"sequenceNumber": failed[0], "error": repr(exc)})
-            return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
-    logger.info("batch projected", extra={"records": len(records), "applied": applied})
-    return {"batchItemFailures": []}
-
-
-@logger.inject_lambda_context
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle(event, context)
+    return project_in_order(event, process, "finance")

@@ -14,16 +14,13 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-
-from sfr3_adapters.dynamodb.stream import stored_events_from_stream_record
 from sfr3_lambdas import wiring
+from sfr3_lambdas.jobs.stream_projection import project_in_order
 from sfr3_ledger.read_models.payments import PaymentsProjection
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="scheduleProjection")
 _lock = threading.Lock()
 _projection: PaymentsProjection | None = None
 
@@ -46,20 +43,6 @@ def reset() -> None:
 
 def handle(event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
     project = projection()
-    records = event.get("Records", [])
     if project is None:
         return {"batchItemFailures": []}
-    app = wiring.ledger()
-    written = 0
-    for position, record in enumerate(records):
-        try:
-            events = [app.mapper.to_domain_event(s)
-                      for s in stored_events_from_stream_record(record)]
-            written += project.process(events)
-        except Exception as exc:
-            failed = [str(r["dynamodb"]["SequenceNumber"]) for r in records[position:]]
-            logger.exception("payments projection failed; retrying from this record",
-                             extra={"sequenceNumber": failed[0], "error": repr(exc)})
-            return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
-    logger.info("payments projected", extra={"records": len(records), "rows": written})
-    return {"batchItemFailures": []}
+    return project_in_order(event, project.process, "payments")

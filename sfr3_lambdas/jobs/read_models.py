@@ -5,7 +5,8 @@ DynamoDB advises at most two readers per stream shard (more are throttled); the 
 processor is one, this is the other. Each projection applies the batch in order and
 reports the first record it could not apply; the batch answer is the earliest of those
 and everything after it, so Lambda retries from there. Re-applying records a projection
-had already applied writes the same rows (every projection is idempotent).
+had already applied writes the same rows (every projection is idempotent). The step each
+projection shares is sfr3_lambdas/jobs/stream_projection.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 
 from sfr3_lambdas.jobs import finance_projection, payments_projection, projection, retries
+from sfr3_lambdas.jobs.stream_projection import decoded_once, failures_from, sequence_number
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -24,15 +26,15 @@ logger = Logger(service="scheduleProjection")
 
 def handle(event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
     records = event.get("Records", [])
-    order = {str(r["dynamodb"]["SequenceNumber"]): n for n, r in enumerate(records)}
+    order = {sequence_number(r): n for n, r in enumerate(records)}
     first = len(records)
-    for project in (projection.handle, finance_projection.handle, payments_projection.handle,
-                    retries.handle_projection):
-        failed = project(event, context)["batchItemFailures"]
-        if failed:
-            first = min(first, min(order[f["itemIdentifier"]] for f in failed))
-    return {"batchItemFailures": [{"itemIdentifier": str(r["dynamodb"]["SequenceNumber"])}
-                                  for r in records[first:]]}
+    with decoded_once():  # each record decoded once for every projection
+        for project in (projection.handle, finance_projection.handle,
+                        payments_projection.handle, retries.handle_projection):
+            failed = project(event, context)["batchItemFailures"]
+            if failed:
+                first = min(first, min(order[f["itemIdentifier"]] for f in failed))
+    return failures_from(records, first)
 
 
 @logger.inject_lambda_context

@@ -18,7 +18,7 @@ recovery"):
 * `handle_projection`: keeps the watch (`PaymentWatchProjection`) from the events table's
   stream, called by the stream's second reader (scheduleProjection,
   sfr3_lambdas/jobs/read_models.py) beside the other read models: DynamoDB advises at most
-  two readers per shard. (`projection_handler` is the same step as a handler of its own.)
+  two readers per shard.
 * `alerts_handler` (paymentAlerts): the EventBridge rule for `payment.permanently_failed`:
   the envelope to the retry DLQ (alarm: depth > 0), the property-manager topic (SNS) and
   mail (SES); metric `PaymentAlertsSent`. With
@@ -46,8 +46,8 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from sfr3_adapters.dynamodb.stream import stored_events_from_stream_record
 from sfr3_lambdas import wiring
+from sfr3_lambdas.jobs.stream_projection import project_in_order
 from sfr3_ledger import payment_jobs
 from sfr3_ledger.integration_events import Envelope
 from sfr3_ledger.read_models.payments_pending import (
@@ -210,21 +210,7 @@ def projection() -> PaymentWatchProjection:
 
 def project(event: dict[str, Any]) -> dict[str, Any]:
     """Stream records in order; the first failure stops the batch (retried from there)."""
-    app = wiring.ledger()
-    records = event.get("Records", [])
-    applied = 0
-    for position, record in enumerate(records):
-        try:
-            events = [app.mapper.to_domain_event(s)
-                      for s in stored_events_from_stream_record(record)]
-            applied += projection().process(events)
-        except Exception as exc:
-            failed = [str(r["dynamodb"]["SequenceNumber"]) for r in records[position:]]
-            logger.exception("payment watch projection failed; retrying from this record",
-                             extra={"sequenceNumber": failed[0], "error": repr(exc)})
-            return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
-    logger.info("batch projected", extra={"records": len(records), "applied": applied})
-    return {"batchItemFailures": []}
+    return project_in_order(event, projection().process, "payment watch")
 
 
 def handle_projection(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
@@ -233,11 +219,6 @@ def handle_projection(event: dict[str, Any], context: Any = None) -> dict[str, A
     Without a watch configured (a deployment or test that has none) it applies nothing."""
     if not (os.environ.get("PAYMENT_WATCH_TABLE") or os.environ.get("SFR3_READ_MODELS_PATH")):
         return {"batchItemFailures": []}
-    return project(event)
-
-
-@logger.inject_lambda_context
-def projection_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return project(event)
 
 

@@ -25,11 +25,12 @@ HANDLERS = {
     "ReceiptsLambdaFunction": "sfr3_lambdas/receipts.handler",
     "JobsSchedulerLambdaFunction": "sfr3_lambdas/jobs/scheduler.handler",
     "JobsWorkerLambdaFunction": "sfr3_lambdas/jobs/worker.handler",
-    "ScheduleProjectionLambdaFunction": "sfr3_lambdas/jobs/projection.handler",
+    # The stream's second reader: it feeds every read model (schedule, finance, payments,
+    # payment watch).
+    "ScheduleProjectionLambdaFunction": "sfr3_lambdas/jobs/read_models.handler",
 }
-# Issue 14: finance's daily jobs; the stream's read-model reader feeds the finance models too.
+# Issue 14: finance's daily jobs.
 HANDLERS["FinanceJobsLambdaFunction"] = "sfr3_lambdas/jobs/finance.handler"
-HANDLERS["ScheduleProjectionLambdaFunction"] = "sfr3_lambdas/jobs/read_models.handler"
 # Issue 13: payment retries and recovery, the alert on exhaustion, the webhook retry queue.
 HANDLERS["PaymentJobsSchedulerLambdaFunction"] = "sfr3_lambdas/jobs/retries.scheduler_handler"
 HANDLERS["PaymentJobsWorkerLambdaFunction"] = "sfr3_lambdas/jobs/retries.worker_handler"

@@ -75,7 +75,8 @@ def deployed(moto: str, dynamodb_local: str, stripe_sandbox: SandboxHandle,
 
 
 def _project(reader: StreamReader) -> None:
-    response = retries.projection_handler({"Records": log_records(reader.read())}, FakeContext())
+    # The payment watch's step of the stream's second reader (read_models.handler).
+    response = retries.handle_projection({"Records": log_records(reader.read())}, FakeContext())
     assert response == {"batchItemFailures": []}
 
 

@@ -153,7 +153,9 @@ def deployed(queue_url: str, payments_queue_url: str, dynamodb_local: str,
 
 def project(reader: StreamReader) -> list[str]:
     records = log_records(reader.read())
-    response = projection.handler({"Records": records}, FakeContext())
+    # The schedule read model's step of the stream's second reader (read_models.handler, its
+    # Lambda entry point, is run with a context in tests/jobs/test_finance_lambdas.py).
+    response = projection.handle({"Records": records}, FakeContext())
     return [f["itemIdentifier"] for f in response["batchItemFailures"]]
 
 
