@@ -38,6 +38,7 @@ from sfr3_adapters.local_sinks import LocalLake, LocalMailer, LocalReceiptStore
 from sfr3_adapters.payments_index_sqlite import SQLitePaymentsIndex
 from sfr3_adapters.reactions import DomainDirectory, LeaseDirectory, Notifier, ReceiptWriter
 from sfr3_adapters.read_models_sqlite import SQLiteScheduleIndex
+from sfr3_dev.follower import PollingThread, notification_batch
 from sfr3_ledger import LedgerApplication
 from sfr3_ledger.integration_events import Envelope, ResidentResolver, envelopes_for
 from sfr3_ledger.read_models.payments import PaymentsProjection
@@ -96,9 +97,11 @@ class LocalBackbone:
             ledger_app.payments_index = self.payments_index
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._step = threading.Lock()
+        self._thread = PollingThread(self.run_once, name="sfr3-backbone", every=poll_seconds,
+                                     wait_first=False, busy_again=True,
+                                     backoff=min(5.0, poll_seconds * 10), logger=log,
+                                     failure="local backbone step failed; retrying")
 
     @property
     def position(self) -> int:
@@ -116,13 +119,11 @@ class LocalBackbone:
     def run_once(self) -> int:
         """Process the next batch of notifications; how many were processed (0: caught up)."""
         with self._exclusive():
-            position = self.tracking.max_tracking_id(self.app.name)
-            notifications = self.app.recorder.select_notifications(
-                start=position, limit=self.batch_size, inclusive_of_start=position is None
-            )
-            if not notifications:
+            batch = notification_batch(self.app, self.tracking.max_tracking_id(self.app.name),
+                                       self.batch_size)
+            if batch is None:
                 return 0
-            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            events, last = batch
             self.schedule.process(events)
             self.payments.process(events)
             envelopes = envelopes_for(events, self.resolver)
@@ -132,8 +133,8 @@ class LocalBackbone:
                     raise RuntimeError(f"local lake refused {len(failed)} envelopes")
                 for envelope in envelopes:
                     self._react(envelope)
-            self.tracking.insert_tracking(Tracking(self.app.name, notifications[-1].id))
-            return len(notifications)
+            self.tracking.insert_tracking(Tracking(self.app.name, last))
+            return len(events)
 
     def run_until_caught_up(self) -> int:
         total = 0
@@ -156,26 +157,9 @@ class LocalBackbone:
     # ---- background -----------------------------------------------------------------
 
     def start(self) -> LocalBackbone:
-        if self._thread is not None:
-            return self
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._loop, name="sfr3-backbone", daemon=True)
+        # Batch after batch while there is a backlog; after a failure, a pause first.
         self._thread.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                processed = self.run_once()
-            except Exception:
-                log.exception("local backbone step failed; retrying")
-                processed = 0
-                self._stopping.wait(min(5.0, self.poll_seconds * 10))
-            if not processed:
-                self._stopping.wait(self.poll_seconds)
+        self._thread.stop(timeout)

@@ -30,6 +30,7 @@ from sfr3_adapters.finance_read_models_sqlite import (
     SQLiteSettledFacts,
 )
 from sfr3_adapters.local_sinks import LocalMailer
+from sfr3_dev.follower import PollingThread, notification_batches
 from sfr3_ledger.dispute_alerts import DisputeReminders, OpenedAlert
 from sfr3_ledger.read_models.disputes import DisputesProjection
 from sfr3_ledger.read_models.settled_by_day import SettledFactsProjection, rebuild
@@ -54,26 +55,18 @@ class FinanceProjections:
         self._position_file = self.home / "backbone" / "finance-position"
         self._position_file.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._thread: PollingThread | None = None
 
     def start(self, poll_seconds: float = 0.2) -> FinanceProjections:
         """Follow the log in the background (`make run`), like the local backbone."""
-        self._stop = threading.Event()
-
-        def loop() -> None:
-            while not self._stop.wait(poll_seconds):
-                try:
-                    self.catch_up()
-                except Exception:
-                    log.exception("finance projections step failed; retrying")
-
-        self._thread = threading.Thread(target=loop, name="sfr3-finance", daemon=True)
-        self._thread.start()
+        self._thread = PollingThread(self.catch_up, name="sfr3-finance", every=poll_seconds,
+                                     failure="finance projections step failed; retrying",
+                                     logger=log).start()
         return self
 
     def stop(self) -> None:
-        if getattr(self, "_thread", None) is not None:
-            self._stop.set()
-            self._thread.join(10)
+        if self._thread is not None:
+            self._thread.stop()
 
     def _position(self) -> int | None:
         if not self._position_file.exists():
@@ -82,14 +75,7 @@ class FinanceProjections:
         return int(text) if text else None
 
     def _batches(self, start: int | None) -> Iterator[tuple[list[Any], int]]:
-        recorder = self.app.recorder
-        while True:
-            notes = recorder.select_notifications(start=start, limit=BATCH,
-                                                  inclusive_of_start=start is None)
-            if not notes:
-                return
-            yield [self.app.mapper.to_domain_event(n) for n in notes], notes[-1].id
-            start = notes[-1].id
+        return notification_batches(self.app, start, BATCH)
 
     def catch_up(self) -> int:
         """Apply every event after the stored position (idempotent: a crash replays)."""
@@ -140,8 +126,7 @@ class FinanceScheduler:
         self.projections = projections
         self.payments = payments
         self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: PollingThread | None = None
 
     def tick(self, now: datetime | None = None) -> list[str]:
         now = now or datetime.now(UTC)
@@ -163,21 +148,15 @@ class FinanceScheduler:
         return done
 
     def start(self) -> FinanceScheduler:
-        def loop() -> None:
-            while not self._stop.wait(self.poll_seconds):
-                try:
-                    self.tick()
-                except Exception:
-                    log.exception("finance scheduler tick failed; next tick retries")
-
-        self._thread = threading.Thread(target=loop, name="sfr3-finance-jobs", daemon=True)
-        self._thread.start()
+        self._thread = PollingThread(self.tick, name="sfr3-finance-jobs",
+                                     every=self.poll_seconds, logger=log,
+                                     failure="finance scheduler tick failed; next tick retries"
+                                     ).start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.stop()
 
 
 def reports_store(home: Path) -> LocalFiles:

@@ -23,13 +23,13 @@ import argparse
 import logging
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sfr3_dev.follower import PollingThread, notification_batches
 from sfr3_ledger import jobs
 from sfr3_ledger.payment_jobs import PAYMENT_JOBS
 from sfr3_ledger.read_models.schedule import rebuild
@@ -106,33 +106,18 @@ class LocalJobs:
         return reports
 
     def rebuild(self) -> int:
-        recorder = self.app.recorder
-
-        def batches() -> Any:
-            start: int | None = None
-            while True:
-                notes = recorder.select_notifications(start=start, limit=500,
-                                                      inclusive_of_start=start is None)
-                if not notes:
-                    return
-                yield [self.app.mapper.to_domain_event(n) for n in notes]
-                start = notes[-1].id
-
-        return rebuild(self.index, self.backbone.schedule, batches())
+        batches = (events for events, _ in notification_batches(self.app, None))
+        return rebuild(self.index, self.backbone.schedule, batches)
 
     def rebuild_payments(self) -> int:
         """The payments read model from each resident's full history (issue 17)."""
         from sfr3_ledger.read_models.payments import rebuild as rebuild_payments
         from sfr3_ledger.read_models.payments import residents_in
 
-        recorder = self.app.recorder
         residents: dict[str, None] = {}
-        start: int | None = None
-        while notes := recorder.select_notifications(start=start, limit=500,
-                                                     inclusive_of_start=start is None):
-            for rid in residents_in(self.app.mapper.to_domain_event(n) for n in notes):
+        for events, _ in notification_batches(self.app, None):
+            for rid in residents_in(events):
                 residents[rid] = None
-            start = notes[-1].id
         return rebuild_payments(self.backbone.payments_index, residents,
                                 self.app.full_history)
 
@@ -143,8 +128,7 @@ class LocalScheduler:
     def __init__(self, local_jobs: LocalJobs, *, poll_seconds: float = 30.0) -> None:
         self.jobs = local_jobs
         self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: PollingThread | None = None
 
     def tick(self, now: datetime | None = None) -> int:
         """Run what is due at `now`; how many runs were made."""
@@ -160,21 +144,15 @@ class LocalScheduler:
         return runs
 
     def start(self) -> LocalScheduler:
-        self._thread = threading.Thread(target=self._loop, name="sfr3-scheduler", daemon=True)
-        self._thread.start()
+        self._thread = PollingThread(self.tick, name="sfr3-scheduler", every=self.poll_seconds,
+                                     logger=log,
+                                     failure="local scheduler tick failed; next tick retries"
+                                     ).start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
         if self._thread is not None:
-            self._thread.join(10)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.poll_seconds):
-            try:
-                self.tick()
-            except Exception:
-                log.exception("local scheduler tick failed; next tick retries")
+            self._thread.stop()
 
 
 def _print(reports: list[tuple[jobs.RunReport, InlineQueue]], *, quiet: bool = True) -> None:

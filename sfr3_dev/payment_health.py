@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sfr3_adapters.payment_health_sqlite import SQLitePaymentHealthStore
+from sfr3_dev.follower import PollingThread, notification_batches
 from sfr3_ledger.integration_events import Envelope, ResidentResolver, envelopes_for
 from sfr3_ledger.read_models.payment_health import PaymentHealthProjection, fact_of
 
@@ -33,18 +34,11 @@ class PaymentHealthFollower:
         self.resolver = ResidentResolver.for_application(app)
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: PollingThread | None = None
 
     def _batches(self, start: int | None) -> Iterator[tuple[list[Envelope], int]]:
-        while True:
-            notes = self.app.recorder.select_notifications(
-                start=start, limit=self.batch_size, inclusive_of_start=start is None)
-            if not notes:
-                return
-            events = [self.app.mapper.to_domain_event(n) for n in notes]
-            yield envelopes_for(events, self.resolver), notes[-1].id
-            start = notes[-1].id
+        for events, last in notification_batches(self.app, start, self.batch_size):
+            yield envelopes_for(events, self.resolver), last
 
     def catch_up(self) -> int:
         """Project every notification after the stored position; how many facts were new."""
@@ -61,20 +55,13 @@ class PaymentHealthFollower:
         return self.catch_up()
 
     def start(self, poll_seconds: float = 0.2) -> PaymentHealthFollower:
-        def loop() -> None:
-            while not self._stop.wait(poll_seconds):
-                try:
-                    self.catch_up()
-                except Exception:
-                    log.exception("payment-health step failed; retrying")
-
-        self._thread = threading.Thread(target=loop, name="sfr3-payment-health", daemon=True)
-        self._thread.start()
+        self._thread = PollingThread(self.catch_up, name="sfr3-payment-health",
+                                     every=poll_seconds, logger=log,
+                                     failure="payment-health step failed; retrying").start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.stop()
             self._thread = None
         self.store.close()

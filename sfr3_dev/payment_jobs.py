@@ -36,6 +36,7 @@ from typing import Any
 from sfr3_adapters.local_sinks import LocalMailer
 from sfr3_adapters.payment_watch_sqlite import SQLitePaymentWatch
 from sfr3_adapters.retry_alerts import PERMANENTLY_FAILED, RetryAlerts
+from sfr3_dev.follower import PollingThread, notification_batches
 from sfr3_ledger.integration_events import Envelope, ResidentResolver, envelopes_for
 from sfr3_ledger.ledger import ResidentLedger
 from sfr3_ledger.payment_jobs import (
@@ -97,22 +98,14 @@ class PaymentWatchFollower:
         self._position_file = self.home / "backbone" / "payment-watch-position"
         self._position_file.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: PollingThread | None = None
 
     def _position(self) -> int | None:
         text = self._position_file.read_text().strip() if self._position_file.exists() else ""
         return int(text) if text else None
 
     def _batches(self, start: int | None) -> Iterator[tuple[list[Any], int]]:
-        while True:
-            notes = self.app.recorder.select_notifications(
-                start=start, limit=BATCH, inclusive_of_start=False) if start is not None \
-                else self.app.recorder.select_notifications(start=None, limit=BATCH)
-            if not notes:
-                return
-            yield [self.app.mapper.to_domain_event(n) for n in notes], notes[-1].id
-            start = notes[-1].id
+        return notification_batches(self.app, start, BATCH)
 
     def catch_up(self) -> int:
         """Apply every event after the stored position; the position moves only after."""
@@ -134,21 +127,14 @@ class PaymentWatchFollower:
             return rebuild(self.watch, self.projection, (events for events, _ in notes))
 
     def start(self, poll_seconds: float = 0.2) -> PaymentWatchFollower:
-        def loop() -> None:
-            while not self._stop.wait(poll_seconds):
-                try:
-                    self.catch_up()
-                except Exception:
-                    log.exception("payment watch step failed; retrying")
-
-        self._thread = threading.Thread(target=loop, name="sfr3-payment-watch", daemon=True)
-        self._thread.start()
+        self._thread = PollingThread(self.catch_up, name="sfr3-payment-watch",
+                                     every=poll_seconds, logger=log,
+                                     failure="payment watch step failed; retrying").start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.stop()
 
 
 class InlinePaymentQueue:
@@ -198,28 +184,21 @@ class LocalPaymentScheduler:
         self.jobs = jobs
         self.every = every or float(os.environ.get("SFR3_PAYMENT_JOBS_EVERY")
                                     or DEFAULT_EVERY_SECONDS)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: PollingThread | None = None
 
     def tick(self, now: datetime | None = None) -> dict[str, dict[str, int]]:
         return {job: self.jobs.run(job, now).outcomes for job in PAYMENT_JOBS}
 
     def start(self) -> LocalPaymentScheduler:
-        def loop() -> None:
-            while not self._stop.wait(self.every):
-                try:
-                    self.tick()
-                except Exception:
-                    log.exception("payment jobs tick failed; the next tick retries")
-
-        self._thread = threading.Thread(target=loop, name="sfr3-payment-jobs", daemon=True)
-        self._thread.start()
+        self._thread = PollingThread(self.tick, name="sfr3-payment-jobs", every=self.every,
+                                     logger=log,
+                                     failure="payment jobs tick failed; the next tick retries"
+                                     ).start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.stop()
 
 
 def run_from_cli(app: Any, home: Path, payments: Any, job: str, at: datetime | None) -> int:
