@@ -72,3 +72,38 @@ def close_dispute(ledger: ResidentLedger, *, dispute_id: str, won: bool) -> Disp
             us_state=payment.us_state,
         )
     return dispute
+
+
+# ---- state changes (called only from the events' apply) -----------------------------
+
+def applied_opened(ledger: ResidentLedger, event: ResidentLedger.DisputeOpened) -> None:
+    ledger.disputes[event.dispute_id] = Dispute(
+        dispute_id=event.dispute_id,
+        payment_id=event.payment_id,
+        amount=event.amount,
+        reason=event.reason,
+        status=DisputeStatus.OPEN,
+        opened_at=event.timestamp,
+    )
+
+
+def applied_evidence_submitted(
+    ledger: ResidentLedger, event: ResidentLedger.DisputeEvidenceSubmitted
+) -> None:
+    ledger.disputes[event.dispute_id].status = DisputeStatus.UNDER_REVIEW
+
+
+def applied_won(ledger: ResidentLedger, event: ResidentLedger.DisputeWon) -> None:
+    dispute = ledger.disputes[event.dispute_id]
+    dispute.status = DisputeStatus.WON
+    dispute.closed_at = event.timestamp
+
+
+def applied_chargeback(ledger: ResidentLedger, event: ResidentLedger.ChargebackApplied) -> None:
+    dispute = ledger.disputes[event.dispute_id]
+    dispute.status = DisputeStatus.LOST
+    dispute.closed_at = event.timestamp
+    dispute.chargeback = event.amount
+    ledger.payments[event.payment_id].charged_back += event.amount
+    ledger.balance += event.amount
+    ledger._unfund(event.payment_id, event.amount)

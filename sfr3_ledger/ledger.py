@@ -15,8 +15,10 @@ retries deliver facts more than once.
 This module holds the aggregate: its state, events and commands. Stored events and
 snapshots name their classes by topic (`sfr3_ledger.ledger:ResidentLedger.ChargePosted`),
 so the aggregate and its nested events stay here under these names (checked by
-tests/ledger/test_stored_topics.py). The rules they use live beside it: `allocation`,
-`archiving`, `refunds`, `disputes` and `validation`.
+tests/ledger/test_stored_topics.py). What the commands decide and what the events' `apply`
+change lives beside it, one module per concept, called from here: `charges` (charges,
+late fees, credits), `payments`, `attempts` (retries), `refunds`, `disputes`,
+`allocation`, `archiving` and `validation`.
 """
 
 from __future__ import annotations
@@ -28,32 +30,13 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from sfr3_ledger import allocation, archiving, attempts, disputes, refunds
+from sfr3_ledger import allocation, archiving, attempts, charges, disputes, payments, refunds
 from sfr3_ledger.allocation import Allocation, OutstandingCharge
 from sfr3_ledger.archiving import ARCHIVE_AFTER_DAYS
-from sfr3_ledger.errors import (
-    AmountExceedsBalance,
-    ChargeNotFound,
-    ConflictingFact,
-    DisputeNotFound,
-    InvalidAmount,
-    InvalidCommand,
-    NoBalanceDue,
-    PaymentNotFound,
-)
-from sfr3_ledger.records import Charge, Credit, Dispute, Payment, RefundRequest
+from sfr3_ledger.errors import DisputeNotFound, PaymentNotFound
+from sfr3_ledger.records import Charge, Credit, Dispute, Payment
 from sfr3_ledger.refunds import REFUND_DUPLICATE_WINDOW
-from sfr3_ledger.retries import RetryPolicy
-from sfr3_ledger.validation import valid_text, valid_us_state
-from sfr3_ledger.values import (
-    COLLECTED_STATUSES,
-    MIN_PAYMENT_CENTS,
-    SYSTEM,
-    ChargeType,
-    DisputeStatus,
-    PaymentStatus,
-    cents,
-)
+from sfr3_ledger.values import SYSTEM
 
 # What other modules import from here (some of it is defined next door).
 __all__ = [
@@ -125,22 +108,7 @@ class ResidentLedger(Aggregate):
             return self.amount
 
         def apply(self, aggregate: Any) -> None:
-            ledger: ResidentLedger = aggregate
-            ledger.charges[self.charge_id] = Charge(
-                charge_id=self.charge_id,
-                charge_type=ChargeType(self.charge_type),
-                amount=self.amount,
-                description=self.description,
-                due_date=self.due_date,
-                posted_at=self.timestamp,
-                posted_by=self.actor,
-                property_id=self.property_id,
-                us_state=self.us_state,
-            )
-            ledger.property_id = self.property_id
-            ledger.us_state = self.us_state
-            ledger.balance += self.amount
-            ledger._charge_added(ledger.charges[self.charge_id], self.timestamp)
+            charges.applied_charge_posted(aggregate, self)
 
     class LateFeeApplied(LedgerEvent):
         charge_id: str  # the late fee's own charge id
@@ -154,22 +122,7 @@ class ResidentLedger(Aggregate):
             return self.amount
 
         def apply(self, aggregate: Any) -> None:
-            ledger: ResidentLedger = aggregate
-            ledger.charges[self.charge_id] = Charge(
-                charge_id=self.charge_id,
-                charge_type=ChargeType.LATE_FEE,
-                amount=self.amount,
-                description=self.description,
-                due_date=self.due_date or self.timestamp.date(),
-                posted_at=self.timestamp,
-                posted_by=self.actor,
-                property_id=self.property_id,
-                us_state=self.us_state,
-                late_fee_for=self.late_fee_for,
-            )
-            ledger.late_fees[self.late_fee_for] = self.charge_id
-            ledger.balance += self.amount
-            ledger._charge_added(ledger.charges[self.charge_id], self.timestamp)
+            charges.applied_late_fee(aggregate, self)
 
     class PaymentInitiated(LedgerEvent):
         payment_id: str
@@ -179,19 +132,7 @@ class ResidentLedger(Aggregate):
         mandate_id: str | None = None
 
         def apply(self, aggregate: Any) -> None:
-            ledger: ResidentLedger = aggregate
-            ledger.payments[self.payment_id] = Payment(
-                payment_id=self.payment_id,
-                amount=self.amount,
-                method_id=self.method_id,
-                status=PaymentStatus.PENDING,
-                initiated_at=self.timestamp,
-                initiated_by=self.actor,
-                property_id=self.property_id,
-                us_state=self.us_state,
-                mandate_id=self.mandate_id,
-            )
-            ledger.pending_total += self.amount
+            payments.applied_initiated(aggregate, self)
 
     class PaymentSubmitted(LedgerEvent):
         """The provider accepted the payment for processing under `stripe_ref`."""
@@ -211,18 +152,7 @@ class ResidentLedger(Aggregate):
             return -self.amount
 
         def apply(self, aggregate: Any) -> None:
-            ledger: ResidentLedger = aggregate
-            payment = ledger.payments[self.payment_id]
-            if payment.status == PaymentStatus.PENDING:
-                ledger.pending_total -= payment.amount
-            payment.status = PaymentStatus.SETTLED
-            payment.settled_at = self.timestamp
-            if payment.retry_status == attempts.SCHEDULED:  # a late success: no retry
-                attempts.applied_retry_ended(payment, None)
-            payment.stripe_ref = self.stripe_ref or payment.stripe_ref
-            ledger.balance -= self.amount
-            ledger._fund(self.payment_id, self.amount, self.timestamp)
-            ledger._archive(self.timestamp)
+            payments.applied_settled(aggregate, self)
 
     class PaymentFailed(LedgerEvent):
         payment_id: str
@@ -236,15 +166,7 @@ class ResidentLedger(Aggregate):
         retryable: bool | None = None
 
         def apply(self, aggregate: Any) -> None:
-            ledger: ResidentLedger = aggregate
-            payment = ledger.payments[self.payment_id]
-            ledger.pending_total -= payment.amount
-            payment.status = PaymentStatus.FAILED
-            payment.failed_at = self.timestamp
-            payment.failure_reason = self.reason
-            payment.stripe_ref = self.stripe_ref or payment.stripe_ref
-            attempts.applied_failure(payment, self.reason, self.timestamp, self.stripe_ref,
-                                     self.attempt, self.retry_at, self.retryable)
+            payments.applied_failed(aggregate, self)
 
     class PaymentPermanentlyFailed(LedgerEvent):
         """A retryable payment failed on its last attempt: no more are made."""
@@ -301,15 +223,7 @@ class ResidentLedger(Aggregate):
         requested: int | None
 
         def apply(self, aggregate: Any) -> None:
-            payment = aggregate.payments[self.payment_id]
-            payment.refund_requests[self.request_id] = RefundRequest(
-                request_id=self.request_id,
-                amount=self.amount,
-                requested=self.requested,
-                requested_at=self.timestamp,
-                requested_by=self.actor,
-            )
-            payment.refund_pending += self.amount
+            refunds.applied_requested(aggregate, self)
 
     class RefundRequestFailed(LedgerEvent):
         """The provider refused the refund: nothing moved, the reservation is released."""
@@ -319,10 +233,7 @@ class ResidentLedger(Aggregate):
         reason: str
 
         def apply(self, aggregate: Any) -> None:
-            payment = aggregate.payments[self.payment_id]
-            request = payment.refund_requests[self.request_id]
-            payment.refund_pending -= request.amount
-            request.status, request.reason = "FAILED", self.reason
+            refunds.applied_request_failed(aggregate, self)
 
     class RefundRequestCompleted(LedgerEvent):
         """The request's refund was already recorded (its webhook came first)."""
@@ -348,20 +259,7 @@ class ResidentLedger(Aggregate):
             return self.amount
 
         def apply(self, aggregate: Any) -> None:
-            ledger: ResidentLedger = aggregate
-            payment = ledger.payments[self.payment_id]
-            if self.request_id is not None:
-                payment.complete_refund_request(self.request_id, self.refund_id)
-            payment.refunds[self.refund_id] = self.amount
-            payment.refunded += self.amount
-            payment.status = (
-                PaymentStatus.REFUNDED
-                if payment.refunded + payment.charged_back >= payment.amount
-                else PaymentStatus.PARTIALLY_REFUNDED
-            )
-            ledger.refund_index[self.refund_id] = self.payment_id
-            ledger.balance += self.amount
-            ledger._unfund(self.payment_id, self.amount)
+            refunds.applied_refund(aggregate, self)
 
     class DisputeOpened(LedgerEvent):
         dispute_id: str
@@ -370,28 +268,19 @@ class ResidentLedger(Aggregate):
         reason: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.disputes[self.dispute_id] = Dispute(
-                dispute_id=self.dispute_id,
-                payment_id=self.payment_id,
-                amount=self.amount,
-                reason=self.reason,
-                status=DisputeStatus.OPEN,
-                opened_at=self.timestamp,
-            )
+            disputes.applied_opened(aggregate, self)
 
     class DisputeEvidenceSubmitted(LedgerEvent):
         dispute_id: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.disputes[self.dispute_id].status = DisputeStatus.UNDER_REVIEW
+            disputes.applied_evidence_submitted(aggregate, self)
 
     class DisputeWon(LedgerEvent):
         dispute_id: str
 
         def apply(self, aggregate: Any) -> None:
-            dispute: Dispute = aggregate.disputes[self.dispute_id]
-            dispute.status = DisputeStatus.WON
-            dispute.closed_at = self.timestamp
+            disputes.applied_won(aggregate, self)
 
     class ChargebackApplied(LedgerEvent):
         """A dispute was lost: the money left us, so the amount is owed again."""
@@ -404,15 +293,7 @@ class ResidentLedger(Aggregate):
             return self.amount
 
         def apply(self, aggregate: Any) -> None:
-            ledger: ResidentLedger = aggregate
-            dispute = ledger.disputes[self.dispute_id]
-            dispute.status = DisputeStatus.LOST
-            dispute.closed_at = self.timestamp
-            dispute.chargeback = self.amount
-            payment = ledger.payments[self.payment_id]
-            payment.charged_back += self.amount
-            ledger.balance += self.amount
-            ledger._unfund(self.payment_id, self.amount)
+            disputes.applied_chargeback(aggregate, self)
 
     class CreditApplied(LedgerEvent):
         credit_id: str
@@ -423,17 +304,7 @@ class ResidentLedger(Aggregate):
             return -self.amount
 
         def apply(self, aggregate: Any) -> None:
-            ledger: ResidentLedger = aggregate
-            ledger.credits[self.credit_id] = Credit(
-                credit_id=self.credit_id,
-                amount=self.amount,
-                reason=self.reason,
-                applied_at=self.timestamp,
-                applied_by=self.actor,
-            )
-            ledger.balance -= self.amount
-            ledger._fund(self.credit_id, self.amount, self.timestamp)
-            ledger._archive(self.timestamp)
+            charges.applied_credit(aggregate, self)
 
     # ---- allocation.py and archiving.py (called only from events' apply) ------------
 
@@ -453,177 +324,19 @@ class ResidentLedger(Aggregate):
 
     # ---- commands -------------------------------------------------------------------
 
-    def post_charge(
-        self,
-        *,
-        charge_id: str,
-        charge_type: str,
-        amount: int,
-        description: str,
-        due_date: date | None,
-        actor: str,
-        property_id: str | None = None,
-        us_state: str | None = None,
-    ) -> Charge:
-        amount = cents(amount)
-        try:
-            kind = ChargeType(charge_type)
-        except ValueError:
-            allowed = ", ".join(t.value for t in ChargeType)
-            raise InvalidCommand(f"chargeType must be one of {allowed}") from None
-        description = valid_text(description, "description")
-        if due_date is not None and (
-            not isinstance(due_date, date) or isinstance(due_date, datetime)
-        ):
-            raise InvalidCommand("dueDate must be a date (YYYY-MM-DD)")
-        us_state = valid_us_state(us_state)
-        existing = self.charges.get(charge_id)
-        if existing is not None:
-            same = (existing.amount, existing.charge_type, existing.description)
-            if same != (amount, kind, description):
-                raise ConflictingFact(f"Charge {charge_id} was already posted with other details")
-            return existing
-        self._trigger(
-            self.ChargePosted,
-            actor,
-            charge_id=charge_id,
-            charge_type=kind.value,
-            amount=amount,
-            description=description,
-            due_date=due_date,
-            property_id=property_id if property_id is not None else self.property_id,
-            us_state=us_state if us_state is not None else self.us_state,
-        )
-        return self.charges[charge_id]
-
-    def apply_late_fee(
-        self,
-        *,
-        fee_id: str,
-        late_fee_for: str,
-        amount: int,
-        actor: str = SYSTEM,
-        due_date: date | None = None,
-    ) -> Charge:
-        """Assess a late fee on `late_fee_for`; a second fee for the same charge is a no-op."""
-        amount = cents(amount)
-        if late_fee_for not in self.charges:
-            raise ChargeNotFound(late_fee_for)
-        if late_fee_for in self.late_fees:
-            return self.charges[self.late_fees[late_fee_for]]
-        if fee_id in self.charges:
-            raise ConflictingFact(f"Charge {fee_id} already exists")
-        overdue = self.charges[late_fee_for]
-        self._trigger(
-            self.LateFeeApplied,
-            actor,
-            charge_id=fee_id,
-            late_fee_for=late_fee_for,
-            amount=amount,
-            description=f"Late fee: {overdue.description}",
-            due_date=due_date,
-            property_id=overdue.property_id,
-            us_state=overdue.us_state,
-        )
-        return self.charges[fee_id]
-
-    def initiate_payment(
-        self, *, payment_id: str, amount: int, method_id: str, actor: str,
-        mandate_id: str | None = None,
-    ) -> Payment:
-        """Reserve `amount` as PENDING. The payable balance counts pending payments."""
-        amount = cents(amount)
-        if amount < MIN_PAYMENT_CENTS:
-            raise InvalidAmount(
-                f"amount must be at least {MIN_PAYMENT_CENTS} cents (the smallest payment the "
-                "payment provider accepts)"
-            )
-        method_id = valid_text(method_id, "paymentMethodId", max_len=200)
-        existing = self.payments.get(payment_id)
-        if existing is not None:
-            if (existing.amount, existing.method_id) != (amount, method_id):
-                raise ConflictingFact(f"Payment {payment_id} already exists with other details")
-            return existing
-        if self.balance <= 0:
-            raise NoBalanceDue()
-        if amount > self.payable:
-            raise AmountExceedsBalance(balance=max(self.payable, 0), pending=self.pending_total)
-        self._trigger(
-            self.PaymentInitiated, actor, payment_id=payment_id, amount=amount,
-            method_id=method_id, mandate_id=mandate_id,
-        )
-        return self.payments[payment_id]
-
-    def record_submission(self, *, payment_id: str, stripe_ref: str) -> Payment:
-        payment = self.get_payment(payment_id)
-        if payment.stripe_ref == stripe_ref:
-            return payment
-        if payment.stripe_ref is not None:
-            raise ConflictingFact(f"Payment {payment_id} is already {payment.stripe_ref}")
-        self._trigger(self.PaymentSubmitted, SYSTEM, payment_id=payment_id, stripe_ref=stripe_ref)
-        return payment
-
-    def settle_payment(self, *, payment_id: str, stripe_ref: str | None = None) -> Payment:
-        """Settle once. A late success after a failure still settles: the money moved."""
-        payment = self.get_payment(payment_id)
-        if payment.status in COLLECTED_STATUSES:
-            return payment
-        self._trigger(
-            self.PaymentSettled,
-            SYSTEM,
-            payment_id=payment_id,
-            amount=payment.amount,
-            stripe_ref=stripe_ref,
-            property_id=payment.property_id,
-            us_state=payment.us_state,
-        )
-        return payment
-
-    def fail_payment(
-        self,
-        *,
-        payment_id: str,
-        reason: str,
-        stripe_ref: str | None = None,
-        policy: RetryPolicy | None = None,
-        now: datetime | None = None,
-    ) -> Payment:
-        """Fail a PENDING payment. A failure arriving after settlement never un-settles it.
-
-        With a retry `policy` the failure records its attempt and whether (and when) the
-        next is due, and a retryable failure on the last attempt is permanent.
-        """
-        payment = self.get_payment(payment_id)
-        if payment.status != PaymentStatus.PENDING:
-            return payment
-        reason = valid_text(reason or "unknown", "reason")
-        # The decision is timed from the failure's own timestamp (unless `now` is given).
-        stamp = self.PaymentFailed.create_timestamp()
-        decision = attempts.failure_decision(payment, reason, policy, now or stamp)
-        self._trigger(
-            self.PaymentFailed,
-            SYSTEM,
-            timestamp=stamp,
-            payment_id=payment_id,
-            amount=payment.amount,
-            reason=reason,
-            stripe_ref=stripe_ref,
-            property_id=payment.property_id,
-            us_state=payment.us_state,
-            attempt=payment.attempt if decision else None,
-            retry_at=decision.retry_at if decision else None,
-            retryable=decision.retryable if decision else None,
-        )
-        attempts.after_failure(self, payment, decision)
-        return payment
-
-    # Retry commands (attempts.py), bound here as methods of the same name.
+    # Commands are plain functions of the ledger, kept in their concept's module and bound
+    # here as methods of the same name: charges and credits (charges.py), a payment's life
+    # (payments.py), its retries (attempts.py), refunds (refunds.py), disputes (disputes.py).
+    post_charge = charges.post_charge
+    apply_late_fee = charges.apply_late_fee
+    apply_credit = charges.apply_credit
+    initiate_payment = payments.initiate_payment
+    record_submission = payments.record_submission
+    settle_payment = payments.settle_payment
+    fail_payment = payments.fail_payment
     start_retry = attempts.start_retry
     cancel_retry = attempts.cancel_retry
     record_recovery = attempts.record_recovery
-
-    # Refund and dispute commands: plain functions of the ledger, kept in refunds.py and
-    # disputes.py, bound here as methods of the same name.
     refundable_amount = refunds.refundable_amount
     request_refund = refunds.request_refund
     fail_refund_request = refunds.fail_refund_request
@@ -631,16 +344,6 @@ class ResidentLedger(Aggregate):
     open_dispute = disputes.open_dispute
     submit_dispute_evidence = disputes.submit_dispute_evidence
     close_dispute = disputes.close_dispute
-
-    def apply_credit(self, *, credit_id: str, amount: int, reason: str, actor: str) -> int:
-        amount = cents(amount)
-        reason = valid_text(reason, "reason")
-        if credit_id in self.credits:
-            if self.credits[credit_id].amount != amount:
-                raise ConflictingFact(f"Credit {credit_id} was already applied with other details")
-            return self.balance
-        self._trigger(self.CreditApplied, actor, credit_id=credit_id, amount=amount, reason=reason)
-        return self.balance
 
     # ---- queries --------------------------------------------------------------------
 

@@ -175,3 +175,42 @@ def apply_refund(
         us_state=payment.us_state,
     )
     return payment
+
+
+# ---- state changes (called only from the events' apply) -----------------------------
+
+def applied_requested(ledger: ResidentLedger, event: ResidentLedger.RefundRequested) -> None:
+    payment = ledger.payments[event.payment_id]
+    payment.refund_requests[event.request_id] = RefundRequest(
+        request_id=event.request_id,
+        amount=event.amount,
+        requested=event.requested,
+        requested_at=event.timestamp,
+        requested_by=event.actor,
+    )
+    payment.refund_pending += event.amount
+
+
+def applied_request_failed(
+    ledger: ResidentLedger, event: ResidentLedger.RefundRequestFailed
+) -> None:
+    payment = ledger.payments[event.payment_id]
+    request = payment.refund_requests[event.request_id]
+    payment.refund_pending -= request.amount
+    request.status, request.reason = "FAILED", event.reason
+
+
+def applied_refund(ledger: ResidentLedger, event: ResidentLedger.RefundApplied) -> None:
+    payment = ledger.payments[event.payment_id]
+    if event.request_id is not None:
+        payment.complete_refund_request(event.request_id, event.refund_id)
+    payment.refunds[event.refund_id] = event.amount
+    payment.refunded += event.amount
+    payment.status = (
+        PaymentStatus.REFUNDED
+        if payment.refunded + payment.charged_back >= payment.amount
+        else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    ledger.refund_index[event.refund_id] = event.payment_id
+    ledger.balance += event.amount
+    ledger._unfund(event.payment_id, event.amount)
