@@ -37,13 +37,9 @@ import warnings
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -52,6 +48,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from sfr3_adapters.aws_clients import client as aws_client
 from sfr3_lambdas import wiring
+from sfr3_lambdas.consumers import metrics_for, sqs_batch
 from sfr3_lambdas.http_input import (
     PROVIDER_MAX_BYTES,
     PROVIDER_MAX_DEPTH,
@@ -71,10 +68,7 @@ if TYPE_CHECKING:
 logger = Logger(service="stripeWebhook")
 # Payment health: counted once per Stripe event (inside the idempotent step), published as
 # CloudWatch embedded-metric logs; alarms in resources/alarms.yml watch the failure rate.
-metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SFR3Payments"),
-    service="stripeWebhook",
-)
+metrics = metrics_for("stripeWebhook")
 OUTCOME_METRICS = {
     "settled": "PaymentsSettled",
     "failed": "PaymentsFailed",
@@ -227,11 +221,8 @@ def _retry_record(record: SQSRecord) -> str:
 
 
 def handle_queue(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    response = process_partial_response(
-        event=event, record_handler=_retry_record, processor=queue_processor, context=context)
-    for exc_info in queue_processor.exceptions:
-        logger.error("queued webhook failed again", extra={"error": repr(exc_info[1])})
-    return dict(response)
+    return sqs_batch(event, _retry_record, queue_processor, logger,
+                     "queued webhook failed again", context)
 
 
 @metrics.log_metrics

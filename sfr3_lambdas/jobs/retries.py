@@ -32,21 +32,17 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from sfr3_lambdas import wiring
+from sfr3_lambdas.consumers import metrics_for, sqs_batch
 from sfr3_lambdas.jobs.stream_projection import project_in_order
 from sfr3_ledger import payment_jobs
 from sfr3_ledger.integration_events import Envelope
@@ -61,13 +57,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="paymentJobs")
-metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SFR3Payments"),
-    service="paymentJobs",
-)
+metrics = metrics_for("paymentJobs")
 processor = BatchProcessor(event_type=EventType.SQS)
-_lock = threading.RLock()  # builders call one another
-_built: dict[str, Any] = {}
 
 
 class BadPaymentJobInput(ValueError):
@@ -75,15 +66,13 @@ class BadPaymentJobInput(ValueError):
 
 
 def _once(name: str, build: Callable[[], Any]) -> Any:
-    with _lock:
-        if name not in _built:
-            _built[name] = build()
-        return _built[name]
+    """Built once per cold start, in wiring's cache (under `payment_jobs:`)."""
+    return wiring._once(f"payment_jobs:{name}", build)
 
 
 def reset() -> None:
-    with _lock:
-        _built.clear()
+    """Forget the payment jobs' watch, queue, projection and alerts (not the ledger)."""
+    wiring.forget("payment_jobs:")
 
 
 def payment_watch() -> PaymentWatch:
@@ -185,11 +174,7 @@ def _count(name: str, dimension: str, value: str) -> None:
 
 
 def work_batch(event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
-    response = process_partial_response(
-        event=event, record_handler=work, processor=processor, context=context)
-    for exc_info in processor.exceptions:
-        logger.error("payment job item failed", extra={"error": repr(exc_info[1])})
-    return dict(response)
+    return sqs_batch(event, work, processor, logger, "payment job item failed", context)
 
 
 @logger.inject_lambda_context
@@ -239,21 +224,7 @@ def alerts() -> Callable[..., bool]:
         def react(envelope: Envelope) -> bool:
             return reaction.handle(envelope)
 
-        table = os.environ.get("BACKBONE_DEDUP_TABLE")
-        if not table:
-            return react
-        from aws_lambda_powertools.utilities.idempotency import (
-            DynamoDBPersistenceLayer,
-            IdempotencyConfig,
-            idempotent_function,
-        )
-
-        return idempotent_function(  # type: ignore[no-any-return]
-            data_keyword_argument="envelope",
-            persistence_store=DynamoDBPersistenceLayer(table_name=table),
-            config=IdempotencyConfig(event_key_jmespath="eventId",
-                                     expires_after_seconds=7 * 24 * 3600),
-        )(react)
+        return wiring.once_per_event(react)[0]
 
     return _once("alerts", build)  # type: ignore[no-any-return]
 

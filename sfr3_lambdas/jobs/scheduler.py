@@ -29,10 +29,11 @@ import os
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from sfr3_lambdas import wiring
+from sfr3_lambdas.consumers import metrics_for
 from sfr3_ledger import jobs
 from sfr3_ledger.schedules import check_time_zone, local_date
 
@@ -40,10 +41,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="jobsScheduler")
-metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SFR3Payments"),
-    service="jobsScheduler",
-)
+metrics = metrics_for("jobsScheduler")
 ALL_ZONES = "*"
 PAYMENT_JOBS: frozenset[str] = frozenset({"autopay-sweep"})
 

@@ -21,29 +21,22 @@ moves it to the jobs DLQ (alarmed).
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from sfr3_lambdas import wiring
+from sfr3_lambdas.consumers import metrics_for, sqs_batch
 from sfr3_ledger.jobs import Worker, WorkItem
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="jobsWorker")
-metrics = Metrics(
-    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "SFR3Payments"),
-    service="jobsWorker",
-)
+metrics = metrics_for("jobsWorker")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -78,11 +71,7 @@ def work(record: SQSRecord) -> str:
 
 
 def handle(event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:
-    response = process_partial_response(
-        event=event, record_handler=work, processor=processor, context=context)
-    for exc_info in processor.exceptions:
-        logger.error("job item failed", extra={"error": repr(exc_info[1])})
-    return response  # type: ignore[no-any-return]
+    return sqs_batch(event, work, processor, logger, "job item failed", context)
 
 
 @metrics.log_metrics
