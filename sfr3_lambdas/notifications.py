@@ -41,22 +41,8 @@ def _build() -> Callable[..., Any]:
     def send(envelope: Envelope) -> str | None:
         return notifier.handle(envelope)
 
-    table = os.environ.get("BACKBONE_DEDUP_TABLE")
-    if not table:
-        return send
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-
-    config = IdempotencyConfig(event_key_jmespath="eventId", expires_after_seconds=7 * 24 * 3600)
-    _config = config
-    return idempotent_function(  # type: ignore[no-any-return]
-        data_keyword_argument="envelope",
-        persistence_store=DynamoDBPersistenceLayer(table_name=table),
-        config=config,
-    )(send)
+    once, _config = wiring.once_per_event(send)
+    return once
 
 
 def sender() -> Callable[..., Any]:

@@ -29,13 +29,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sfr3_ledger import LedgerApplication
 from sfr3_ledger.payment_service import PaymentService
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
     from aws_lambda_powertools.utilities.idempotency.persistence.base import (
         BasePersistenceLayer,
     )
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from sfr3_ledger.read_models.payments import PaymentsIndex
     from sfr3_ledger.read_models.schedule import ScheduleIndex
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 _lock = threading.RLock()
 _built: dict[str, Any] = {}
@@ -57,6 +60,14 @@ def _once(name: str, build: Any) -> Any:
         if name not in _built:
             _built[name] = build()
         return _built[name]
+
+
+def forget(prefix: str) -> None:
+    """Forget what was built under names starting with `prefix` (one handler module's
+    builders, e.g. `payment_jobs:`), leaving the rest (the ledger) built."""
+    with _lock:
+        for name in [n for n in _built if n.startswith(prefix)]:
+            del _built[name]
 
 
 def reset() -> None:
@@ -137,6 +148,32 @@ def idempotency_store(purpose: str) -> BasePersistenceLayer:
         return SQLitePersistenceLayer(path or ":memory:")
 
     return _once(f"idempotency:{purpose}", build)  # type: ignore[no-any-return]
+
+
+BACKBONE_DEDUP_SECONDS = 7 * 24 * 3600
+
+
+def once_per_event(react: Callable[..., T]) -> tuple[Callable[..., T], IdempotencyConfig | None]:
+    """`react(envelope=...)` made idempotent on the envelope's `eventId` when
+    `BACKBONE_DEDUP_TABLE` is set (Powertools idempotency, remembered 7 days): EventBridge
+    delivers at least once, and a redelivery then does nothing. Without the table, `react`
+    itself and no config. The config is returned so a handler can register its Lambda
+    context (Powertools then stops short of the function's timeout)."""
+    table = os.environ.get("BACKBONE_DEDUP_TABLE")
+    if not table:
+        return react, None
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    config = IdempotencyConfig(event_key_jmespath="eventId",
+                               expires_after_seconds=BACKBONE_DEDUP_SECONDS)
+    once = idempotent_function(data_keyword_argument="envelope",
+                               persistence_store=DynamoDBPersistenceLayer(table_name=table),
+                               config=config)(react)
+    return once, config
 
 
 def idempotency_ttl() -> int:
