@@ -153,10 +153,15 @@ def scheduler_handler(event: dict[str, Any], context: LambdaContext) -> dict[str
 
 # ---- worker ---------------------------------------------------------------------------
 
+def job_worker() -> payment_jobs.PaymentJobWorker:
+    """Built once per cold start, not per record (it holds only the service and the watch)."""
+    return _once("worker", lambda: payment_jobs.PaymentJobWorker(  # type: ignore[no-any-return]
+        wiring.jobs_payment_service(), payment_watch()))
+
+
 def work(record: SQSRecord) -> str:
     item = payment_jobs.PaymentWorkItem.from_json(json.loads(record.body))
-    worker = payment_jobs.PaymentJobWorker(wiring.jobs_payment_service(), payment_watch())
-    outcome = worker(item, datetime.now(UTC))
+    outcome = job_worker()(item, datetime.now(UTC))
     logger.info("payment job item", extra={**item.to_json(), "outcome": outcome})
     # PaymentRetried and PaymentPermanentlyFailed are counted from the ledger's facts by the
     # stream processor (payment.retry_started, payment.permanently_failed), once per fact
