@@ -95,7 +95,50 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
                        persist_sandbox=False, sandbox_retry_delays=(0.05, 0.1, 0.2, 0.5),
                        run_scheduler=False)
     with local:
-        yield Stack(local, backend)
+        _live.append(local)
+        try:
+            yield Stack(local, backend)
+        finally:
+            _live.remove(local)
+
+
+# The stacks serving now (at most one: a session fixture with a new param stops the old).
+_live: list[LocalStack] = []
+
+
+@pytest.fixture(autouse=True)
+def _live_stack_keeps_its_ledger(request: pytest.FixtureRequest,
+                                 monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A test that does not use the stack but resets the Lambda wiring (to build its own
+    ledger from its own environment) must not close the ledger of the session's stack,
+    which stays up for the whole session: its backbone and followers hold that ledger
+    object, and would fail on a closed pool every 0.2 s (logging a traceback each time)
+    and never project again; the stack's API would quietly rebuild a second ledger. So
+    while a stack serves, such a test's `wiring.reset()` forgets the stack's objects
+    without closing its ledger, and after the test the wiring is given back to the stack
+    (what the test built is closed)."""
+    if not _live or "stack" in request.fixturenames:
+        yield
+        return
+    from sfr3_lambdas import wiring
+
+    kept = _live[-1].backbone.app if _live[-1].backbone is not None else None
+    saved = dict(wiring._built)
+    real_reset = wiring.reset
+
+    def reset() -> None:
+        with wiring._lock:
+            ledger = wiring._built.pop("ledger", None)
+            wiring._built.clear()
+        if ledger is not None and ledger is not kept:
+            ledger.close()
+
+    monkeypatch.setattr(wiring, "reset", reset)
+    yield
+    reset()
+    monkeypatch.setattr(wiring, "reset", real_reset)
+    with wiring._lock:
+        wiring._built.update(saved)
 
 
 @pytest.fixture
