@@ -7,21 +7,17 @@ Other teams import this to check their own persistence module:
 
 Random histories of charges, payments (pending, settled, failed, settled late), refunds,
 replays, disputes, late fees and credits go through the public application API; after
-every step the ledger is compared with a plain reference model. Needs `hypothesis`
-(the `testing` extra); nothing else in sfr3_ledger imports it.
+every step the ledger is compared with a plain reference model (`laws_model.py`). Needs
+`hypothesis` (the `testing` extra); only the laws modules import it (`laws_support.py`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime
 
-import attrs
 from eventsourcing.application import AggregateNotFoundError
 
-from sfr3_ledger._extras import requires_extra
 from sfr3_ledger.application import LedgerApplication
 from sfr3_ledger.errors import (
     AmountExceedsBalance,
@@ -32,88 +28,17 @@ from sfr3_ledger.errors import (
     PaymentNotRefundable,
     RefundExceedsPayment,
 )
+from sfr3_ledger.laws_model import AMOUNTS, Model, ModelPayment, check_agreement
+from sfr3_ledger.laws_support import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_laws,
+    st,
+)
 from sfr3_ledger.ledger import ResidentLedger
 from sfr3_ledger.values import COLLECTED_STATUSES, MIN_PAYMENT_CENTS, ChargeType, PaymentStatus
-
-with requires_extra("testing"):  # hypothesis: a clear message, not a traceback
-    from hypothesis import HealthCheck, settings
-    from hypothesis import strategies as st
-    from hypothesis.stateful import (
-        RuleBasedStateMachine,
-        invariant,
-        precondition,
-        rule,
-        run_state_machine_as_test,
-    )
-
-AMOUNTS = st.integers(min_value=1, max_value=300_000)
-
-
-@attrs.define
-class ModelPayment:
-    amount: int
-    status: PaymentStatus = PaymentStatus.PENDING
-    refunded: int = 0
-    charged_back: int = 0
-    refunds: dict[str, int] = attrs.Factory(dict)
-    # Refund requests in flight (reserved, not yet recorded): request id -> amount.
-    requests: dict[str, int] = attrs.Factory(dict)
-
-    @property
-    def unrefunded(self) -> int:
-        """What a refund *fact* may still take (the provider's own limit)."""
-        if self.status not in (PaymentStatus.SETTLED, PaymentStatus.PARTIALLY_REFUNDED):
-            return 0
-        return self.amount - self.refunded - self.charged_back
-
-    @property
-    def refundable(self) -> int:
-        """What a new refund *request* may ask for: requests in flight are reserved."""
-        return max(self.unrefunded - sum(self.requests.values()), 0)
-
-    def record_refund(self, refund_id: str, amount: int) -> None:
-        self.refunded += amount
-        self.refunds[refund_id] = amount
-        self.status = (
-            PaymentStatus.REFUNDED
-            if self.refunded + self.charged_back >= self.amount
-            else PaymentStatus.PARTIALLY_REFUNDED
-        )
-
-
-@attrs.define
-class Model:
-    """The ledger as arithmetic: what every backend must agree with."""
-
-    charges: int = 0
-    late_fees: int = 0
-    refunds: int = 0
-    chargebacks: int = 0
-    settled: int = 0
-    credits: int = 0
-    pending: int = 0
-    # Only staff credits and a late success of a failed payment may push the payable
-    # balance below zero; `floor` is the lowest those have taken it.
-    floor: int = 0
-    payments: dict[str, ModelPayment] = attrs.Factory(dict)
-    rent_charges: list[str] = attrs.Factory(list)
-    fined: set[str] = attrs.Factory(set)
-    history: list[tuple[datetime, int]] = attrs.Factory(list)
-
-    @property
-    def balance(self) -> int:
-        return (
-            self.charges
-            + self.late_fees
-            + self.refunds
-            + self.chargebacks
-            - self.settled
-            - self.credits
-        )
-
-    @property
-    def payable(self) -> int:
-        return self.balance - self.pending
 
 
 def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
@@ -384,83 +309,14 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
                 self.last_version = ledger.version
                 model.history.append((ledger.modified_on, model.balance))
 
-            # The ledger agrees with the arithmetic of the model.
-            assert ledger.balance == model.balance
-            assert ledger.pending_total == model.pending
-            assert ledger.payable >= model.floor, "payments overdrew the balance"
-            assert set(ledger.payments) == set(model.payments)
-            for pid, expected in model.payments.items():
-                actual = ledger.payments[pid]
-                assert actual.status == expected.status
-                assert actual.refunded == expected.refunded
-                assert actual.refund_pending == sum(expected.requests.values())
-                assert actual.refundable == expected.refundable
-                assert actual.refunded + actual.charged_back <= actual.amount
-            # Allocation accounts for every cent: what charges still owe, plus money
-            # reinstated against archived charges, less money waiting for a charge.
-            outstanding = ledger.outstanding_charges()
-            assert all(o.remaining > 0 for o in outstanding)
-            owed = sum(o.remaining for o in outstanding)
-            waiting = sum(ledger.unallocated.values())
-            assert owed + ledger.unassigned_debt - waiting == ledger.balance
-
-            # Reloading from the stored events alone (no snapshot) gives the same state.
-            events = list(self.app.events.get(ledger_id))
-            replayed: ResidentLedger | None = None
-            for domain_event in events:
-                assert isinstance(domain_event, ResidentLedger.Event)
-                replayed = domain_event.mutate(replayed)
-            assert replayed is not None
-            assert _state(replayed) == _state(ledger)
-
-            # No fact is applied twice.
-            keys: Counter[tuple[str, str]] = Counter()
-            for e in events:
-                field = _FACT_KEYS.get(type(e))
-                if field is not None:
-                    keys[(type(e).__name__, getattr(e, field))] += 1
-            assert not [k for k, n in keys.items() if n > 1], keys.most_common(3)
+            check_agreement(ledger, model, list(self.app.events.get(ledger_id)))
 
     return LedgerLaws
 
 
-# Each fact's identity: a second event with the same key would be a fact applied twice.
-_FACT_KEYS: dict[type[object], str] = {
-    ResidentLedger.ChargePosted: "charge_id",
-    ResidentLedger.LateFeeApplied: "late_fee_for",
-    ResidentLedger.PaymentInitiated: "payment_id",
-    ResidentLedger.PaymentSubmitted: "payment_id",
-    ResidentLedger.PaymentSettled: "payment_id",
-    ResidentLedger.PaymentFailed: "payment_id",
-    ResidentLedger.RefundApplied: "refund_id",
-    ResidentLedger.RefundRequested: "request_id",
-    ResidentLedger.RefundRequestFailed: "request_id",
-    ResidentLedger.RefundRequestCompleted: "request_id",
-    ResidentLedger.DisputeOpened: "dispute_id",
-    ResidentLedger.DisputeEvidenceSubmitted: "dispute_id",
-    ResidentLedger.DisputeWon: "dispute_id",
-    ResidentLedger.ChargebackApplied: "dispute_id",
-    ResidentLedger.CreditApplied: "credit_id",
-}
-
-
-def _state(aggregate: object) -> dict[str, object]:
-    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
-
-
 def check_ledger_laws(env: Mapping[str, str], *, max_examples: int = 200, steps: int = 25) -> None:
     """Run the laws; raises with a minimal failing history if any law breaks."""
-    machine = ledger_laws(env)
-    run_state_machine_as_test(
-        machine,
-        settings=settings(
-            max_examples=max_examples,
-            stateful_step_count=steps,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            database=None,
-        ),
-    )
+    run_laws(ledger_laws(env), max_examples=max_examples, steps=steps)
 
 
 __all__ = ["LedgerError", "Model", "check_ledger_laws", "ledger_laws"]

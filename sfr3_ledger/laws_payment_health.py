@@ -21,17 +21,13 @@ from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sfr3_ledger._extras import requires_extra
+from sfr3_ledger.laws_support import HealthCheck, given, settings, st
 from sfr3_ledger.read_models.payment_health import (
     FACTS,
     PaymentHealthProjection,
     PaymentHealthStore,
     report,
 )
-
-with requires_extra("testing"):  # hypothesis: a clear message, not a traceback
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
 
 AS_OF = date(2026, 12, 1)
 STATES = ("TX", "GA", "CA", None)

@@ -22,13 +22,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from sfr3_ledger import reconciliation as rec
-from sfr3_ledger._extras import requires_extra
+from sfr3_ledger.laws_support import given, settings, st
 from sfr3_ledger.payment_provider import BalanceTransaction
 from sfr3_ledger.read_models.settled_by_day import FactKind, SettledFact
-
-with requires_extra("testing"):  # hypothesis: a clear message, not a traceback
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
 
 DAY = date(2026, 3, 14)
 START = datetime(2026, 3, 14, tzinfo=UTC)

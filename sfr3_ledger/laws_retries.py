@@ -29,8 +29,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sfr3_ledger._extras import requires_extra
 from sfr3_ledger.application import LedgerApplication
+from sfr3_ledger.laws_support import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_laws,
+    st,
+)
 from sfr3_ledger.payment_errors import PaymentDeclined, ProviderUnavailableError
 from sfr3_ledger.payment_jobs import PaymentJobName, PaymentJobWorker, PaymentWorkItem, run
 from sfr3_ledger.payment_provider import CardDeclined, PaymentIntentResult, ProviderUnavailable
@@ -39,17 +46,6 @@ from sfr3_ledger.provider_events import named_attempt, named_payment
 from sfr3_ledger.read_models.payments_pending import PaymentWatchProjection
 from sfr3_ledger.retries import is_retryable
 from sfr3_ledger.values import PaymentStatus
-
-with requires_extra("testing"):  # hypothesis: a clear message, not a traceback
-    from hypothesis import HealthCheck, settings
-    from hypothesis import strategies as st
-    from hypothesis.stateful import (
-        RuleBasedStateMachine,
-        invariant,
-        precondition,
-        rule,
-        run_state_machine_as_test,
-    )
 
 START = datetime(2027, 1, 1, 12, tzinfo=UTC)
 OUTCOMES = st.sampled_from(["insufficient_funds", "processing_error", "lost_card",
@@ -265,13 +261,7 @@ def retry_laws(env: Mapping[str, str], make_watch: Any) -> type[RuleBasedStateMa
 def check_retry_laws(env: Mapping[str, str], make_watch: Any, *,
                      max_examples: int = 30, steps: int = 25) -> None:
     """Run the retry laws; `make_watch()` gives a fresh, empty PaymentWatch."""
-    run_state_machine_as_test(
-        retry_laws(env, make_watch),
-        settings=settings(max_examples=max_examples, stateful_step_count=steps,
-                          deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.too_slow,
-                                                 HealthCheck.filter_too_much]),
-    )
+    run_laws(retry_laws(env, make_watch), max_examples=max_examples, steps=steps)
 
 
 __all__ = ["check_retry_laws", "retry_laws"]

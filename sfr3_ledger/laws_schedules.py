@@ -23,26 +23,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sfr3_ledger._extras import requires_extra
 from sfr3_ledger.application import LedgerApplication
 from sfr3_ledger.jobs import JobName, Worker, WorkItem, run
 from sfr3_ledger.late_fees import LateFeePolicy
+from sfr3_ledger.laws_support import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_laws,
+    st,
+)
 from sfr3_ledger.leases import LeaseTerms
 from sfr3_ledger.payment_provider import PaymentIntentResult
 from sfr3_ledger.payment_service import PaymentService
 from sfr3_ledger.read_models.schedule import ScheduleIndex, ScheduleProjection
 from sfr3_ledger.schedules import next_period, period_name, period_of
-
-with requires_extra("testing"):  # hypothesis: a clear message, not a traceback
-    from hypothesis import HealthCheck, settings
-    from hypothesis import strategies as st
-    from hypothesis.stateful import (
-        RuleBasedStateMachine,
-        invariant,
-        precondition,
-        rule,
-        run_state_machine_as_test,
-    )
 
 START = date(2027, 1, 1)
 ZONE = "America/Chicago"
@@ -298,13 +294,7 @@ def schedule_laws(env: Mapping[str, str],
 def check_schedule_laws(env: Mapping[str, str], make_index: Any, *,
                         max_examples: int = 30, steps: int = 20) -> None:
     """Run the schedule laws; `make_index()` gives a fresh, empty ScheduleIndex."""
-    run_state_machine_as_test(
-        schedule_laws(env, make_index),
-        settings=settings(max_examples=max_examples, stateful_step_count=steps,
-                          deadline=None, database=None,
-                          suppress_health_check=[HealthCheck.too_slow,
-                                                 HealthCheck.filter_too_much]),
-    )
+    run_laws(schedule_laws(env, make_index), max_examples=max_examples, steps=steps)
 
 
 __all__ = ["check_schedule_laws", "schedule_laws"]
