@@ -25,7 +25,7 @@ from sfr3_ledger.integration_events import ResidentResolver, envelopes_for
 from sfr3_ledger.payment_errors import PaymentDeclined
 from tests.backbone.support import FakeContext, StreamReader, log_records
 from tests.harness.stripe_sandbox import SandboxHandle, WebhookReceiver
-from tests.jobs.test_sqs_and_lambdas import drain
+from tests.jobs.sqs_support import drain
 from tests.metrics.emf import detailed
 
 pytestmark = [pytest.mark.dynamodb, pytest.mark.moto]
