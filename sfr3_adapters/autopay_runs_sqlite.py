@@ -10,14 +10,12 @@ nothing.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterable
 from datetime import date
-from pathlib import Path
 
 import attrs
 
+from sfr3_adapters.sqlite_read_model import SQLiteReadModel
 from sfr3_ledger.autopay_runs import SweepTotals, amount_counter
 
 _COUNTERS = ("charged", "declined", "skipped", "already_done", "not_charged")
@@ -36,16 +34,8 @@ CREATE TABLE IF NOT EXISTS autopay_run_items (
 """
 
 
-class SQLiteSweepTally:
-    def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self._db.close()
+class SQLiteSweepTally(SQLiteReadModel):
+    SCHEMA = _SCHEMA
 
     def plan(self, time_zone: str, day: date, resident_ids: Iterable[str]) -> list[str]:
         key = (time_zone, day.isoformat())

@@ -7,12 +7,12 @@ upsert derived from events, so replaying the log rewrites the same rows.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sfr3_adapters.sqlite_read_model import SQLiteReadModel, connect
 from sfr3_ledger.read_models.disputes import DisputeQuery, DisputeRow
 from sfr3_ledger.read_models.settled_by_day import FactKind, SettledFact
 
@@ -38,19 +38,12 @@ def _fact(row: tuple[object, ...]) -> SettledFact:
         reconciled_at=datetime.fromisoformat(str(run_at)) if run_at else None)
 
 
-class SQLiteSettledFacts:
+class SQLiteSettledFacts(SQLiteReadModel):
     def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: durable across a process crash, one fsync per checkpoint, not per row.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
+        self._db = connect(path, _SCHEMA, synchronous="NORMAL")
         self._lock = threading.Lock()
         self.requests = 0
-
-    def close(self) -> None:
-        self._db.close()
 
     def put_fact(self, fact: SettledFact) -> None:
         with self._lock:
@@ -143,16 +136,8 @@ def _dispute(row: tuple[object, ...]) -> DisputeRow:
         chargeback=int(str(chargeback)))
 
 
-class SQLiteDisputes:
-    def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_DISPUTES_SCHEMA)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self._db.close()
+class SQLiteDisputes(SQLiteReadModel):
+    SCHEMA = _DISPUTES_SCHEMA
 
     def put(self, row: DisputeRow) -> None:
         with self._lock:
@@ -206,9 +191,8 @@ class SQLiteAlertLog:
     """Which finance alerts were sent (dispute reminders: `<disputeId>:<day>`)."""
 
     def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.execute("CREATE TABLE IF NOT EXISTS finance_alerts (key TEXT PRIMARY KEY)")
+        self._db = connect(path, "CREATE TABLE IF NOT EXISTS finance_alerts (key TEXT PRIMARY KEY)",
+                           wal=False)
         self._lock = threading.Lock()
 
     def seen(self, key: str) -> bool:

@@ -6,11 +6,9 @@ delete of a row derived from one event (sfr3_ledger/read_models/payments_pending
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from datetime import UTC, datetime
-from pathlib import Path
 
+from sfr3_adapters.sqlite_read_model import SQLiteReadModel
 from sfr3_ledger.read_models.payments_pending import Kind, WatchRow
 
 _SCHEMA = """
@@ -22,16 +20,8 @@ CREATE INDEX IF NOT EXISTS payment_watch_due ON payment_watch (kind, due_at);
 """
 
 
-class SQLitePaymentWatch:
-    def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self._db.close()
+class SQLitePaymentWatch(SQLiteReadModel):
+    SCHEMA = _SCHEMA
 
     def put(self, row: WatchRow) -> None:
         with self._lock:

@@ -8,13 +8,11 @@ page newest first is one indexed range scan of `limit` rows, whatever the histor
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 
 from sfr3_adapters.payments_codec import dumps, loads, position_key, sort_key, stamp_key
+from sfr3_adapters.sqlite_read_model import SQLiteReadModel
 from sfr3_ledger.read_models.payments import PaymentRow, Position
 from sfr3_ledger.records import Payment
 
@@ -30,16 +28,8 @@ CREATE TABLE IF NOT EXISTS payments_seen (
 """
 
 
-class SQLitePaymentsIndex:
-    def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self._db.close()
+class SQLitePaymentsIndex(SQLiteReadModel):
+    SCHEMA = _SCHEMA
 
     def put(self, rows: Sequence[PaymentRow]) -> None:
         with self._lock:

@@ -7,11 +7,9 @@ replaying the log rewrites the same rows (see sfr3_ledger/read_models/schedule.p
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from datetime import date
-from pathlib import Path
 
+from sfr3_adapters.sqlite_read_model import SQLiteReadModel
 from sfr3_ledger.read_models.schedule import AutopayRow, LateFeeCandidate, LeaseRow
 
 _SCHEMA = """
@@ -37,16 +35,8 @@ CREATE TABLE IF NOT EXISTS job_runs (
 """
 
 
-class SQLiteScheduleIndex:
-    def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self._db.close()
+class SQLiteScheduleIndex(SQLiteReadModel):
+    SCHEMA = _SCHEMA
 
     def put_lease(self, row: LeaseRow) -> None:
         with self._lock:
