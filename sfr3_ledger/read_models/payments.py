@@ -143,8 +143,10 @@ class PaymentsProjection:
                 named.setdefault(rid, set()).add(pid)
         rows = []
         for rid, pids in named.items():
+            # The live ledger may be ahead of this batch: its rows are current for the
+            # payments named here, but `seen` stays the batch's own highest version, since
+            # events not yet delivered may have changed other payments' rows.
             ledger = self.load_ledger(rid)
-            seen[rid] = max(seen[rid], ledger.version)
             rows += [PaymentRow(rid, ledger.payments[pid], ledger.version)
                      for pid in sorted(pids) if pid in ledger.payments]
             gone = sorted(pid for pid in pids if pid not in ledger.payments)

@@ -176,3 +176,24 @@ def test_bad_cursors_and_limits_are_refused(world: World) -> None:
             world.app.payment_history_page(R, limit=limit)  # type: ignore[arg-type]
     good = Position(datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=1), "pay_x")
     assert Position.decode(good.encode()) == good
+
+
+def test_a_batch_behind_the_ledger_never_marks_the_resident_current(world: World) -> None:
+    """The projection loads the live ledger to write the payments a batch names; events
+    after the batch (not yet delivered) may have changed other payments, so the resident
+    is seen only up to the batch's own events and reads stay on the live path."""
+    card = world.app.enroll_payment_method(R, provider_id="pm_1", method_type="CARD",
+                                           last4="4242", actor=R).method_id
+    world.app.post_charge(R, amount=5000, charge_type="RENT", description="Rent", actor="pm")
+    other = world.app.initiate_payment(R, amount=3000, actor=R, method_id=card).payment
+    world.feed()  # `other` is indexed PENDING
+    position = world.position
+    named = world.app.initiate_payment(R, amount=2000, actor=R, method_id=card).payment
+    batch = world.app.recorder.select_notifications(start=position, limit=100,
+                                                    inclusive_of_start=False)
+    world.app.settle_payment(R, other.payment_id, stripe_ref="pi_2")  # not yet delivered
+    world.projection.process([world.app.mapper.to_domain_event(n) for n in batch])
+    assert world.app.payment(R, other.payment_id).status == PaymentStatus.SETTLED
+    world.feed()
+    assert world.app.payment(R, other.payment_id).status == PaymentStatus.SETTLED
+    assert world.app.payment(R, named.payment_id).status == PaymentStatus.PENDING
