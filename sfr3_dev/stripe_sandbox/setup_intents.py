@@ -38,11 +38,19 @@ import copy
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from sfr3_dev.stripe_sandbox.store import Obj, StripeError, _bool, _int, _str_map, invalid, new_id
+from sfr3_dev.stripe_sandbox.base import Route, get_route, list_route
+from sfr3_dev.stripe_sandbox.errors import (
+    ID,
+    Obj,
+    StripeError,
+    _bool,
+    _int,
+    _str_map,
+    invalid,
+    new_id,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from sfr3_dev.stripe_sandbox.store import Store
 
 MICRODEPOSIT_AMOUNTS = [32, 45]
@@ -50,21 +58,19 @@ MICRODEPOSIT_DESCRIPTOR = "SM11AA"
 _NOT_CONFIRMABLE = ("succeeded", "canceled", "processing")
 
 
-def routes(store: Store) -> list[tuple[str, str, Callable[..., Obj]]]:
+def routes(store: Store) -> list[Route]:
     """The routes this module serves, for `Store._routes` (checked before the store's own,
     which is how `POST /v1/payment_intents` learns about `mandate`)."""
-    i = r"([A-Za-z0-9_]+)"
     s = SetupIntents(store)
     return [
         ("POST", r"/v1/setup_intents", s.create),
-        ("GET", r"/v1/setup_intents", lambda p: store._list(
-            "setup_intent", p, ("customer", "payment_method"))),
-        ("GET", rf"/v1/setup_intents/{i}", lambda p, id_: store._get("setup_intent", id_)),
-        ("POST", rf"/v1/setup_intents/{i}", s.update),
-        ("POST", rf"/v1/setup_intents/{i}/confirm", s.confirm),
-        ("POST", rf"/v1/setup_intents/{i}/cancel", s.cancel),
-        ("POST", rf"/v1/setup_intents/{i}/verify_microdeposits", s.verify_microdeposits),
-        ("GET", rf"/v1/mandates/{i}", lambda p, id_: store._get("mandate", id_)),
+        list_route(store, "setup_intent", "customer", "payment_method"),
+        get_route(store, "setup_intent"),
+        ("POST", rf"/v1/setup_intents/{ID}", s.update),
+        ("POST", rf"/v1/setup_intents/{ID}/confirm", s.confirm),
+        ("POST", rf"/v1/setup_intents/{ID}/cancel", s.cancel),
+        ("POST", rf"/v1/setup_intents/{ID}/verify_microdeposits", s.verify_microdeposits),
+        get_route(store, "mandate"),
         ("POST", r"/v1/payment_intents", s.create_payment_intent),
     ]
 
