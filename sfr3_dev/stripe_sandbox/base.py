@@ -51,6 +51,11 @@ class StoreBase(PersistentState):
     def _all(self, kind: str) -> list[Obj]:
         return list(self.by_kind.get(kind, {}).values())
 
+    def _subscribed(self, event_type: str) -> list[Obj]:
+        """The enabled webhook endpoints that want events of this type."""
+        return [w for w in self._all("webhook_endpoint")
+                if w["status"] == "enabled" and _enabled(w, event_type)]
+
     def _emit(self, type_: str, obj: Obj, previous: Obj | None = None,
               request: tuple[str | None, str | None] = (None, None)) -> Obj:
         data: Obj = {"object": copy.deepcopy(obj)}
@@ -59,10 +64,7 @@ class StoreBase(PersistentState):
         event = self._put({
             "id": new_id("evt"), "object": "event", "api_version": "2024-06-20",
             "created": self.now(), "data": data, "livemode": False,
-            "pending_webhooks": sum(
-                1 for w in self._all("webhook_endpoint")
-                if w["status"] == "enabled" and _enabled(w, type_)
-            ),
+            "pending_webhooks": len(self._subscribed(type_)),
             "request": {"id": request[0], "idempotency_key": request[1]}, "type": type_,
         })
         if self.on_event is not None:
@@ -103,11 +105,8 @@ class StoreBase(PersistentState):
             rows = rows[max(0, end - limit):]
         else:
             page = rows[:limit]
-        path = {"payment_intent": "payment_intents", "balance_transaction":
-                "balance_transactions", "webhook_endpoint": "webhook_endpoints"}.get(
-            kind, f"{kind}s")
         return {"object": "list", "data": page, "has_more": len(rows) > len(page),
-                "url": f"/v1/{path}"}
+                "url": f"/v1/{kind}s"}
 
     def _expand(self, body: Obj, expand: list[str] | str) -> Obj:
         paths = [expand] if isinstance(expand, str) else list(expand)

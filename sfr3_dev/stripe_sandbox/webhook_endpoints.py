@@ -12,14 +12,7 @@ from __future__ import annotations
 
 import secrets
 
-from sfr3_dev.stripe_sandbox.base import (
-    Route,
-    StoreBase,
-    _enabled,
-    _type_match,
-    get_route,
-    list_route,
-)
+from sfr3_dev.stripe_sandbox.base import Route, StoreBase, _type_match, get_route, list_route
 from sfr3_dev.stripe_sandbox.errors import ID, Obj, _bool, _str_map, invalid, new_id
 
 
@@ -84,5 +77,4 @@ class WebhookEndpoints(StoreBase):
         """(endpoint id, url, signing secret) of each enabled endpoint wanting this type."""
         with self.lock:
             return [(w["id"], w["url"], self.webhook_secrets[w["id"]])
-                    for w in self._all("webhook_endpoint")
-                    if w["status"] == "enabled" and _enabled(w, event_type)]
+                    for w in self._subscribed(event_type)]
