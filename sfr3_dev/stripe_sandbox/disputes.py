@@ -38,21 +38,14 @@ EVIDENCE_FIELDS = (
     "shipping_carrier", "shipping_date", "shipping_documentation", "shipping_tracking_number",
     "uncategorized_file", "uncategorized_text",
 )
+_CLOSED = ("won", "lost", "warning_closed")
 
-
-# test token -> (dispute reason, kind)
+# The dispute test cards, as catalog.py defines them: token -> (reason, kind), last4.
 DISPUTE_CARDS: dict[str, tuple[str, str]] = {
-    "pm_card_createDispute": ("fraudulent", "dispute"),
-    "pm_card_createDisputeProductNotReceived": ("product_not_received", "dispute"),
-    "pm_card_createDisputeInquiry": ("fraudulent", "inquiry"),
-    "pm_card_createMultipleDisputes": ("fraudulent", "multiple"),
-    "pm_card_createIssuerFraudRecord": ("fraudulent", "early_fraud_warning"),
-}
-DISPUTE_LAST4 = {"pm_card_createDispute": "0259",
-                 "pm_card_createDisputeProductNotReceived": "2685",
-                 "pm_card_createDisputeInquiry": "1976",
-                 "pm_card_createMultipleDisputes": "0079",
-                 "pm_card_createIssuerFraudRecord": "5423"}
+    name: (m.dispute_reason, m.dispute_kind) for name, m in catalog.CARD_TOKENS.items()
+    if m.outcome == "dispute"}
+DISPUTE_LAST4: dict[str, str] = {
+    name: str(catalog.CARD_TOKENS[name].details["last4"]) for name in DISPUTE_CARDS}
 
 
 def routes(store: Disputes) -> list[Route]:
@@ -62,6 +55,11 @@ def routes(store: Disputes) -> list[Route]:
         ("POST", rf"/v1/disputes/{ID}", store.update_dispute),
         ("POST", rf"/v1/disputes/{ID}/close", lambda p, id_: store.close_dispute(id_, "lost")),
     ]
+
+
+def _check_open(dispute: Obj) -> None:
+    if dispute["status"] in _CLOSED:
+        raise invalid("This dispute is already closed", code="dispute_already_closed")
 
 
 class Disputes(BalanceTransactions, Files):
@@ -107,8 +105,7 @@ class Disputes(BalanceTransactions, Files):
 
     def update_dispute(self, params: Obj, id_: str) -> Obj:
         dispute = self._get("dispute", id_)
-        if dispute["status"] in ("won", "lost", "warning_closed"):
-            raise invalid("This dispute is already closed", code="dispute_already_closed")
+        _check_open(dispute)
         evidence = params.get("evidence") or {}
         if not isinstance(evidence, dict):
             raise invalid("Invalid object", param="evidence")
@@ -139,8 +136,7 @@ class Disputes(BalanceTransactions, Files):
             dispute = self._get("dispute", id_)
             if outcome not in ("won", "lost"):
                 raise invalid("outcome must be won or lost", param="outcome")
-            if dispute["status"] in ("won", "lost", "warning_closed"):
-                raise invalid("This dispute is already closed", code="dispute_already_closed")
+            _check_open(dispute)
             previous = {"status": dispute["status"]}
             if dispute["status"].startswith("warning_"):  # an inquiry closes, moving nothing
                 dispute["status"] = "warning_closed"
