@@ -15,6 +15,10 @@ DAY = 86_400
 ID = r"([A-Za-z0-9_]+)"  # one path segment naming an object, in route patterns
 
 
+def doc_url(code: str | None) -> str:
+    return f"https://stripe.com/docs/error-codes/{code}"
+
+
 class StripeError(Exception):
     """An error answer in Stripe's shape: `{"error": {"type", "code", "message", ...}}`."""
 
@@ -24,7 +28,7 @@ class StripeError(Exception):
         self.body: Obj = {"error": {"type": type_, "message": message,
                                     **{k: v for k, v in fields.items() if v is not None}}}
         if fields.get("code"):
-            self.body["error"]["doc_url"] = f"https://stripe.com/docs/error-codes/{fields['code']}"
+            self.body["error"]["doc_url"] = doc_url(fields["code"])
 
 
 def invalid(message: str, *, param: str | None = None, code: str | None = None,
@@ -34,6 +38,10 @@ def invalid(message: str, *, param: str | None = None, code: str | None = None,
 
 def missing(kind: str, id_: str, param: str = "id") -> StripeError:
     return invalid(f"No such {kind}: '{id_}'", param=param, code="resource_missing", status=404)
+
+
+def unrecognized(method: str, path: str) -> StripeError:
+    return invalid(f"Unrecognized request URL ({method}: {path}).", status=404)
 
 
 def new_id(prefix: str) -> str:

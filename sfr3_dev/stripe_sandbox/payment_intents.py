@@ -27,6 +27,7 @@ from sfr3_dev.stripe_sandbox.errors import (
     _bool,
     _int,
     _str_map,
+    doc_url,
     invalid,
     new_id,
 )
@@ -143,8 +144,7 @@ class PaymentIntents(Customers, Disputes):
             if behaviour.outcome != "hold":
                 self.pending_ach[pi["id"]] = self.now() + self.ach_settle_seconds
             return pi
-        self._succeed(pi, charge)
-        self.after_success(charge, behaviour)
+        self._succeed(pi, charge, behaviour)
         return pi
 
     def _new_charge(self, pi: Obj, pm: Obj) -> Obj:
@@ -171,7 +171,8 @@ class PaymentIntents(Customers, Disputes):
             "status": "pending", "transfer_data": None, "transfer_group": None,
         })
 
-    def _succeed(self, pi: Obj, charge: Obj) -> None:
+    def _succeed(self, pi: Obj, charge: Obj, behaviour: catalog.TestMethod) -> None:
+        """The charge succeeded; then whatever its test method does next (a dispute)."""
         card = charge["payment_method_details"]["type"] == "card"
         fee = round(charge["amount"] * 0.029) + 30 if card else min(
             500, round(charge["amount"] * 0.008))
@@ -185,6 +186,7 @@ class PaymentIntents(Customers, Disputes):
         pi.update(status="succeeded", amount_received=pi["amount"], last_payment_error=None)
         self._emit("charge.succeeded", charge)
         self._emit("payment_intent.succeeded", pi)
+        self.after_success(charge, behaviour)
 
     def _fail(self, pi: Obj, charge: Obj, behaviour: catalog.TestMethod) -> None:
         card = charge["payment_method_details"]["type"] == "card"
@@ -198,7 +200,7 @@ class PaymentIntents(Customers, Disputes):
                       "code": behaviour.code, "message": behaviour.message,
                       "charge": charge["id"],
                       "payment_method": copy.deepcopy(self.objects[charge["payment_method"]]),
-                      "doc_url": f"https://stripe.com/docs/error-codes/{behaviour.code}"}
+                      "doc_url": doc_url(behaviour.code)}
         if behaviour.decline_code:
             error["decline_code"] = behaviour.decline_code
         pi.update(status="requires_payment_method", last_payment_error=error,
@@ -212,5 +214,4 @@ class PaymentIntents(Customers, Disputes):
         if behaviour.outcome == "fail":
             self._fail(pi, charge, behaviour)
             return
-        self._succeed(pi, charge)
-        self.after_success(charge, behaviour)
+        self._succeed(pi, charge, behaviour)

@@ -46,6 +46,7 @@ from sfr3_dev.stripe_sandbox.errors import (
     _bool,
     _int,
     _str_map,
+    doc_url,
     invalid,
     new_id,
 )
@@ -215,7 +216,7 @@ class SetupIntents:
                           "decline_code": behaviour.decline_code,
                           "message": behaviour.message or "Your card was declined.",
                           "payment_method": copy.deepcopy(pm),
-                          "doc_url": f"https://stripe.com/docs/error-codes/{behaviour.code}"}
+                          "doc_url": doc_url(behaviour.code)}
             seti.update(status="requires_payment_method", last_setup_error=error,
                         payment_method=None)
             st._emit("setup_intent.setup_failed", seti)

@@ -40,6 +40,7 @@ from sfr3_dev.stripe_sandbox.errors import (
     invalid,
     missing,
     new_id,
+    unrecognized,
 )
 from sfr3_dev.stripe_sandbox.payment_intents import PaymentIntents
 from sfr3_dev.stripe_sandbox.persistence import _CODECS, _SCHEMA_VERSION, _dumps, _Tracked
@@ -111,7 +112,7 @@ class Store(PaymentIntents, Refunds, WebhookEndpoints):
                     return 200, self._expand(body, params.get("expand") or [])
                 except StripeError as err:
                     return err.status, err.body
-        err = invalid(f"Unrecognized request URL ({method}: {path}).", status=404)
+        err = unrecognized(method, path)
         return err.status, err.body
 
     def _routes(self) -> list[Route]:
