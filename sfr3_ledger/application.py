@@ -16,18 +16,21 @@ import os
 import random
 import time
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
-import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from sfr3_ledger.autopay_commands import AutopayCommands
-from sfr3_ledger.errors import ConcurrencyConflict, InvalidCommand, PaymentMethodNotFound
+from sfr3_ledger.charge_commands import ChargeCommands
+from sfr3_ledger.errors import ConcurrencyConflict, InvalidCommand
 from sfr3_ledger.lease_commands import LeaseCommands
-from sfr3_ledger.ledger import SYSTEM, Allocation, OutstandingCharge, ResidentLedger, balance_of
+from sfr3_ledger.ledger import Allocation, OutstandingCharge, ResidentLedger, balance_of
+from sfr3_ledger.method_commands import MethodCommands
+from sfr3_ledger.payment_commands import PaymentCommands
+from sfr3_ledger.payment_commands import PaymentStarted as PaymentStarted  # its old home
 from sfr3_ledger.payment_methods import PaymentMethods
 from sfr3_ledger.read_models.payments import (
     HistoryPage,
@@ -35,11 +38,11 @@ from sfr3_ledger.read_models.payments import (
     check_limit,
     history_page,
 )
-from sfr3_ledger.records import Charge, Payment, PaymentMethod
+from sfr3_ledger.records import Payment
 from sfr3_ledger.refund_commands import RefundCommands
 from sfr3_ledger.retry_commands import RetryCommands
 from sfr3_ledger.transcodings import register_ledger_transcodings
-from sfr3_ledger.values import new_id
+from sfr3_ledger.values import new_id as new_id  # imported from here by callers
 
 T = TypeVar("T")
 A = TypeVar("A", ResidentLedger, PaymentMethods)
@@ -48,22 +51,13 @@ DEFAULT_SNAPSHOT_INTERVAL = 10
 MAX_ATTEMPTS = 20
 
 
-@attrs.frozen
-class PaymentStarted:
-    """What the API answers 202 with: the reservation and the balances around it."""
-
-    payment: Payment
-    current_balance: int
-    balance_after_payment: int
-    created: bool
-    # What the provider charges, read with the method check (no second read to submit).
-    provider_method_id: str
-    customer_id: str | None
-
-
-class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, RetryCommands,
-                        Application[UUID]):
+class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCommands,
+                        AutopayCommands, RefundCommands, RetryCommands, Application[UUID]):
     """Resident ledgers and payment methods, with snapshots every N events.
+
+    The use cases are mixins, one module per concept (charge_commands, payment_commands,
+    method_commands, lease_commands, autopay_commands, refund_commands, retry_commands);
+    this class holds the plumbing they share (load, retrying update) and the queries.
 
     `SFR3_SNAPSHOT_INTERVAL` in the environment sets N (default 10; 0 turns snapshots off).
     """
@@ -147,197 +141,6 @@ class LedgerApplication(LeaseCommands, AutopayCommands, RefundCommands, RetryCom
             resident_id,
             command,
             opener=lambda: PaymentMethods(resident_id=resident_id),
-        )
-
-    # ---- ledger commands ------------------------------------------------------------
-
-    def post_charge(
-        self,
-        resident_id: str,
-        *,
-        amount: int,
-        charge_type: str,
-        description: str,
-        actor: str,
-        due_date: date | None = None,
-        charge_id: str | None = None,
-        property_id: str | None = None,
-        us_state: str | None = None,
-    ) -> Charge:
-        charge_id = charge_id or new_id("chg")
-        if property_id is None and us_state is None:
-            # A resident with a lease: the charge carries its home, so reports by state work.
-            lease = self.find_lease(resident_id)
-            if lease is not None:
-                property_id, us_state = lease.property_id, lease.us_state
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.post_charge(
-                charge_id=charge_id,
-                charge_type=charge_type,
-                amount=amount,
-                description=description,
-                due_date=due_date,
-                actor=actor,
-                property_id=property_id,
-                us_state=us_state,
-            ),
-        )
-
-    def initiate_payment(
-        self,
-        resident_id: str,
-        *,
-        amount: int,
-        method_id: str,
-        actor: str,
-        payment_id: str | None = None,
-        mandate_id: str | None = None,
-    ) -> PaymentStarted:
-        """Reserve a payment as PENDING, or raise the brief's balance errors.
-
-        The method must be enrolled and active; the provider is called only after this
-        reservation is stored, with an idempotency key derived from the payment id.
-        """
-        methods = self._load(PaymentMethods, resident_id)
-        if methods is None:
-            raise PaymentMethodNotFound(method_id)
-        method = methods.get_active(method_id)
-        payment_id = payment_id or new_id("pay")
-
-        def command(ledger: ResidentLedger) -> PaymentStarted:
-            created = payment_id not in ledger.payments
-            payment = ledger.initiate_payment(
-                payment_id=payment_id, amount=amount, method_id=method_id, actor=actor,
-                mandate_id=mandate_id,
-            )
-            return PaymentStarted(
-                payment=payment,
-                current_balance=ledger.balance,
-                balance_after_payment=ledger.payable,
-                created=created,
-                provider_method_id=method.provider_id,
-                customer_id=methods.customer_id,
-            )
-
-        return self._ledger_update(resident_id, command)
-
-    def record_submission(self, resident_id: str, payment_id: str, stripe_ref: str) -> Payment:
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.record_submission(payment_id=payment_id, stripe_ref=stripe_ref),
-        )
-
-    def settle_payment(
-        self, resident_id: str, payment_id: str, *, stripe_ref: str | None = None
-    ) -> Payment:
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.settle_payment(payment_id=payment_id, stripe_ref=stripe_ref),
-        )
-
-    def fail_payment(
-        self,
-        resident_id: str,
-        payment_id: str,
-        *,
-        reason: str,
-        stripe_ref: str | None = None,
-        now: datetime | None = None,
-    ) -> Payment:
-        """Fail the payment's attempt; the retry policy decides what follows."""
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.fail_payment(
-                payment_id=payment_id, reason=reason, stripe_ref=stripe_ref,
-                policy=self.retry_policy, now=now,
-            ),
-        )
-
-    def apply_late_fee(
-        self,
-        resident_id: str,
-        charge_id: str,
-        *,
-        amount: int,
-        fee_id: str | None = None,
-        actor: str = SYSTEM,
-        due_date: date | None = None,
-    ) -> Charge:
-        fee_id = fee_id or f"late_{charge_id}"
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.apply_late_fee(
-                fee_id=fee_id, late_fee_for=charge_id, amount=amount, actor=actor,
-                due_date=due_date,
-            ),
-        )
-
-    def apply_credit(
-        self,
-        resident_id: str,
-        *,
-        amount: int,
-        reason: str,
-        actor: str,
-        credit_id: str | None = None,
-    ) -> int:
-        credit_id = credit_id or new_id("crd")
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.apply_credit(
-                credit_id=credit_id, amount=amount, reason=reason, actor=actor
-            ),
-        )
-
-    # ---- payment-method commands ----------------------------------------------------
-
-    def link_customer(self, resident_id: str, customer_id: str) -> None:
-        self._methods_update(resident_id, lambda methods: methods.link_customer(customer_id))
-
-    def enroll_payment_method(
-        self,
-        resident_id: str,
-        *,
-        provider_id: str,
-        method_type: str,
-        last4: str,
-        actor: str,
-        label: str | None = None,
-        brand: str | None = None,
-        make_default: bool = False,
-        method_id: str | None = None,
-    ) -> PaymentMethod:
-        method_id = method_id or new_id("meth")
-        return self._methods_update(
-            resident_id,
-            lambda methods: methods.enroll(
-                method_id=method_id,
-                provider_id=provider_id,
-                method_type=method_type,
-                last4=last4,
-                label=label,
-                brand=brand,
-                make_default=make_default,
-                actor=actor,
-            ),
-        )
-
-    def set_default_payment_method(
-        self, resident_id: str, method_id: str, *, actor: str
-    ) -> PaymentMethod:
-        return self._methods_update(
-            resident_id, lambda methods: methods.set_default(method_id, actor=actor)
-        )
-
-    def remove_payment_method(
-        self, resident_id: str, method_id: str, *, actor: str
-    ) -> PaymentMethod:
-        methods = self._load(PaymentMethods, resident_id)
-        if methods is None:
-            raise PaymentMethodNotFound(method_id)
-        return self._methods_update(
-            resident_id, lambda methods: methods.remove(method_id, actor=actor)
         )
 
     # ---- queries ----------------------------------------------------------------------

@@ -1,0 +1,100 @@
+"""The charge use cases of LedgerApplication (a mixin, like refund_commands.py): charges,
+late fees and credits.
+
+Each runs one ResidentLedger command on fresh state through the application's retrying
+`_ledger_update`; the rules themselves are in `charges.py`. A charge posted without a
+home takes the resident's lease's property and US state, so reports by state work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, TypeVar
+
+from sfr3_ledger.ledger import ResidentLedger
+from sfr3_ledger.records import Charge
+from sfr3_ledger.values import SYSTEM, new_id
+
+if TYPE_CHECKING:
+    from sfr3_ledger.leases import Lease
+
+T = TypeVar("T")
+
+
+class ChargeCommands:
+    if TYPE_CHECKING:  # provided by LedgerApplication (retrying, on fresh state)
+        def _ledger_update(
+            self, resident_id: str, command: Callable[[ResidentLedger], T]
+        ) -> T: ...
+
+        def find_lease(self, resident_id: str) -> Lease | None: ...  # LeaseCommands
+
+    def post_charge(
+        self,
+        resident_id: str,
+        *,
+        amount: int,
+        charge_type: str,
+        description: str,
+        actor: str,
+        due_date: date | None = None,
+        charge_id: str | None = None,
+        property_id: str | None = None,
+        us_state: str | None = None,
+    ) -> Charge:
+        charge_id = charge_id or new_id("chg")
+        if property_id is None and us_state is None:
+            # A resident with a lease: the charge carries its home, so reports by state work.
+            lease = self.find_lease(resident_id)
+            if lease is not None:
+                property_id, us_state = lease.property_id, lease.us_state
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.post_charge(
+                charge_id=charge_id,
+                charge_type=charge_type,
+                amount=amount,
+                description=description,
+                due_date=due_date,
+                actor=actor,
+                property_id=property_id,
+                us_state=us_state,
+            ),
+        )
+
+    def apply_late_fee(
+        self,
+        resident_id: str,
+        charge_id: str,
+        *,
+        amount: int,
+        fee_id: str | None = None,
+        actor: str = SYSTEM,
+        due_date: date | None = None,
+    ) -> Charge:
+        fee_id = fee_id or f"late_{charge_id}"
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.apply_late_fee(
+                fee_id=fee_id, late_fee_for=charge_id, amount=amount, actor=actor,
+                due_date=due_date,
+            ),
+        )
+
+    def apply_credit(
+        self,
+        resident_id: str,
+        *,
+        amount: int,
+        reason: str,
+        actor: str,
+        credit_id: str | None = None,
+    ) -> int:
+        credit_id = credit_id or new_id("crd")
+        return self._ledger_update(
+            resident_id,
+            lambda ledger: ledger.apply_credit(
+                credit_id=credit_id, amount=amount, reason=reason, actor=actor
+            ),
+        )
