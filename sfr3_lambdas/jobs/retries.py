@@ -215,6 +215,10 @@ def handle_projection(event: dict[str, Any], context: Any = None) -> dict[str, A
 # ---- alerts ---------------------------------------------------------------------------
 
 def alerts() -> Callable[..., bool]:
+    """The reaction, deduplicated by event id when BACKBONE_DEDUP_TABLE is set (its
+    idempotency config is kept beside it: `alerts_config`). The key's name comes from
+    `react`'s qualified name: keep it, or a redelivery across a deploy alerts again."""
+
     def build() -> Callable[..., bool]:
         from sfr3_adapters.retry_alerts import RetryAlerts, SNSAlerts, SQSDeadLetters
         from sfr3_adapters.ses import SesMailer
@@ -229,14 +233,27 @@ def alerts() -> Callable[..., bool]:
         def react(envelope: Envelope) -> bool:
             return reaction.handle(envelope)
 
-        return wiring.once_per_event(react)[0]
+        once, config = wiring.once_per_event(react)
+        _once("alerts_config", lambda: config)
+        return once
 
     return _once("alerts", build)  # type: ignore[no-any-return]
 
 
-def alert(event: dict[str, Any]) -> dict[str, Any]:
+def alerts_config() -> Any:
+    """The alerts' idempotency config (None without BACKBONE_DEDUP_TABLE)."""
+    alerts()
+    return _once("alerts_config", lambda: None)
+
+
+def alert(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     envelope: Envelope = event["detail"]
-    handled = alerts()(envelope=envelope)
+    react, config = alerts(), alerts_config()
+    if config is not None and context is not None:
+        # Powertools then expires an in-progress key when this invocation times out, so the
+        # redelivery can alert; without it the key would block the alert for 7 days.
+        config.register_lambda_context(context)
+    handled = react(envelope=envelope)
     if handled:  # (PaymentPermanentlyFailed itself is the stream processor's, from the fact)
         metrics.add_metric(name="PaymentAlertsSent", unit=MetricUnit.Count, value=1)
     logger.info("payment alert", extra={"eventId": envelope.get("eventId"),
@@ -247,4 +264,4 @@ def alert(event: dict[str, Any]) -> dict[str, Any]:
 @metrics.log_metrics
 @logger.inject_lambda_context
 def alerts_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return alert(event)
+    return alert(event, context)
