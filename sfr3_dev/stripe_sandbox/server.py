@@ -20,25 +20,7 @@ DNS rebinding); without them `POST /_sandbox/webhooks` answers 401 to `forward_t
 leaves `forward_secret` out of its answer. The other controls (reset, clock, disputes,
 delivery switches, drain, resend, fault injection) stay open on loopback.
 
-Controls (JSON bodies):
-  POST /_sandbox/reset                         forget everything
-  POST /_sandbox/clock/advance {"seconds": n}  move the clock; due ACH payments settle/fail
-  POST /_sandbox/disputes {"charge"|"payment_intent", "reason"?}   open a dispute
-  POST /_sandbox/disputes/<id>/close {"outcome": "won"|"lost"}
-  POST /_sandbox/webhooks {"duplicates"?: bool, "hold"?: bool, "forward_to"?: url}
-                                                answers the switches (and, with the key,
-                                                `forward_secret`); forward_to needs the key
-  POST /_sandbox/webhooks/release {"order": "fifo"|"reverse"|"shuffle"|"drop"}
-  POST /_sandbox/webhooks/drain {"timeout"?: s}  wait for in-flight deliveries
-  POST /_sandbox/events/<id>/resend             deliver an event again
-  POST /_sandbox/balance_transactions/<id>/amount {"amount": n}   Stripe's books change
-                                                (a reconciliation test's injected drift)
-  POST /_sandbox/payment_methods/<id>/behave_as {"token": "pm_card_visa"}
-                                                later charges act as that test token
-  POST /_sandbox/fail {"status": 429|500|401, "count": n}   next n API calls fail
-  POST /_sandbox/fail {"mode": "drop_response", "count": n, "path"?: p}
-                                                the next n calls (to p) run, answers lost
-  GET  /_sandbox/deliveries                     every webhook POST made, in order
+Controls: see controls.py (its list is part of `--help`).
 """
 
 from __future__ import annotations
@@ -55,20 +37,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-import attrs
-
-from sfr3_dev.stripe_sandbox import catalog
-from sfr3_dev.stripe_sandbox.finance import parse_multipart, set_balance_transaction_amount
+from sfr3_dev.stripe_sandbox import controls
+from sfr3_dev.stripe_sandbox.errors import StripeError, invalid
+from sfr3_dev.stripe_sandbox.files import parse_multipart
 from sfr3_dev.stripe_sandbox.forms import decode
-from sfr3_dev.stripe_sandbox.store import Store, StripeError, invalid
+from sfr3_dev.stripe_sandbox.store import Store
 from sfr3_dev.stripe_sandbox.webhooks import Dispatcher
-
-_INJECTED = {
-    429: ("rate_limit_error", "Too many requests hit the API too quickly.", "rate_limit"),
-    500: ("api_error", "An unknown error occurred.", None),
-    401: ("invalid_request_error", "Invalid API Key provided: sk_test_****", None),
-}
-
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
@@ -167,97 +141,11 @@ class StripeSandbox:
                 "duplicates": self.dispatcher.duplicates, "hold": self.dispatcher.hold,
             }
 
-    # ---- controls ------------------------------------------------------------------------
     def control(self, method: str, path: str, body: dict[str, Any], *,
                 authorised: bool = True) -> tuple[int, Any]:
-        """Serve a `/_sandbox/…` control. `authorised`: the caller proved it holds the API
-        key (HTTP callers must; in-process callers hold the sandbox object already)."""
-        parts = path.strip("/").split("/")[1:]
-        store, dispatcher = self.store, self.dispatcher
-        if method == "GET" and parts == ["health"]:
-            return 200, {"ok": True}
-        if method == "GET" and parts == ["deliveries"]:
-            with dispatcher._cond:
-                return 200, {"data": [attrs.asdict(a) for a in dispatcher.attempts]}
-        if method != "POST":
-            raise invalid(f"Unrecognized request URL ({method}: {path}).", status=404)
-        if parts == ["reset"]:
-            store.reset()
-            dispatcher.reset()
-            self._save_settings()
-            return 200, {"ok": True}
-        if parts == ["clock", "advance"]:
-            settled = store.advance(int(body.get("seconds", 0)))
-            return 200, {"now": store.now(), "settled": settled}
-        if parts == ["disputes"]:
-            charge = body.get("charge")
-            if not charge and body.get("payment_intent"):
-                with store.lock:
-                    pi = store._get("payment_intent", body["payment_intent"], "payment_intent")
-                    charge = pi["latest_charge"]
-            if not charge:
-                raise invalid("charge or payment_intent is required")
-            return 200, store.open_dispute(charge, body.get("reason", "fraudulent"))
-        if len(parts) == 3 and parts[0] == "disputes" and parts[2] == "close":
-            return 200, store.close_dispute(parts[1], body.get("outcome", "lost"))
-        if parts == ["webhooks"]:
-            if body.get("forward_to") and not authorised:
-                raise _needs_key("forward_to")
-            with dispatcher._cond:
-                if "duplicates" in body:
-                    dispatcher.duplicates = bool(body["duplicates"])
-                if "hold" in body:
-                    dispatcher.hold = bool(body["hold"])
-                if body.get("forward_to"):
-                    forward = (str(body["forward_to"]), self.forward_secret)
-                    dispatcher.forwards.append(forward)
-                    self._added_forwards.append(forward)
-                answer: dict[str, Any] = {"duplicates": dispatcher.duplicates,
-                                          "hold": dispatcher.hold}
-            self._save_settings()
-            if authorised:
-                answer["forward_secret"] = self.forward_secret
-            return 200, answer
-        if parts == ["webhooks", "release"]:
-            return 200, {"released": dispatcher.release(body.get("order", "fifo"))}
-        if parts == ["webhooks", "drain"]:
-            return 200, {"idle": dispatcher.drain(float(body.get("timeout", 30)))}
-        if len(parts) == 3 and parts[0] == "events" and parts[2] == "resend":
-            with store.lock:
-                event = store._get("event", parts[1])
-            dispatcher.redeliver(event, store.endpoints_for(event["type"]))
-            return 200, {"ok": True}
-        if len(parts) == 3 and parts[0] == "payment_methods" and parts[2] == "behave_as":
-            # The method now behaves like that test token (funds arrived, a card was
-            # reissued): what a later attempt on the same method meets.
-            behaviour = catalog.token(str(body.get("token", "")))
-            if behaviour is None:
-                raise invalid(f"No such test token: {body.get('token')!r}", param="token")
-            with store.transaction():
-                store._get("payment_method", parts[1])
-                store.behaviour[parts[1]] = behaviour
-            return 200, {"ok": True}
-        if len(parts) == 3 and parts[0] == "balance_transactions" and parts[2] == "amount":
-            return 200, set_balance_transaction_amount(store, parts[1], int(body["amount"]))
-        if parts == ["fail"] and body.get("mode") == "drop_response":
-            with store.lock:
-                self.drop_responses.extend([body.get("path")] * int(body.get("count", 1)))
-            return 200, {"queued": int(body.get("count", 1))}
-        if parts == ["fail"]:
-            status = int(body.get("status", 500))
-            type_, message, code = _INJECTED.get(status, _INJECTED[500])
-            error = StripeError(status, type_, message, code=code)
-            with store.transaction():
-                store.injected.extend([(status, error.body)] * int(body.get("count", 1)))
-            return 200, {"queued": int(body.get("count", 1))}
-        raise invalid(f"Unrecognized request URL ({method}: {path}).", status=404)
-
-
-def _needs_key(what: str) -> StripeError:
-    return StripeError(401, "invalid_request_error",
-                       f"This sandbox control ({what}) needs the sandbox's API key: send "
-                       "`Authorization: Bearer sk_…` (the key the SDK uses) to a loopback "
-                       "address.")
+        """Serve a `/_sandbox/…` control (controls.py). `authorised`: the caller proved it
+        holds the API key (HTTP callers must; in-process callers hold the sandbox)."""
+        return controls.control(self, method, path, body, authorised=authorised)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -367,7 +255,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sfr3 stripe-sandbox", description=__doc__,
+    parser = argparse.ArgumentParser(prog="sfr3 stripe-sandbox",
+                                     description=f"{__doc__}\n{controls.__doc__}",
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (loopback only unless --allow-remote)")
