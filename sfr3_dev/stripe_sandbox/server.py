@@ -286,9 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        sandbox.httpd.server_close()
-        sandbox.dispatcher.stop()
-        sandbox.store.close()
+        sandbox.stop()
     return 0
 
 
