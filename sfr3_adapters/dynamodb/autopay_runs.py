@@ -31,8 +31,6 @@ item, plus a GetItem per item to see whether it completed the run.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -40,8 +38,9 @@ from typing import Any
 import attrs
 from botocore.exceptions import ClientError
 
-from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_table
-from sfr3_adapters.dynamodb.read_models import table_definition
+from sfr3_adapters.dynamodb.read_model_table import DynamoDBReadModel, pause
+from sfr3_adapters.dynamodb.read_model_table import cancellation_codes as _reasons
+from sfr3_adapters.dynamodb.read_model_table import transaction_cancelled as _cancelled
 from sfr3_ledger.autopay_runs import SweepTotals, amount_counter
 
 RUN_SK = "RUN"
@@ -54,27 +53,13 @@ def _key(time_zone: str, day: date, sk: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"RUN#autopay-sweep#{time_zone}#{day.isoformat()}"}, "sk": {"S": sk}}
 
 
-def _reasons(exc: ClientError) -> list[str]:
-    return [str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons") or []]
-
-
-def _cancelled(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "TransactionCanceledException"
-
-
 def _pause(attempt: int) -> None:
-    time.sleep(min(0.01 * 2**attempt, 0.4) * random.uniform(0.5, 1.0))
+    pause(attempt, 0.01, 0.4)
 
 
-class DynamoDBSweepTally:
-    def __init__(self, table_name: str, client: Any = None, *, endpoint_url: str | None = None,
-                 region_name: str | None = None) -> None:
-        self.table_name = table_name
-        self.client = client if client is not None else dynamodb_client(endpoint_url,
-                                                                         region_name)
-
-    def create_table(self) -> None:
-        ensure_table(self.client, table_definition(self.table_name))
+class DynamoDBSweepTally(DynamoDBReadModel):
+    """`SweepTally` (sfr3_ledger.autopay_runs) in a `pk`/`sk` table (the schedule's
+    definition)."""
 
     def plan(self, time_zone: str, day: date, resident_ids: Iterable[str]) -> list[str]:
         residents = list(dict.fromkeys(resident_ids))

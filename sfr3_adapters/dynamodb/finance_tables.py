@@ -27,36 +27,19 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_table
+from sfr3_adapters.dynamodb.read_model_table import PK, SK, DynamoDBReadModel, pk_sk_table
+from sfr3_adapters.dynamodb.read_model_table import key as _key
+from sfr3_adapters.dynamodb.read_model_table import n as _n
+from sfr3_adapters.dynamodb.read_model_table import s as _s
 from sfr3_ledger.read_models.disputes import DisputeQuery, DisputeRow
 from sfr3_ledger.read_models.settled_by_day import FactKind, SettledFact
 
-PK, SK = "pk", "sk"
 TRANSACT_LIMIT = 100
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
     """`create_table` kwargs; resources/reconciliation.yml declares the same table."""
-    return {
-        "TableName": table_name,
-        "KeySchema": [{"AttributeName": PK, "KeyType": "HASH"},
-                      {"AttributeName": SK, "KeyType": "RANGE"}],
-        "AttributeDefinitions": [{"AttributeName": PK, "AttributeType": "S"},
-                                 {"AttributeName": SK, "AttributeType": "S"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-def _key(pk: str, sk: str) -> dict[str, dict[str, str]]:
-    return {PK: _s(pk), SK: _s(sk)}
+    return pk_sk_table(table_name)
 
 
 def _str(item: dict[str, Any], name: str) -> str | None:
@@ -64,16 +47,12 @@ def _str(item: dict[str, Any], name: str) -> str | None:
     return str(value["S"]) if value and "S" in value else None
 
 
-class _Table:
+class _Table(DynamoDBReadModel):
     def __init__(self, table_name: str, client: Any = None, *, endpoint_url: str | None = None,
                  region_name: str | None = None) -> None:
-        self.table_name = table_name
-        self.client = client if client is not None else dynamodb_client(endpoint_url,
-                                                                         region_name)
+        super().__init__(table_name, client, endpoint_url=endpoint_url,
+                         region_name=region_name)
         self.requests = 0  # what the bench counts
-
-    def create_table(self) -> None:
-        ensure_table(self.client, table_definition(self.table_name))
 
     def _call(self, name: str, **kwargs: Any) -> Any:
         self.requests += 1

@@ -28,6 +28,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_table
+from sfr3_adapters.dynamodb.read_model_table import PK, SK, pk_sk_table
 from sfr3_ledger.read_models.payment_health import (
     DayTotals,
     HealthFact,
@@ -39,7 +40,6 @@ from sfr3_ledger.read_models.payment_health import (
 )
 
 log = logging.getLogger(__name__)
-PK, SK = "pk", "sk"
 STATES_PK = "STATES"
 # The report asks for days and reasons of one window in a row: read its facts once.
 CACHE_SECONDS = 5.0
@@ -48,14 +48,7 @@ PARALLEL_QUERIES = 8
 
 def table_definition(table_name: str) -> dict[str, Any]:
     """`create_table` kwargs; resources/analytics.yml declares the same (a test compares)."""
-    return {
-        "TableName": table_name,
-        "KeySchema": [{"AttributeName": PK, "KeyType": "HASH"},
-                      {"AttributeName": SK, "KeyType": "RANGE"}],
-        "AttributeDefinitions": [{"AttributeName": PK, "AttributeType": "S"},
-                                 {"AttributeName": SK, "AttributeType": "S"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
+    return pk_sk_table(table_name)
 
 
 class DynamoDBPaymentHealthStore:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_table
+from sfr3_adapters.dynamodb.read_model_table import DynamoDBReadModel, pk_sk_table
 from sfr3_ledger.read_models.payments_pending import Kind, WatchRow
 
 PK, SK, KIND, DUE = "pk", "sk", "kind", "due"
@@ -30,24 +30,12 @@ DUE_INDEX = "due"
 
 def table_definition(table_name: str) -> dict[str, Any]:
     """`create_table` kwargs; resources/retries.yml declares the same table."""
-    return {
-        "TableName": table_name,
-        "KeySchema": [{"AttributeName": PK, "KeyType": "HASH"},
-                      {"AttributeName": SK, "KeyType": "RANGE"}],
-        "AttributeDefinitions": [
-            {"AttributeName": PK, "AttributeType": "S"},
-            {"AttributeName": SK, "AttributeType": "S"},
-            {"AttributeName": KIND, "AttributeType": "S"},
-            {"AttributeName": DUE, "AttributeType": "S"},
-        ],
-        "GlobalSecondaryIndexes": [{
-            "IndexName": DUE_INDEX,
-            "KeySchema": [{"AttributeName": KIND, "KeyType": "HASH"},
-                          {"AttributeName": DUE, "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"},
-        }],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
+    return pk_sk_table(table_name, attributes=(KIND, DUE), indexes=[{
+        "IndexName": DUE_INDEX,
+        "KeySchema": [{"AttributeName": KIND, "KeyType": "HASH"},
+                      {"AttributeName": DUE, "KeyType": "RANGE"}],
+        "Projection": {"ProjectionType": "ALL"},
+    }])
 
 
 def _utc(moment: datetime) -> str:
@@ -64,18 +52,11 @@ def _key(kind: str, resident_id: str, payment_id: str) -> dict[str, dict[str, st
     return {PK: {"S": f"{kind}#{resident_id}#{payment_id}"}, SK: {"S": ROW}}
 
 
-class DynamoDBPaymentWatch:
+class DynamoDBPaymentWatch(DynamoDBReadModel):
     """`PaymentWatch` (sfr3_ledger.read_models.payments_pending) on its own table."""
 
-    def __init__(self, table_name: str, client: Any = None, *, endpoint_url: str | None = None,
-                 region_name: str | None = None) -> None:
-        self.table_name = table_name
-        self.client = client if client is not None else dynamodb_client(endpoint_url,
-                                                                         region_name)
-
-    def create_table(self) -> None:
-        """Create the table if missing (tests, local runs; deployed: CloudFormation)."""
-        ensure_table(self.client, table_definition(self.table_name))
+    def table_definition(self) -> dict[str, Any]:
+        return table_definition(self.table_name)
 
     def put(self, row: WatchRow) -> None:
         due = _utc(row.due_at)
@@ -93,7 +74,7 @@ class DynamoDBPaymentWatch:
 
     def due(self, kind: Kind, through: datetime, limit: int = 1000) -> list[WatchRow]:
         rows: list[WatchRow] = []
-        for item in self._query(kind, f"{_utc(through)}#\uffff"):
+        for item in self._query_due(kind, f"{_utc(through)}#\uffff"):
             rows.append(WatchRow(kind, item["residentId"]["S"], item["paymentId"]["S"],
                                  _parse(item["dueAt"]["S"]), _parse(item["since"]["S"]),
                                  int(item["attempt"]["N"])))
@@ -101,7 +82,7 @@ class DynamoDBPaymentWatch:
                 break
         return rows
 
-    def _query(self, kind: str, upper: str) -> Iterator[dict[str, Any]]:
+    def _query_due(self, kind: str, upper: str) -> Iterator[dict[str, Any]]:
         start: dict[str, Any] | None = None
         while True:
             args: dict[str, Any] = {

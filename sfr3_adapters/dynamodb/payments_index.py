@@ -24,8 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_table
-from sfr3_adapters.dynamodb.read_models import table_definition
+from sfr3_adapters.dynamodb.read_model_table import DynamoDBReadModel
 from sfr3_adapters.payments_codec import dumps, loads, position_key, sort_key, stamp_key
 from sfr3_ledger.read_models.payments import PaymentRow, Position
 from sfr3_ledger.records import Payment
@@ -35,15 +34,9 @@ MAX_ATTEMPTS = 8
 SEEN = "~seen"  # sorts after every payment id; never a payment id itself
 
 
-class DynamoDBPaymentsIndex:
-    def __init__(self, table_name: str, client: Any = None, *, endpoint_url: str | None = None,
-                 region_name: str | None = None) -> None:
-        self.table_name = table_name
-        self.client = client if client is not None else dynamodb_client(endpoint_url,
-                                                                         region_name)
-
-    def create_table(self) -> None:
-        ensure_table(self.client, table_definition(self.table_name))
+class DynamoDBPaymentsIndex(DynamoDBReadModel):
+    """`PaymentsIndex` (sfr3_ledger.read_models.payments) in the schedule's table
+    (`PAY#`, `PAYM#`, `PAYID#` partitions): its definition is the schedule's."""
 
     def put(self, rows: Sequence[PaymentRow]) -> None:
         for row in rows:

@@ -33,22 +33,27 @@ A quiet day costs the same handful of requests whatever the portfolio size.
 from __future__ import annotations
 
 import logging
-import random
-import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_table
+from sfr3_adapters.dynamodb.read_model_table import (
+    SK,
+    DynamoDBReadModel,
+    pk_sk_table,
+)
+from sfr3_adapters.dynamodb.read_model_table import cancellation_codes as _cancellation_codes
+from sfr3_adapters.dynamodb.read_model_table import key as _key
+from sfr3_adapters.dynamodb.read_model_table import n as _n
+from sfr3_adapters.dynamodb.read_model_table import pause as _pause
+from sfr3_adapters.dynamodb.read_model_table import retryable_cancel as _retryable_cancel
+from sfr3_adapters.dynamodb.read_model_table import s as _s
 from sfr3_ledger.autopay import ACTIVE, CANCELLED
 from sfr3_ledger.read_models.schedule import AutopayRow, LateFeeCandidate, LeaseRow
 
 log = logging.getLogger(__name__)
 
-PK = "pk"
-SK = "sk"
 LEASE_SK = "LEASE"
 AUTOPAY_SK = "AUTOPAY"
 ZONES_PK = "ZONES"
@@ -60,30 +65,7 @@ MAX_ATTEMPTS = 8
 
 def table_definition(table_name: str) -> dict[str, Any]:
     """`create_table` kwargs; resources/jobs.yml declares the same table (a test compares)."""
-    return {
-        "TableName": table_name,
-        "KeySchema": [
-            {"AttributeName": PK, "KeyType": "HASH"},
-            {"AttributeName": SK, "KeyType": "RANGE"},
-        ],
-        "AttributeDefinitions": [
-            {"AttributeName": PK, "AttributeType": "S"},
-            {"AttributeName": SK, "AttributeType": "S"},
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
-
-
-def _s(value: str) -> dict[str, str]:
-    return {"S": value}
-
-
-def _n(value: int) -> dict[str, str]:
-    return {"N": str(value)}
-
-
-def _key(pk: str, sk: str) -> dict[str, dict[str, str]]:
-    return {PK: _s(pk), SK: _s(sk)}
+    return pk_sk_table(table_name)
 
 
 def _lease_key(resident_id: str) -> dict[str, dict[str, str]]:
@@ -111,64 +93,18 @@ def _pointer_key(resident_id: str, charge_id: str) -> dict[str, dict[str, str]]:
     return _key(f"CAND#{resident_id}", charge_id)
 
 
-def _cancellation_codes(exc: ClientError) -> list[str]:
-    reasons = exc.response.get("CancellationReasons") or []
-    return [str(r.get("Code", "None")) for r in reasons]
-
-
-def _retryable_cancel(exc: ClientError) -> bool:
-    """A transaction cancelled because the items changed under it (re-read and retry)."""
-    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return False
-    codes = set(_cancellation_codes(exc)) - {"None"}
-    if not codes:  # DynamoDB Local and older APIs may omit the reasons: parse the message
-        message = str(exc.response.get("Error", {}).get("Message", ""))
-        return "ConditionalCheckFailed" in message or "TransactionConflict" in message
-    return codes <= {"ConditionalCheckFailed", "TransactionConflict"}
-
-
-def _pause(attempt: int) -> None:
-    time.sleep(min(0.02 * 2**attempt, 0.5) * random.uniform(0.5, 1.0))
-
-
-class DynamoDBScheduleIndex:
+class DynamoDBScheduleIndex(DynamoDBReadModel):
     """`ScheduleIndex` (sfr3_ledger.read_models.schedule) on one DynamoDB table."""
 
     def __init__(self, table_name: str, client: Any = None, *, endpoint_url: str | None = None,
                  region_name: str | None = None, page_size: int | None = None) -> None:
-        self.table_name = table_name
+        super().__init__(table_name, client, endpoint_url=endpoint_url,
+                         region_name=region_name)
         # Items per Query page (None: DynamoDB's 1 MB pages); tests set it to see paging.
         self.page_size = page_size
-        self.client = client if client is not None else dynamodb_client(endpoint_url,
-                                                                         region_name)
 
-    # ---- table ------------------------------------------------------------------------
-
-    def create_table(self) -> None:
-        """Create the table if missing (tests, local runs; deployed: CloudFormation)."""
-        ensure_table(self.client, table_definition(self.table_name))
-
-    # ---- low-level helpers -------------------------------------------------------------
-
-    def _get(self, key: dict[str, Any]) -> dict[str, Any] | None:
-        found = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
-        item = found.get("Item")
-        return dict(item) if item else None
-
-    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """Every item of a query, page by page (1 MB per page)."""
-        start: dict[str, Any] | None = None
-        while True:
-            page_args = dict(kwargs, TableName=self.table_name, ConsistentRead=True)
-            if self.page_size:
-                page_args["Limit"] = self.page_size
-            if start:
-                page_args["ExclusiveStartKey"] = start
-            page = self.client.query(**page_args)
-            yield from page.get("Items", [])
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return
+    def table_definition(self) -> dict[str, Any]:
+        return table_definition(self.table_name)
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
         self.client.transact_write_items(TransactItems=items)
@@ -469,30 +405,7 @@ class DynamoDBScheduleIndex:
     def clear(self) -> None:
         """Delete every projected item: lease, due-day, autopay, charge-day, candidate,
         pointer and zone items (job runs stay, as in SQLite: they are not events')."""
-        keys: list[dict[str, Any]] = []
-        start: dict[str, Any] | None = None
-        while True:
-            args: dict[str, Any] = {"TableName": self.table_name,
-                                    "ProjectionExpression": "pk, sk", "ConsistentRead": True}
-            if start:
-                args["ExclusiveStartKey"] = start
-            page = self.client.scan(**args)
-            # The payments read model (PAY*#, sfr3_adapters/dynamodb/payments_index.py)
-            # shares the table and is rebuilt on its own.
-            keys.extend({PK: i[PK], SK: i[SK]} for i in page.get("Items", [])
-                        if not i[PK]["S"].startswith(("RUN#", "PAY#", "PAYM#", "PAYID#")))
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                break
-        for first in range(0, len(keys), 25):
-            self._delete_batch(keys[first:first + 25])
-
-    def _delete_batch(self, keys: list[dict[str, Any]]) -> None:
-        requests: list[dict[str, Any]] = [{"DeleteRequest": {"Key": k}} for k in keys]
-        for attempt in range(MAX_ATTEMPTS):
-            answer = self.client.batch_write_item(RequestItems={self.table_name: requests})
-            requests = list(answer.get("UnprocessedItems", {}).get(self.table_name, []))
-            if not requests:
-                return
-            _pause(attempt)
-        raise RuntimeError(f"{len(requests)} schedule items could not be deleted")
+        # The payments read model (PAY*#, sfr3_adapters/dynamodb/payments_index.py)
+        # shares the table and is rebuilt on its own.
+        self._delete_all(self._scan_keys(lambda pk: not pk.startswith(
+            ("RUN#", "PAY#", "PAYM#", "PAYID#"))), what="schedule items")
