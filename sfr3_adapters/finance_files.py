@@ -17,9 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sfr3_adapters.aws_clients import client as aws_client
-
-URL_SECONDS = 15 * 60
+from sfr3_adapters.s3 import S3Bucket, not_found
 
 
 def _safe(key: str) -> str:
@@ -69,19 +67,7 @@ class LocalFiles:
         return path.stat().st_size if path.is_file() else None
 
 
-class S3Files:
-    def __init__(self, bucket: str, *, client: Any = None,
-                 url_seconds: int = URL_SECONDS) -> None:
-        if not bucket:
-            raise ValueError("a bucket name is required")
-        self.bucket = bucket
-        self._client = client
-        self.url_seconds = url_seconds
-
-    @property
-    def client(self) -> Any:
-        return self._client or aws_client("s3")
-
+class S3Files(S3Bucket):
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self.client.put_object(Bucket=self.bucket, Key=_safe(key), Body=body,
                                ContentType=content_type)
@@ -90,7 +76,7 @@ class S3Files:
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=_safe(key))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            if not_found(exc):
                 return None
             raise
         return bytes(answer["Body"].read())
@@ -103,9 +89,7 @@ class S3Files:
         return sorted(found)
 
     def url_for(self, key: str) -> str:
-        return str(self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": _safe(key)},
-            ExpiresIn=self.url_seconds))
+        return self.presigned_get(_safe(key))
 
     def upload_target(self, key: str, content_type: str, max_bytes: int) -> dict[str, Any]:
         """A presigned POST: S3 itself refuses another type or a larger file."""
@@ -122,7 +106,7 @@ class S3Files:
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=_safe(key))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            if not_found(exc):
                 return None
             raise
         return int(head["ContentLength"])

@@ -20,10 +20,23 @@ def receipt_key(resident_id: str, payment_id: str) -> str:
     return f"receipts/{quote(resident_id, safe='')}/{quote(payment_id, safe='')}.pdf"
 
 
-class S3ReceiptStore:
+NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+def not_found(exc: ClientError) -> bool:
+    """S3's answer for a missing object (GET says NoSuchKey, HEAD only 404)."""
+    return exc.response.get("Error", {}).get("Code") in NOT_FOUND
+
+
+class S3Bucket:
+    """One bucket, its client (built on first use unless given) and how long the presigned
+    URLs handed out for its objects live. Shared by the receipts and finance's files."""
+
+    MISSING = "a bucket name is required"
+
     def __init__(self, bucket: str, *, client: Any = None, url_seconds: int = URL_SECONDS) -> None:
         if not bucket:
-            raise ValueError("RECEIPTS_BUCKET must be set")
+            raise ValueError(self.MISSING)
         self.bucket = bucket
         self._client = client
         self.url_seconds = url_seconds
@@ -31,6 +44,15 @@ class S3ReceiptStore:
     @property
     def client(self) -> Any:
         return self._client or aws_client("s3")
+
+    def presigned_get(self, key: str) -> str:
+        return str(self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key},
+            ExpiresIn=self.url_seconds))
+
+
+class S3ReceiptStore(S3Bucket):
+    MISSING = "RECEIPTS_BUCKET must be set"
 
     def put(self, resident_id: str, payment_id: str, pdf: bytes) -> str:
         key = receipt_key(resident_id, payment_id)
@@ -48,13 +70,7 @@ class S3ReceiptStore:
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            if not_found(exc):
                 return None
             raise
-        return str(
-            self.client.generate_presigned_url(
-                "get_object",
-                Params={"Bucket": self.bucket, "Key": key},
-                ExpiresIn=self.url_seconds,
-            )
-        )
+        return self.presigned_get(key)
