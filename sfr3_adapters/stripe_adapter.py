@@ -11,11 +11,20 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import stripe
 
+from sfr3_adapters.stripe_objects import (
+    balance_transaction,
+    payment_intent_result,
+    payment_method_details,
+    setup_intent_result,
+)
+from sfr3_adapters.stripe_objects import plain as _plain
+from sfr3_adapters.stripe_objects import ref_id as _id
+from sfr3_adapters.stripe_objects import timestamp as _ts
 from sfr3_ledger.payment_provider import (
     BalanceTransaction,
     BalanceTransactionPage,
@@ -38,71 +47,6 @@ from sfr3_ledger.payment_provider import (
 
 INSUFFICIENT = {"insufficient_funds"}
 TEST_TOKEN_TYPES = (("pm_card_", "card"), ("pm_usBankAccount_", "us_bank_account"))
-
-
-def _ts(value: int) -> datetime:
-    return datetime.fromtimestamp(int(value), tz=UTC)
-
-
-def _id(value: Any) -> str | None:
-    """A reference that may be an id or an expanded object."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    return str(value["id"])
-
-
-def _plain(obj: Any) -> dict[str, Any]:
-    """SDK objects are not dicts (since v13): read everything from their JSON form."""
-    if isinstance(obj, dict):
-        return obj
-    return dict(obj.to_dict())
-
-
-def payment_method_details(pm: Mapping[str, Any]) -> PaymentMethodDetails:
-    if pm["type"] == "card":
-        card = pm["card"]
-        return PaymentMethodDetails(provider_id=pm["id"], type="card", last4=card["last4"],
-                                    brand=card.get("brand"))
-    if pm["type"] == "us_bank_account":
-        bank = pm["us_bank_account"]
-        return PaymentMethodDetails(provider_id=pm["id"], type="us_bank_account",
-                                    last4=bank.get("last4") or "",
-                                    bank_name=bank.get("bank_name"))
-    raise InvalidProviderRequest(f"Unsupported payment method type: {pm['type']}",
-                                 code="unsupported_payment_method")
-
-
-def payment_intent_result(pi: Mapping[str, Any]) -> PaymentIntentResult:
-    """Map a PaymentIntent (as a plain dict) to the port's value."""
-    error = pi.get("last_payment_error") or None
-    failure_code = failure_message = None
-    if error:
-        failure_code = error.get("decline_code") or error.get("code")
-        failure_message = error.get("message")
-    return PaymentIntentResult(
-        id=pi["id"],
-        status=pi["status"],
-        amount=int(pi["amount"]),
-        currency=pi["currency"],
-        latest_charge=_id(pi.get("latest_charge")),
-        failure_code=failure_code,
-        failure_message=failure_message,
-        metadata={str(k): str(v) for k, v in (pi.get("metadata") or {}).items()},
-    )
-
-
-def setup_intent_result(seti: Mapping[str, Any]) -> SetupIntentResult:
-    """Map a SetupIntent (as a plain dict) to the port's value."""
-    error = seti.get("last_setup_error") or {}
-    action = seti.get("next_action") or {}
-    return SetupIntentResult(
-        id=seti["id"], status=seti["status"],
-        payment_method_id=_id(seti.get("payment_method")), mandate_id=_id(seti.get("mandate")),
-        failure_code=(error.get("decline_code") or error.get("code")) if error else None,
-        failure_message=error.get("message") if error else None,
-        next_action=action.get("type") if action else None)
 
 
 def translate(exc: stripe.StripeError) -> PaymentProviderError:
@@ -131,21 +75,6 @@ def translate(exc: stripe.StripeError) -> PaymentProviderError:
         return InvalidProviderRequest(message, code=exc.code or "invalid_request",
                                       payment_intent_id=pi_id)
     return PaymentProviderError(message, code=exc.code or "provider_error")
-
-
-def balance_transaction(txn: Mapping[str, Any]) -> BalanceTransaction:
-    """A balance transaction (source expanded or not) as the port's value."""
-    source = txn.get("source")
-    pi = None
-    if isinstance(source, Mapping):
-        pi = source.get("payment_intent")
-        if source.get("object") == "payment_intent":
-            pi = source.get("id")
-    return BalanceTransaction(
-        id=txn["id"], type=txn["type"], amount=int(txn["amount"]),
-        fee=int(txn["fee"]), net=int(txn["net"]), currency=txn["currency"],
-        created=_ts(txn["created"]), source=_id(source), payment_intent_id=_id(pi),
-        reporting_category=txn.get("reporting_category"))
 
 
 class StripeAdapter:
