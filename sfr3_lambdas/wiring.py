@@ -116,9 +116,8 @@ def payments_index() -> PaymentsIndex | None:
 
 
 def provider() -> PaymentProvider:
-    from sfr3_adapters.stripe_service_client import StripeServiceClient
-
     def build() -> PaymentProvider:
+        from sfr3_adapters.stripe_service_client import StripeServiceClient
         from sfr3_lambdas import config
 
         config.validate_for("provider")  # names a missing STRIPE_SERVICE_URL / _API_KEY
