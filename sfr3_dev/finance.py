@@ -90,14 +90,24 @@ class FinanceProjections:
 
     def rebuild(self) -> int:
         """Both read models from the whole log, without alerting anyone again."""
+        # The position is the last notification both passes read, not the log's end when
+        # they are done: an event appended meanwhile is then projected by the next catch-up
+        # (replaying what one pass saw already is idempotent), never skipped.
+        ends: list[int] = []
+
+        def replay() -> Iterator[list[Any]]:
+            last = 0
+            for events, end in self._batches(None):
+                last = end
+                yield events
+            ends.append(last)
+
         with self._lock:
-            total = rebuild(self.settled, self.projections[0],
-                            (events for events, _ in self._batches(None)))
+            total = rebuild(self.settled, self.projections[0], replay())
             quiet = DisputesProjection(self.disputes)
             self.disputes.clear()
-            total += sum(quiet.process(events) for events, _ in self._batches(None))
-            last = self.app.recorder.max_notification_id()
-            self._position_file.write_text(str(last or 0))
+            total += sum(quiet.process(events) for events in replay())
+            self._position_file.write_text(str(min(ends)))
             return total
 
 
