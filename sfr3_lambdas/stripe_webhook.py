@@ -212,9 +212,12 @@ def _park(event: ProviderEvent) -> bool:
 queue_processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def _retry_record(record: SQSRecord) -> str:
+def _retry_record(record: SQSRecord, lambda_context: Any = None) -> str:
+    """One queued event. BatchProcessor passes the Lambda context, so the idempotency
+    record of an invocation that times out mid-event expires with that invocation
+    instead of blocking every redelivery (then the DLQ) for the key's days."""
     event = event_from_json(json.loads(record.body))
-    result = _process_once(event, None)
+    result = _process_once(event, lambda_context)
     logger.info("queued webhook applied", extra={"event_id": event.id,
                                                  "outcome": result.get("outcome")})
     return str(result.get("outcome"))

@@ -5,6 +5,7 @@ redelivers). Deployed shape: ledger on DynamoDB Local, Stripe through stripeServ
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -79,3 +80,51 @@ def test_a_failed_webhook_is_queued_then_applied_once(
     assert again["statusCode"] == 200 and '"settled"' in again["body"]
     assert stripe_webhook.handle_queue({"Records": records}) == {"batchItemFailures": []}
     assert app.balance(R) == 0 and drain(queue) == []
+
+
+class _Killed(BaseException):
+    """A Lambda timeout: the run stops mid-event, no exception handler runs."""
+
+
+class _ShortContext(FakeContext):
+    def get_remaining_time_in_millis(self) -> int:
+        return 300
+
+
+def test_a_queued_event_whose_run_timed_out_is_applied_on_redelivery(
+        deployed: dict[str, str], stripe_sandbox: SandboxHandle,  # noqa: F811
+        webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-progress idempotency record of a killed run lasts only as long as that
+    invocation could have (the Lambda context); the redelivery then applies the event."""
+    app, service = wiring.ledger(), wiring.payment_service()
+    rid = f"{R}-timeout"
+    method = service.enroll_payment_method(rid, method_type="card",
+                                           provider_method_id="pm_card_visa",
+                                           actor=rid).method_id
+    app.post_charge(rid, amount=40_000, charge_type="RENT", description="Rent", actor="pm")
+    service.pay(rid, amount=40_000, method_id=method, actor=rid, payment_id="pay_q2")
+    request = _succeeded(webhook_receiver, stripe_sandbox)
+    queue = aws_clients.client("sqs").create_queue(QueueName="webhook-retry-2")["QueueUrl"]
+    monkeypatch.setenv("WEBHOOK_RETRY_QUEUE_URL", queue)
+
+    real = PaymentService.handle_provider_event
+    mode = {"now": "fail"}
+
+    def step(self: PaymentService, event: Any) -> str:
+        if mode["now"] == "fail":
+            raise ConnectionError("throttled")  # the webhook queues it
+        if mode["now"] == "kill":
+            raise _Killed()
+        return real(self, event)
+
+    monkeypatch.setattr(PaymentService, "handle_provider_event", step)
+    assert stripe_webhook.handler(request, FakeContext())["statusCode"] == 200
+    records = drain(queue)
+    mode["now"] = "kill"
+    with pytest.raises(_Killed):
+        stripe_webhook.handle_queue({"Records": records}, _ShortContext())
+    time.sleep(0.5)  # the killed invocation's deadline has passed
+    mode["now"] = "apply"
+    assert stripe_webhook.handle_queue({"Records": records}, FakeContext()) == {
+        "batchItemFailures": []}
+    assert app.payment(rid, "pay_q2").status == PaymentStatus.SETTLED
