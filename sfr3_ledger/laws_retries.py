@@ -182,7 +182,7 @@ def retry_laws(env: Mapping[str, str], make_watch: Any) -> type[RuleBasedStateMa
             intent = live[0]
             self.provider.decide(intent.id, succeeded, reason)
             if webhook:
-                self.service._apply_truth(self.provider.intents[intent.id])
+                self.service.apply_intent(self.provider.intents[intent.id])
 
         @rule(hours=st.sampled_from([1, 4, 9, 25]), outcome=OUTCOMES,
               by_hand=st.one_of(st.none(), st.integers(min_value=1, max_value=100)))

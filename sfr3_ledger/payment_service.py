@@ -247,17 +247,18 @@ class PaymentService(PaymentRecovery, ProviderEvents):
         return self.ledger.payment(resident_id, pid)
 
     def sync_payment(self, resident_id: str, payment_id: str) -> Payment:
-        """Ask the provider for the truth about a payment (reconciliation, lost webhooks).
+        """Ask the provider about a payment's recorded intent (a lost webhook) and apply
+        the answer as its webhook would be (`PaymentRecovery.apply_intent`).
 
-        Stripe's answer is applied as its webhook would be (`PaymentRecovery._apply_truth`:
-        the same intent, amount and currency checks, a late answer about an earlier
-        attempt ignored), so no caller settles what the webhook path would refuse.
+        Never a resubmission: without a recorded intent there is nothing to ask, and
+        re-driving is the recovery job's (within Stripe's idempotency-key window; past it,
+        the same key could create a second intent and charge twice).
         """
-        payment = self.ledger.payment(resident_id, payment_id)
+        payment = self.ledger.ledger(resident_id).get_payment(payment_id)
         if payment.stripe_ref is None:
-            return self.resubmit(resident_id, payment_id)
+            return payment
         intent = self._call(self.provider.retrieve_payment_intent, payment.stripe_ref)
-        self._apply_truth(intent)
+        self.apply_intent(intent)
         return self.ledger.payment(resident_id, payment_id)
 
     # ---- refunds and disputes -------------------------------------------------------

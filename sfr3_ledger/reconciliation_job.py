@@ -7,8 +7,9 @@ A run for day D (fired at 02:00 UTC on D+1, or by hand for any day):
 2. reads the day's settled facts from the read model (never every resident) and
    classifies every item (`sfr3_ledger.reconciliation.match`);
 3. heals each payment Stripe settled that the ledger still shows PENDING (a lost
-   webhook) through `PaymentService.sync_payment`, the webhook's own path, after
-   checking that Stripe's intent names that payment for its amount; the run records
+   webhook) by applying Stripe's intent through the webhook's own checks
+   (`PaymentService.apply_intent`; never a resubmission, whose idempotency key may be
+   gone by the next day), after checking that it names that payment for its amount; the run records
    `Healed` once per intent, so a re-run heals nothing again;
 4. marks the matched (and healed) facts reconciled (`Reconciled` events of the day's
    `ReconciliationDay`, with the run id and time), each fact once ever;
@@ -42,6 +43,7 @@ from sfr3_ledger.payment_provider import (
     PaymentIntentResult,
     PaymentProviderError,
 )
+from sfr3_ledger.provider_proofs import named_payment
 from sfr3_ledger.read_models.settled_by_day import (
     FactKind,
     SettledFact,
@@ -179,9 +181,10 @@ class Reconciler:
         except PaymentProviderError as exc:
             log.warning("reconciliation %s: cannot read %s: %s", run_id, item.key, exc.code)
             return False
-        rid, pid = intent.metadata.get("resident_id"), intent.metadata.get("payment_id")
-        if not rid or not pid or intent.status != "succeeded":
+        named = named_payment(intent.metadata)  # a retry's intent names its payment too
+        if named is None or intent.status != "succeeded":
             return False
+        rid, pid = named
         ledger = self.app.ledger(rid)
         payment = ledger.payments.get(pid)
         if payment is None or payment.amount != intent.amount or (
@@ -189,11 +192,10 @@ class Reconciler:
         ) or intent.currency.lower() != self.currency.lower():
             return False  # not a lost webhook: something for a person to look at
         if payment.status == PaymentStatus.PENDING:
-            payment = self.payments.sync_payment(rid, pid)
-            if payment.status == PaymentStatus.PENDING and payment.stripe_ref == intent.id:
-                # The submission itself had not been recorded: the first sync recorded it
-                # (same idempotency key, Stripe's same intent); the second settles.
-                payment = self.payments.sync_payment(rid, pid)
+            # Stripe's own answer, through the webhook's checks; it also records a lost
+            # submission. Never a resubmission: yesterday's idempotency key may be gone.
+            self.payments.apply_intent(intent)
+            payment = self.app.ledger(rid).get_payment(pid)
         if payment.status not in COLLECTED_STATUSES:
             return False
         amount = payment.amount

@@ -116,7 +116,7 @@ class PaymentRecovery:
         assert payment.stripe_ref is not None
         intent: PaymentIntentResult = self._call(self.provider.retrieve_payment_intent,
                                                  payment.stripe_ref)
-        synced = self._apply_truth(intent)
+        synced = self.apply_intent(intent)
         if synced == "processing" and action == "resubmitted":
             synced = "submitted"
         if synced in ("settled", "failed", "submitted"):
@@ -142,8 +142,11 @@ class PaymentRecovery:
             return "settled"
         return None
 
-    def _apply_truth(self, intent: PaymentIntentResult) -> RecoveryOutcome:
-        """Stripe's answer about an intent, applied as its webhook would be."""
+    def apply_intent(self, intent: PaymentIntentResult) -> RecoveryOutcome:
+        """Stripe's answer about an intent, applied as its webhook would be (the intent,
+        amount, currency and attempt checks; a payment whose submission was never recorded
+        gets it recorded): what recovery and reconciliation's healing both use, so neither
+        settles what the webhook path would refuse, nor ever creates an intent."""
         if intent.status == SUCCEEDED:
             kind = "payment_intent.succeeded"
         elif intent.status in FAILED_STATUSES:

@@ -176,7 +176,7 @@ def test_a_clean_day_is_all_matched_with_refunds_and_dispute_lines(
 
 def test_a_payment_whose_submission_and_webhook_were_both_lost_is_healed_once(
     world: tuple[PaymentService, FinanceProjections], webhook_receiver: WebhookReceiver,
-    stripe_sandbox: SandboxHandle,
+    stripe_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from sfr3_ledger.payment_errors import ProviderUnavailableError
 
@@ -196,6 +196,13 @@ def test_a_payment_whose_submission_and_webhook_were_both_lost_is_healed_once(
         webhook_receiver.received.clear()
     [payment] = service.ledger.ledger(rid).payments.values()
     assert (payment.status, payment.stripe_ref) == (PaymentStatus.PENDING, None)
+
+    # The next day Stripe may have forgotten the idempotency key: a resubmission would
+    # make a second intent and charge again. Healing must apply Stripe's intent instead.
+    def no_new_intent(**_: object) -> object:
+        raise AssertionError("reconciliation must never create a PaymentIntent")
+
+    monkeypatch.setattr(service.provider, "create_payment_intent", no_new_intent)
     result = reconcile(service.ledger, service, service.provider, projections, today().date())
     assert len(result.healed) == 1
     healed = service.ledger.payment(rid, payment.payment_id)
