@@ -31,6 +31,16 @@ from sfr3_ledger.values import MAX_AMOUNT_CENTS, MIN_PAYMENT_CENTS
 AUTOPAY_NAMESPACE = UUID("9c4e2a71-5b3d-4f86-a0e2-7d1b6c3f9a54")
 ACTIVE, PAUSED, CANCELLED = "ACTIVE", "PAUSED", "CANCELLED"
 REMINDER_DAYS = 3
+# Who autopay's debits are initiated by (the sweep), and so whose consent they rest on.
+AUTOPAY_ACTOR = "system:autopay"
+
+
+def autopay_still_consents(enrollment: AutopayEnrollment | None, method_id: str) -> bool:
+    """May an autopay debit on `method_id` be attempted again (a retry)? Only while the
+    resident's enrollment is ACTIVE on that same method: pausing, cancelling or switching
+    the method withdraws the consent the first attempt was made under."""
+    return (enrollment is not None and enrollment.status == ACTIVE
+            and enrollment.method_id == method_id)
 
 
 class AutopayNotFound(NotFound):

@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import attrs
 
-from sfr3_ledger.autopay import ACTIVE, REMINDER_DAYS, AutopayEnrollment, payment_id_for
+from sfr3_ledger.autopay import (
+    ACTIVE,
+    AUTOPAY_ACTOR,
+    REMINDER_DAYS,
+    AutopayEnrollment,
+    payment_id_for,
+)
 from sfr3_ledger.errors import AmountExceedsBalance, ChargeNotFound, NoBalanceDue
 from sfr3_ledger.late_fees import late_fees_due
 from sfr3_ledger.payment_errors import PaymentDeclined
@@ -47,7 +53,6 @@ JOBS: tuple[JobName, ...] = ("recurring-charges", "autopay-sweep", "autopay-remi
 # How far back a run catches up after missed days (and the first run's own day only).
 MAX_CATCH_UP_DAYS = 31
 SYSTEM_ACTOR = "system:jobs"
-AUTOPAY_ACTOR = "system:autopay"
 # The item of an autopay sweep run with nothing due: it only stores the run's summary.
 RUN_CLOSER = "*run*"
 

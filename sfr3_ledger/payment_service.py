@@ -181,8 +181,11 @@ class PaymentService(PaymentRecovery, ProviderEvents):
         )
 
     def resubmit(self, resident_id: str, payment_id: str) -> Payment:
-        """Re-drive a PENDING payment the provider never acknowledged (same idempotency key)."""
-        payment = self.ledger.payment(resident_id, payment_id)
+        """Re-drive a PENDING payment the provider never acknowledged (same idempotency key).
+
+        Decided on the live aggregate, never a read model's row: a lagging row could
+        resubmit an earlier attempt's key and amount."""
+        payment = self.ledger.ledger(resident_id).get_payment(payment_id)
         if payment.status != PaymentStatus.PENDING or payment.stripe_ref is not None:
             return payment
         methods = self.ledger.payment_methods(resident_id)

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from sfr3_ledger.attempts import CANCELLED
+from sfr3_ledger.autopay import AUTOPAY_ACTOR, autopay_still_consents
 from sfr3_ledger.errors import PaymentMethodNotFound
 from sfr3_ledger.payment_errors import PaymentDeclined, ProviderUnavailableError
 from sfr3_ledger.payment_provider import PaymentIntentResult, ProviderEvent
@@ -71,11 +72,17 @@ class PaymentRecovery:
         """Make the next attempt of a payment whose retry is due; safe to repeat."""
         now = now or datetime.now(UTC)
         methods = self.ledger.payment_methods(resident_id)
-        payment = self.ledger.payment(resident_id, payment_id)
+        payment = self._live(resident_id, payment_id)  # money moves on live state only
         method = methods.methods.get(payment.method_id)
-        if payment.status == PaymentStatus.FAILED and (method is None or not method.active):
-            self.ledger.cancel_retry(resident_id, payment_id, reason="payment method removed")
-            cancelled = self.ledger.payment(resident_id, payment_id)
+        withdrawn = None
+        if method is None or not method.active:
+            withdrawn = "payment method removed"
+        elif payment.initiated_by == AUTOPAY_ACTOR and not autopay_still_consents(
+                self.ledger.find_autopay(resident_id), payment.method_id):
+            withdrawn = "autopay paused, cancelled or moved to another method"
+        if payment.status == PaymentStatus.FAILED and withdrawn is not None:
+            self.ledger.cancel_retry(resident_id, payment_id, reason=withdrawn)
+            cancelled = self._live(resident_id, payment_id)
             return "cancelled" if (cancelled.retry_status or "").startswith(CANCELLED) \
                 else "not due"
         payment = self.ledger.start_retry(resident_id, payment_id, now=now)
@@ -101,7 +108,7 @@ class PaymentRecovery:
     def recover_payment(self, resident_id: str, payment_id: str) -> RecoveryOutcome:
         """Resolve a PENDING payment to Stripe's truth, once. Provider errors propagate
         (ProviderUnavailableError): the job looks again on its next run."""
-        payment = self.ledger.payment(resident_id, payment_id)
+        payment = self._live(resident_id, payment_id)
         if payment.status != PaymentStatus.PENDING:
             return "already resolved"
         action = "synced"
@@ -112,7 +119,7 @@ class PaymentRecovery:
                 self.ledger.record_recovery(resident_id, payment_id, action=action,
                                             outcome=outcome)
                 return outcome
-            payment = self.ledger.payment(resident_id, payment_id)
+            payment = self._live(resident_id, payment_id)
         assert payment.stripe_ref is not None
         intent: PaymentIntentResult = self._call(self.provider.retrieve_payment_intent,
                                                  payment.stripe_ref)
@@ -135,12 +142,17 @@ class PaymentRecovery:
             self.resubmit(resident_id, payment.payment_id)
         except PaymentDeclined:
             return "failed"
-        after = self.ledger.payment(resident_id, payment.payment_id)
+        after = self._live(resident_id, payment.payment_id)
         if after.status == PaymentStatus.FAILED:
             return "failed"
         if after.status != PaymentStatus.PENDING:
             return "settled"
         return None
+
+    def _live(self, resident_id: str, payment_id: str) -> Payment:
+        """The payment as the live aggregate has it (never a read model's row, which may
+        lag): what every step that can move money decides on."""
+        return self.ledger.ledger(resident_id).get_payment(payment_id)
 
     def apply_intent(self, intent: PaymentIntentResult) -> RecoveryOutcome:
         """Stripe's answer about an intent, applied as its webhook would be (the intent,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sfr3_ledger import PaymentStatus
+from sfr3_ledger.autopay import AUTOPAY_ACTOR
 from sfr3_ledger.integration_events import ResidentResolver, envelopes_for
 from sfr3_ledger.payment_errors import PaymentDeclined
 from sfr3_ledger.retries import RetryPolicy, is_retryable, parse_delays
@@ -162,6 +163,48 @@ def test_a_removed_method_is_never_retried(h: Harness) -> None:
     assert h.run("payment-retries", at + timedelta(seconds=1)) == ["cancelled"]
     assert h.app.payment(R, "pay_rm").retry_status == "CANCELLED: payment method removed"
     assert len(h.intents_for("pay_rm")) == 1
+
+
+@pytest.mark.parametrize("withdraw", ["cancel", "pause"])
+def test_an_autopay_debit_is_not_retried_once_autopay_is_withdrawn(
+        h: Harness, withdraw: str) -> None:
+    """The retry of an autopay debit rests on the enrollment's consent: paused or
+    cancelled autopay cancels the retry, and no further PaymentIntent is made."""
+    rid = f"{R}-ap-{withdraw}"
+    method = h.resident(rid, "pm_card_chargeDeclinedInsufficientFunds")
+    h.app.enroll_autopay(rid, enrollment_id=f"apay_{rid}", method_id=method, charge_day=1,
+                         actor=rid)
+    h.charge(rid, 80_000)
+    with pytest.raises(PaymentDeclined):
+        h.service.pay(rid, amount=80_000, method_id=method, actor=AUTOPAY_ACTOR,
+                      payment_id="pay_ap_w")
+    at = h.app.payment(rid, "pay_ap_w").retry_at
+    assert at is not None
+    if withdraw == "cancel":
+        h.app.cancel_autopay(rid, actor=rid)
+    else:
+        h.app.pause_autopay(rid, actor=rid)
+    h.funds_arrive(rid, method)
+    assert h.run("payment-retries", at + timedelta(seconds=1)) == ["cancelled"]
+    assert h.app.payment(rid, "pay_ap_w").retry_status.startswith("CANCELLED: autopay")
+    assert len(h.intents_for("pay_ap_w")) == 1
+    assert h.app.ledger(rid).payable == 80_000, "nothing reserved, nothing charged"
+
+
+def test_an_active_autopay_debit_is_still_retried(h: Harness) -> None:
+    rid = f"{R}-ap-active"
+    method = h.resident(rid, "pm_card_chargeDeclinedInsufficientFunds")
+    h.app.enroll_autopay(rid, enrollment_id=f"apay_{rid}", method_id=method, charge_day=1,
+                         actor=rid)
+    h.charge(rid, 80_000)
+    with pytest.raises(PaymentDeclined):
+        h.service.pay(rid, amount=80_000, method_id=method, actor=AUTOPAY_ACTOR,
+                      payment_id="pay_ap_a")
+    at = h.app.payment(rid, "pay_ap_a").retry_at
+    assert at is not None
+    h.funds_arrive(rid, method)
+    assert h.run("payment-retries", at + timedelta(seconds=1)) == ["retried"]
+    assert len(h.intents_for("pay_ap_a")) == 2
 
 
 def test_envelopes_of_retries_are_mapped(h: Harness) -> None:
