@@ -26,6 +26,7 @@ from sfr3_adapters.stripe_objects import plain as _plain
 from sfr3_adapters.stripe_objects import ref_id as _id
 from sfr3_adapters.stripe_objects import timestamp as _ts
 from sfr3_ledger.payment_provider import (
+    IDEMPOTENCY_ERROR,
     BalanceTransaction,
     BalanceTransactionPage,
     CardDeclined,
@@ -70,7 +71,7 @@ def translate(exc: stripe.StripeError) -> PaymentProviderError:
         return ProviderUnavailable("Payment provider is unavailable; retry shortly.",
                                    code="provider_unavailable")
     if isinstance(exc, stripe.IdempotencyError):
-        return InvalidProviderRequest(message, code="idempotency_error")
+        return InvalidProviderRequest(message, code=IDEMPOTENCY_ERROR)
     if isinstance(exc, stripe.InvalidRequestError):
         return InvalidProviderRequest(message, code=exc.code or "invalid_request",
                                       payment_intent_id=pi_id)

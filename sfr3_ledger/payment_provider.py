@@ -203,6 +203,11 @@ class InvalidProviderRequest(PaymentProviderError):
     default_code = "invalid_request"
 
 
+# An idempotency key reused with other parameters: the first request's object exists (and
+# may have moved money), so this refusal proves nothing about the second.
+IDEMPOTENCY_ERROR = "idempotency_error"
+
+
 class WebhookSignatureInvalid(PaymentProviderError):
     default_code = "webhook_signature_invalid"
 
@@ -298,6 +303,7 @@ class PaymentProvider(Protocol):
 
 
 __all__ = [
+    "IDEMPOTENCY_ERROR",
     "BalanceTransaction",
     "BalanceTransactionPage",
     "CardDeclined",

@@ -37,6 +37,7 @@ from sfr3_ledger.errors import (
 )
 from sfr3_ledger.payment_errors import PaymentDeclined, ProviderRejected, ProviderUnavailableError
 from sfr3_ledger.payment_provider import (
+    IDEMPOTENCY_ERROR,
     CardDeclined,
     InvalidProviderRequest,
     PaymentProvider,
@@ -226,6 +227,14 @@ class PaymentService(PaymentRecovery, ProviderEvents):
             raise PaymentDeclined(pid, exc.message, exc.decline_code,
                                   retry_at=failed.retry_at) from exc
         except InvalidProviderRequest as exc:
+            if exc.code == IDEMPOTENCY_ERROR:
+                # The key was used with other parameters: an intent exists and may have
+                # charged. Never release the reservation on that; a person looks.
+                log.error("payment %s: idempotency key reused with other parameters; "
+                          "left PENDING for a person", pid)
+                raise ProviderUnavailableError(
+                    "Payment provider refused a repeated request; the payment is pending",
+                    pid) from exc
             # Refused before any charge was attempted: nothing moved, release the reservation.
             self.ledger.fail_payment(
                 resident_id, pid, reason=exc.code, stripe_ref=exc.payment_intent_id

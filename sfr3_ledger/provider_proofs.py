@@ -29,9 +29,13 @@ def attempt_metadata(resident_id: str, payment_id: str, attempt: int) -> dict[st
 
     From the second attempt on the provider is given `<paymentId>-a<n>` as the payment id
     (its idempotency key and metadata `payment_id`), so `retry_of` names the ledger's own.
+    A first attempt carries exactly what it carried before retries existed (no
+    `attempt`; `named_attempt` reads 1): a re-drive of a payment reserved before that
+    release must send the same parameters under its key, or Stripe refuses it.
     """
-    meta = {"resident_id": resident_id, "payment_id": payment_id, "attempt": str(attempt)}
+    meta = {"resident_id": resident_id, "payment_id": payment_id}
     if attempt > 1:
+        meta["attempt"] = str(attempt)
         meta["retry_of"] = payment_id
     return meta
 

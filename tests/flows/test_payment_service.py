@@ -211,3 +211,37 @@ def test_bad_tokens_and_forged_webhooks_are_refused(
     with pytest.raises(WebhookSignatureInvalid):
         service.verify_webhook(json.dumps(body).encode(), "t=1,v1=deadbeef")
     assert service.ledger.payment_methods(R).methods == {}
+
+
+def test_an_idempotency_refusal_keeps_the_reservation(
+    service: PaymentService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stripe's idempotency error means the key's first request made an intent (which may
+    have charged): the payment stays PENDING and reserved, it is never released."""
+    from sfr3_ledger.payment_provider import IDEMPOTENCY_ERROR, InvalidProviderRequest
+
+    method = enroll(service)
+    charge(service, 2100)
+
+    def refused(**_: Any) -> Any:
+        raise InvalidProviderRequest("Keys for idempotent requests can only be used with "
+                                     "the same parameters", code=IDEMPOTENCY_ERROR)
+
+    monkeypatch.setattr(service.provider, "create_payment_intent", refused)
+    with pytest.raises(ProviderUnavailableError):
+        service.pay(R, amount=2100, method_id=method, actor=R, payment_id="pay_idem")
+    payment = service.ledger.ledger(R).get_payment("pay_idem")
+    assert payment.status == PaymentStatus.PENDING
+    assert service.ledger.ledger(R).payable == 0, "the reservation holds"
+
+
+def test_a_first_attempt_sends_the_metadata_it_always_sent() -> None:
+    """A payment reserved before retries existed and re-driven after the release sends
+    its key with the same parameters as before (Stripe refuses a key reused otherwise)."""
+    from sfr3_ledger.provider_events import attempt_metadata, named_attempt, named_payment
+
+    first = attempt_metadata("res-1", "pay_1", 1)
+    assert first == {"resident_id": "res-1", "payment_id": "pay_1"}
+    assert (named_attempt(first), named_payment(first)) == (1, ("res-1", "pay_1"))
+    second = attempt_metadata("res-1", "pay_1", 2)
+    assert (named_attempt(second), named_payment(second)) == (2, ("res-1", "pay_1"))
