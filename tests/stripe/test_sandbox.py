@@ -225,3 +225,33 @@ def test_cli_runs_the_sandbox_on_a_port() -> None:
     out = subprocess.run([str(VENV_BIN / "sfr3"), "stripe-sandbox", "--help"],
                          capture_output=True, text=True, cwd=ROOT, check=True)
     assert "--forward-to" in out.stdout
+    assert "POST /_sandbox/clock/advance" in out.stdout  # controls.py's list
+
+
+def test_split_modules_keep_the_old_import_paths() -> None:
+    """store.py and finance.py were split by resource family; every name they defined
+    still imports from them, and the dispute-card tables (now derived from catalog.py)
+    hold what they used to spell out."""
+    from sfr3_dev.stripe_sandbox import balance_transactions, errors, files, finance, store
+
+    old_store_names = ["Obj", "DISPUTE_FEE", "DAY", "EVIDENCE_FIELDS", "StripeError",
+                       "invalid", "missing", "new_id", "_int", "_bool", "_str_map", "_Tracked",
+                       "_CODECS", "_SCHEMA_VERSION", "_dumps", "Store", "_ref", "_type_match",
+                       "_enabled"]
+    assert [name for name in old_store_names if not hasattr(store, name)] == []
+    assert store.StripeError is errors.StripeError and store.invalid is errors.invalid
+    assert store.Store(path=None).call("GET", "/v1/nowhere", {})[0] == 404
+    assert finance.set_balance_transaction_amount is \
+        balance_transactions.set_balance_transaction_amount
+    assert finance.parse_multipart is files.parse_multipart
+    assert finance.DISPUTE_CARDS == {
+        "pm_card_createDispute": ("fraudulent", "dispute"),
+        "pm_card_createDisputeProductNotReceived": ("product_not_received", "dispute"),
+        "pm_card_createDisputeInquiry": ("fraudulent", "inquiry"),
+        "pm_card_createMultipleDisputes": ("fraudulent", "multiple"),
+        "pm_card_createIssuerFraudRecord": ("fraudulent", "early_fraud_warning"),
+    }
+    assert finance.DISPUTE_LAST4 == {
+        "pm_card_createDispute": "0259", "pm_card_createDisputeProductNotReceived": "2685",
+        "pm_card_createDisputeInquiry": "1976", "pm_card_createMultipleDisputes": "0079",
+        "pm_card_createIssuerFraudRecord": "5423"}
