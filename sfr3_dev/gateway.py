@@ -98,8 +98,11 @@ class Gateway:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0,
                  key_home: Path | None = None) -> None:
+        from sfr3_dev.powertools_local import per_thread_current_event
         from sfr3_lambdas import api, stripe_service, stripe_webhook
 
+        # Three Lambdas' resolvers in one process: each request thread its own event.
+        per_thread_current_event()
         self.key_home = key_home
         tokens.signing_key(key_home)  # create it now, not on the first request
         self.routes: list[tuple[str, Handler, bool]] = [
