@@ -75,7 +75,14 @@ class Customers(StoreBase):
         behaviour = catalog.token(id_)
         if behaviour is not None:
             return self._new_payment_method(behaviour, {})
-        return self._get("payment_method", id_, param)
+        pm = self._get("payment_method", id_, param)
+        if pm["id"] in self.detached:
+            # Stripe: "once detached, a PaymentMethod can no longer be used for payments or
+            # re-attached to a Customer".
+            raise invalid(f"The PaymentMethod {pm['id']} was detached from a Customer and "
+                          "may not be used again.", param=param,
+                          code="payment_method_unexpected_state")
+        return pm
 
     def create_payment_method(self, params: Obj) -> Obj:
         type_ = params.get("type")
@@ -138,5 +145,6 @@ class Customers(StoreBase):
                           "detachment is impossible.", code="payment_method_unexpected_state")
         previous = {"customer": pm["customer"]}
         pm["customer"] = None
+        self.detached[pm["id"]] = self.now()  # permanent, as in Stripe
         self._emit("payment_method.detached", pm, previous)
         return pm

@@ -114,9 +114,10 @@ class Disputes(BalanceTransactions, Files):
                 raise invalid(f"Received unknown parameter: evidence[{key}]",
                               param=f"evidence[{key}]")
         self.check_evidence_files(evidence)
+        metadata = _str_map(params.get("metadata"), "metadata")  # checked before any change
         previous = {"status": dispute["status"]}
         dispute["evidence"].update({k: str(v) for k, v in evidence.items()})
-        dispute["metadata"].update(_str_map(params.get("metadata"), "metadata"))
+        dispute["metadata"].update(metadata)
         if evidence:
             dispute["evidence_details"]["has_evidence"] = True
         submit = _bool(params["submit"]) if "submit" in params else True

@@ -103,11 +103,12 @@ class PaymentIntents(Customers, Disputes):
 
     def confirm_payment_intent(self, params: Obj, id_: str) -> Obj:
         pi = self._get("payment_intent", id_)
-        if params.get("payment_method"):
-            pi["payment_method"] = self._resolve_pm(params["payment_method"])["id"]
+        # Refused requests change nothing: check the state before taking the method.
         if pi["status"] not in ("requires_confirmation", "requires_payment_method"):
             raise invalid(f"This PaymentIntent's status is {pi['status']}, so it cannot be "
                           "confirmed.", code="payment_intent_unexpected_state")
+        if params.get("payment_method"):
+            pi["payment_method"] = self._resolve_pm(params["payment_method"])["id"]
         if not pi["payment_method"]:
             raise invalid("You cannot confirm this PaymentIntent because it's missing a "
                           "payment method.", code="payment_intent_unexpected_state")

@@ -87,6 +87,7 @@ _CODECS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "pending_ach": (lambda v: v, int),
     "idempotency": (list, tuple),
     "webhook_secret": (lambda v: v, str),
+    "detached": (lambda v: v, int),
     "extra": (lambda v: v, lambda v: v),
 }
 _SCHEMA_VERSION = 1
@@ -126,6 +127,7 @@ class PersistentState:
         self.idempotency: dict[str, tuple[str, int, Obj]] = self._dict("idempotency")
         self.injected: list[tuple[int, Obj]] = []  # queued failure answers
         self.webhook_secrets: dict[str, str] = self._dict("webhook_secret")
+        self.detached: dict[str, int] = self._dict("detached")  # pm id -> detached at
 
     def reset(self) -> None:
         with self.transaction():
@@ -139,7 +141,8 @@ class PersistentState:
     def _spaces(self) -> dict[str, dict[str, Any]]:
         return {"object": self.objects, "behaviour": self.behaviour,
                 "pending_ach": self.pending_ach, "idempotency": self.idempotency,
-                "webhook_secret": self.webhook_secrets, "extra": self.extra}
+                "webhook_secret": self.webhook_secrets, "detached": self.detached,
+                "extra": self.extra}
 
     def _open(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -152,7 +152,10 @@ class SetupIntents:
 
     def confirm(self, params: Obj, id_: str) -> Obj:
         seti = self.store._get("setup_intent", id_)
-        if params.get("payment_method"):
+        if seti["status"] in _NOT_CONFIRMABLE or seti["status"] == "requires_action":
+            raise invalid(f"You cannot confirm this SetupIntent because it has a status of "
+                          f"{seti['status']}.", code="setup_intent_unexpected_state")
+        if params.get("payment_method"):  # taken only once the state allows confirming
             seti["payment_method"] = self.store._resolve_pm(params["payment_method"])["id"]
         return self._confirm(seti, params)
 
