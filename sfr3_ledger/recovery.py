@@ -134,10 +134,13 @@ class PaymentRecovery:
         """Resubmit with the same key; an outcome when that settled the question."""
         methods = self.ledger.payment_methods(resident_id)
         method = methods.methods.get(payment.method_id)
-        if method is None or not method.active or methods.customer_id is None:
-            # Never charge a method the resident removed: nothing moved, release it.
+        if method is None or methods.customer_id is None:
+            # Never asked of Stripe: nothing moved, release it.
             self.ledger.fail_payment(resident_id, payment.payment_id, reason=METHOD_REMOVED)
             return "failed"
+        # A method removed since is re-sent all the same, with the same key: if the first
+        # request made an intent (and charged), Stripe answers with it; a new one on the
+        # detached method is refused, and the refusal releases the reservation.
         try:
             self.resubmit(resident_id, payment.payment_id)
         except PaymentDeclined:

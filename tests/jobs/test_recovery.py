@@ -142,6 +142,33 @@ def test_crash_between_intent_creation_and_recording(h: Harness) -> None:
     assert h.app.balance(R) == 0
 
 
+def test_a_removed_method_never_hides_a_charge_stripe_made(h: Harness) -> None:
+    """Stripe charged the card, the answer and the webhook were lost, then the resident
+    removed the card: recovery re-sends the same key (Stripe answers with the intent it
+    made; a new one on a detached card would be refused) and the ledger says SETTLED."""
+    method = _rent(h)
+    h.sandbox.control("fail", {"mode": "drop_response", "count": 1,
+                               "path": "/v1/payment_intents"})
+    with pytest.raises(ProviderUnavailableError):
+        h.service.pay(R, amount=120_000, method_id=method, actor=R, payment_id="pay_rm1")
+    h.deliver(drop=True)
+    h.service.remove_payment_method(R, method, actor=R)
+    assert h.run("payment-recovery", datetime.now(UTC) + LATER) == ["settled"]
+    _assert_once(h, "pay_rm1", PaymentStatus.SETTLED)
+    assert h.app.balance(R) == 0
+
+
+def test_a_removed_method_with_no_charge_releases_the_reservation(h: Harness) -> None:
+    method = _rent(h)
+    h.app.initiate_payment(R, amount=120_000, method_id=method, actor=R,
+                           payment_id="pay_rm2")  # reserved, then the process died
+    h.service.remove_payment_method(R, method, actor=R)
+    assert h.run("payment-recovery", datetime.now(UTC) + LATER) == ["failed"]
+    assert h.app.payment(R, "pay_rm2").status == PaymentStatus.FAILED
+    assert h.intents_for("pay_rm2") == [], "nothing charged on a removed card"
+    assert h.app.ledger(R).payable == 120_000
+
+
 def test_a_dropped_webhook_is_recovered_and_a_late_one_changes_nothing(h: Harness) -> None:
     method = _rent(h)
     h.service.pay(R, amount=120_000, method_id=method, actor=R, payment_id="pay_drop")
