@@ -119,6 +119,9 @@ def _process_once(event: ProviderEvent, context: Any) -> dict[str, Any]:
         data_keyword_argument="data",
         persistence_store=wiring.idempotency_store("webhook"),
         config=config,
+        # One key for the event whichever Lambda applies it (the webhook or its retry
+        # queue's consumer): Powertools' default prefix names the function.
+        key_prefix="stripe-webhook-event",
     )(run)
     result: dict[str, Any] = guarded(data={"id": f"stripe-event:{event.id}"})
     return result

@@ -128,3 +128,41 @@ def test_a_queued_event_whose_run_timed_out_is_applied_on_redelivery(
     assert stripe_webhook.handle_queue({"Records": records}, FakeContext()) == {
         "batchItemFailures": []}
     assert app.payment(rid, "pay_q2").status == PaymentStatus.SETTLED
+
+
+def test_an_event_is_applied_once_whichever_lambda_applies_it(
+        deployed: dict[str, str], stripe_sandbox: SandboxHandle,  # noqa: F811
+        webhook_receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The webhook Lambda and the retry queue's consumer share the event's idempotency
+    key: Stripe redelivering an event the queue already applied runs nothing again."""
+    app, service = wiring.ledger(), wiring.payment_service()
+    rid = f"{R}-shared-key"
+    method = service.enroll_payment_method(rid, method_type="card",
+                                           provider_method_id="pm_card_visa",
+                                           actor=rid).method_id
+    app.post_charge(rid, amount=30_000, charge_type="RENT", description="Rent", actor="pm")
+    service.pay(rid, amount=30_000, method_id=method, actor=rid, payment_id="pay_q3")
+    request = _succeeded(webhook_receiver, stripe_sandbox)
+    queue = aws_clients.client("sqs").create_queue(QueueName="webhook-retry-3")["QueueUrl"]
+    monkeypatch.setenv("WEBHOOK_RETRY_QUEUE_URL", queue)
+    real = PaymentService.handle_provider_event
+    applied: list[str] = []
+    failures = {"left": 1}
+
+    def counted(self: PaymentService, event: Any) -> str:
+        applied.append(event.id)
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("throttled")
+        return real(self, event)
+
+    monkeypatch.setattr(PaymentService, "handle_provider_event", counted)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "sfr3-dev-stripeWebhook")
+    assert stripe_webhook.handler(request, FakeContext())["statusCode"] == 200  # queued
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "sfr3-dev-stripeWebhookRetry")
+    assert stripe_webhook.handle_queue({"Records": drain(queue)}, FakeContext()) == {
+        "batchItemFailures": []}
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "sfr3-dev-stripeWebhook")
+    assert stripe_webhook.handler(request, FakeContext())["statusCode"] == 200  # redelivery
+    assert len(applied) == 2, "the failed try and the queue's; Stripe's redelivery: none"
+    assert app.payment(rid, "pay_q3").status == PaymentStatus.SETTLED
