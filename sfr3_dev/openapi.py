@@ -2,7 +2,9 @@
 
 `python -m sfr3_dev.openapi` rewrites the file; `--check` exits 1 when it is stale (the
 test `tests/api/test_openapi.py` does the same). Paths carry no stage prefix: the local
-server serves them as-is, and deployed they sit under `https://<api>/<stage>`.
+server serves them as-is, and deployed they sit under `https://<api>/<stage>`. What the
+document says (titles, security, the success and error bodies of each route) is declared
+in the code: `sfr3_lambdas/api/contract.py` and each route's `responses=answers(...)`.
 """
 
 from __future__ import annotations
@@ -16,25 +18,13 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "openapi.json"
 
 
 def render() -> str:
-    from aws_lambda_powertools.event_handler.openapi.models import (
-        HTTPBearer,
-        Server,
-    )
+    from aws_lambda_powertools.event_handler.openapi.models import Server
 
-    from sfr3_lambdas.api import app
+    from sfr3_lambdas.api import app, contract
 
     raw = app.get_openapi_json_schema(
-        title="sfr3-payments API",
-        version="1.0.0",
-        summary="Residents pay rent; staff post charges and refund. Amounts in integer cents.",
-        description=(
-            "Bearer tokens are Cognito ID tokens (locally: `sfr3 dev-token`). Errors are "
-            '`{"error": "<message>", "code": "<code>", ...}` with a 4xx status. POST '
-            "routes accept an optional `Idempotency-Key` header."
-        ),
         servers=[Server(url="http://127.0.0.1:8000", description="make run")],
-        security_schemes={"cognito": HTTPBearer(scheme="bearer", bearerFormat="JWT")},
-        security=[{"cognito": []}],
+        **contract.document_options(),
     )
     return json.dumps(json.loads(raw), indent=2, sort_keys=True) + "\n"
 

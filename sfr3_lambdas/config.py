@@ -53,6 +53,25 @@ def _fraction(value: str) -> None:
         raise ValueError("a number between 0 and 1")
 
 
+def cors_origins(value: str) -> list[str]:
+    """`SFR3_CORS_ORIGINS`: comma-separated origins, each `http(s)://host[:port]` exactly
+    (no path, no trailing slash, no `*`: a browser sends the origin in that form)."""
+    out = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.hostname or \
+                f"{parts.scheme}://{parts.netloc}" != item:
+            raise ValueError(f"{item!r} is not an origin")
+        out.append(item)
+    return out
+
+
+def _origins(value: str) -> None:
+    cors_origins(value)
+
+
 # The shape each typed variable must have when set; what it means is in docs/operations.md.
 CHECKS: dict[str, tuple[Callable[[str], None], str]] = {
     "STRIPE_SERVICE_URL": (_url, "an http(s) URL"),
@@ -66,6 +85,7 @@ CHECKS: dict[str, tuple[Callable[[str], None], str]] = {
     "IDEMPOTENCY_TTL_SECONDS": (_int_at_least(1), "an integer >= 1"),
     "SFR3_PARAMETER_MAX_AGE": (_int_at_least(0), "an integer >= 0"),
     "PAYMENT_FAILURE_RATE_THRESHOLD": (_fraction, "a number between 0 and 1"),
+    "SFR3_CORS_ORIGINS": (_origins, "comma-separated origins like https://app.example.com"),
 }
 
 # What each part of wiring cannot work without.

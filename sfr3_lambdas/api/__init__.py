@@ -18,6 +18,14 @@ Order of checks for each request (`_gate`, then the resolver):
 5. request validation (400), then the business rules (400/402/404/409).
 So a caller learns nothing about another resident's data, not even whether their request
 would have been well-formed. Idempotency-Key handling is in `requests.py`.
+
+The OpenAPI document (`docs/openapi.json`) is generated from these routes: each declares
+its answers (`contract.answers`, the success model and every error status), and
+`contract.Resolver` corrects what Powertools would otherwise claim (see `contract.py`).
+CORS (`cors.py`, `SFR3_CORS_ORIGINS`): a preflight `OPTIONS` is answered before the
+identity check (a browser sends no token with it; there is no OPTIONS route, so it can
+only ever be the resolver's preflight answer), and the gate's refusals carry the CORS
+headers too.
 """
 
 from __future__ import annotations
@@ -26,13 +34,14 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from sfr3_lambdas import auth
 from sfr3_lambdas.api import (
     analytics,
     autopay,
     charges,
+    contract,
+    cors,
     disputes,
     errors,
     leases,
@@ -48,7 +57,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="api")
-app = APIGatewayRestResolver(enable_validation=True)
+CORS = cors.cors_config()  # None unless SFR3_CORS_ORIGINS lists origins
+app = contract.Resolver(enable_validation=True, cors=CORS)
 errors.register(app)
 for _resource in (payment_methods, charges, payments, leases, autopay):
     app.include_router(_resource.router)
@@ -70,6 +80,18 @@ def _body_text(event: dict[str, Any]) -> str | None:
     return str(body)
 
 
+def _preflight(event: dict[str, Any]) -> bool:
+    """A CORS preflight (OPTIONS, CORS configured): Powertools answers it, no token needed."""
+    return CORS is not None and str(event.get("httpMethod") or "").upper() == "OPTIONS"
+
+
+def _refuse(event: dict[str, Any], status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """A refusal built outside the resolver, with the CORS headers an allowed origin gets."""
+    answer = errors.raw(status, body)
+    answer["headers"].update(cors.headers(CORS, event.get("headers")))
+    return answer
+
+
 def _gate(event: dict[str, Any]) -> dict[str, Any] | tuple[auth.Principal, policy.Selected | None]:
     """Identity, path, authorisation and body shape, before the resolver sees the event."""
     try:
@@ -84,21 +106,23 @@ def _gate(event: dict[str, Any]) -> dict[str, Any] | tuple[auth.Principal, polic
         text = _body_text(event)
         if text is not None:
             if content_type and not content_type.startswith("application/json"):
-                return errors.raw(415, errors.error_body(
+                return _refuse(event, 415, errors.error_body(
                     "Content-Type must be application/json", "unsupported_media"))
             parse_object(text)
     except auth.Unauthenticated as exc:
-        return errors.raw(401, errors.error_body(str(exc), "unauthorized"))
+        return _refuse(event, 401, errors.error_body(str(exc), "unauthorized"))
     except auth.Forbidden as exc:
-        return errors.raw(403, errors.error_body(str(exc), "forbidden"))
+        return _refuse(event, 403, errors.error_body(str(exc), "forbidden"))
     except BadInput as exc:
-        return errors.raw(400, errors.error_body(exc.message, exc.code))
+        return _refuse(event, 400, errors.error_body(exc.message, exc.code))
     return principal, selected
 
 
 @http_logging(logger)  # API Gateway request id as correlation id
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """API Gateway REST (v1) proxy entry point for every resident/staff route."""
+    if _preflight(event):
+        return app.resolve(event, context)  # type: ignore[arg-type]
     gate = _gate(event)
     if isinstance(gate, dict):
         return gate
@@ -108,6 +132,6 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
         return app.resolve(event, context)  # type: ignore[arg-type]
     except Exception:  # never a stack trace to the caller
         logger.exception("unhandled error")
-        return errors.raw(500, errors.error_body("Internal error", "internal_error"))
+        return _refuse(event, 500, errors.error_body("Internal error", "internal_error"))
     finally:
         app.clear_context()

@@ -12,15 +12,16 @@ whose charges were archived).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from pydantic import Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from sfr3_lambdas import wiring
+from sfr3_lambdas.api.contract import IDEMPOTENCY_ERRORS, answers, idempotent
 from sfr3_lambdas.api.errors import ApiError, json_response
 from sfr3_lambdas.api.policy import allow
 from sfr3_lambdas.api.requests import Cents, Strict, iso, once, principal, text
@@ -43,9 +44,67 @@ class PostCharge(Strict):
     state: Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")] | None = None
 
 
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PostedCharge(Out):
+    chargeId: str
+    residentId: str
+    chargeType: ChargeType
+    amount: int
+    currency: str
+    description: str
+    dueDate: date | None
+    postedAt: datetime
+    balance: int = Field(description="The resident's balance after the charge, cents")
+
+
+class LateFeeRef(Out):
+    chargeId: str
+    amount: int
+
+
+class StatementCharge(Out):
+    chargeId: str
+    chargeType: ChargeType
+    amount: int
+    description: str
+    dueDate: date = Field(description="The due date (the posting day when none was given)")
+    postedAt: datetime
+    propertyId: str | None
+    state: str | None
+    paid: int
+    remaining: int
+    status: Literal["UNPAID", "PARTIALLY_PAID", "PAID"]
+    lateFee: LateFeeRef | None = Field(description="The late fee assessed on this charge")
+    lateFeeFor: str | None = Field(description="For a LATE_FEE: the charge it was assessed on")
+
+
+class StatementTotals(Out):
+    charged: int
+    paid: int
+    remaining: int
+    credit: int
+    owedOnArchivedCharges: int
+
+
+class Statement(Out):
+    residentId: str
+    currency: str
+    balance: int
+    pendingPayments: int
+    payable: int
+    totals: StatementTotals
+    charges: list[StatementCharge]
+
+
 @router.post("/residents/<residentId>/charges", tags=["charges"],
-             summary="Post a charge (staff)", responses={201: {"description": "Charge posted"}})
+             summary="Post a charge (staff)",
+             responses=answers(201, PostedCharge, "Charge posted", 409,
+                               *IDEMPOTENCY_ERRORS))
 @allow("charge")
+@idempotent
 def post_charge(residentId: Id, body: Annotated[PostCharge, Body()]) -> Response[str]:
     actor = principal(router).actor
     try:
@@ -99,7 +158,8 @@ def charge_json(charge: Charge, ledger: ResidentLedger) -> dict[str, Any]:
 
 
 @router.get("/residents/<residentId>/charges", tags=["charges"],
-            summary="The statement: each charge, what is still owed on it, its late fee")
+            summary="The statement: each charge, what is still owed on it, its late fee",
+            responses=answers(200, Statement, "The statement"))
 @allow("read")
 def statement(residentId: Id) -> Response[str]:
     ledger = wiring.ledger().ledger(residentId)

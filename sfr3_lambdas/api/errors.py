@@ -3,6 +3,10 @@
 Every refusal is a 4xx with this body, raised before anything is written; a stack trace
 never leaves the function. `register(app)` installs the translations from the library's
 typed errors, Powertools' validation errors and the authorisation errors.
+
+`ErrorBody` is that shape for the OpenAPI document, and `responses(*statuses)` the
+error answers a route declares (`docs/openapi.json` is generated from them): each route
+lists every status it can give, with the reason in the description.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from sfr3_lambdas import auth
 from sfr3_ledger import LedgerError
@@ -24,6 +30,67 @@ class ApiError(Exception):
     def __init__(self, status: int, message: str, code: str, **extra: Any) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.extra = status, message, code, extra
+
+
+class InvalidField(BaseModel):
+    """One field a request failed validation on."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    field: str = Field(description="Dotted path of the field (`body` for the whole body)")
+    in_: str = Field(alias="in", description="body, path, query or header")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every refusal the API itself makes. Some codes add fields, e.g. `balance` with
+    `amount_exceeds_balance`, `paymentId`/`status` with `payment_declined`, `details` with
+    `invalid_request` from validation."""
+
+    model_config = ConfigDict(extra="allow")
+    error: str = Field(min_length=1, description="Human-readable message")
+    code: str = Field(min_length=1, description="Stable machine-readable code")
+    details: list[InvalidField] = Field(default_factory=list,
+                                        description="The invalid fields (validation only)")
+
+
+class GatewayError(BaseModel):
+    """What API Gateway (and the local gateway, `make run`) answers itself, before any
+    function runs: no or a bad bearer token is 401 `{"message": "Unauthorized"}`."""
+
+    model_config = ConfigDict(extra="forbid")
+    message: str
+
+
+# Why each status can happen, for the document (one wording for every route).
+WHY: dict[int, str] = {
+    400: "Bad request: a non-canonical path, a body that is not one JSON object, failed "
+         "validation (`invalid_request`, with `details`) or a business rule (`code`)",
+    401: "No or an invalid bearer token (API Gateway's `{\"message\": \"Unauthorized\"}`), "
+         "or a token naming no resident or staff member",
+    402: "Refused by the payment provider (`payment_declined`, `mandate_refused`)",
+    403: "Not allowed for this caller and resident (`forbidden`)",
+    404: "What the path names does not exist (`code` says what)",
+    409: "Conflicts with the current state, a concurrent change or an Idempotency-Key "
+         "request still in progress (`code` says which)",
+    415: "A body whose Content-Type is not application/json (`unsupported_media`)",
+    422: "The Idempotency-Key was already used with a different request "
+         "(`idempotency_key_reused`)",
+    500: "Unexpected error (`internal_error`); nothing is half-applied",
+    503: "The payment provider or the idempotency store is unavailable: retry "
+         "(`provider_unavailable`, `idempotency_unavailable`)",
+}
+# What every route can answer: the gate's refusals and the last resort.
+COMMON = (400, 401, 403, 415, 500)
+
+
+def responses(*statuses: int) -> dict[int, OpenAPIResponse]:
+    """The documented error answers for `statuses` plus COMMON (each `{error, code, ...}`)."""
+    out: dict[int, OpenAPIResponse] = {}
+    for status in sorted(set(statuses) | set(COMMON)):
+        model: Any = ErrorBody | GatewayError if status == 401 else ErrorBody
+        out[status] = {"description": WHY[status],
+                       "content": {"application/json": {"model": model}}}
+    return out
 
 
 def json_response(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from pydantic import StrictBool
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from sfr3_lambdas import wiring
+from sfr3_lambdas.api.contract import IDEMPOTENCY_ERRORS, answers, idempotent
 from sfr3_lambdas.api.errors import json_response
 from sfr3_lambdas.api.policy import allow
 from sfr3_lambdas.api.requests import Strict, iso, once, principal, text
-from sfr3_ledger.records import PaymentMethod
+from sfr3_ledger.records import PaymentMethod as MethodRecord
 
 router = Router()
 Id = Annotated[str, Path(min_length=1, max_length=200)]
@@ -30,7 +32,27 @@ class EnrollPaymentMethod(Strict):
     isDefault: StrictBool = False
 
 
-def method_json(m: PaymentMethod) -> dict[str, Any]:
+class PaymentMethod(BaseModel):
+    """A payment method as the API shows it (never the Stripe token)."""
+
+    model_config = ConfigDict(extra="forbid")
+    methodId: str
+    type: Literal["card", "us_bank_account", "wallet"]
+    last4: str
+    brand: str | None
+    label: str
+    isDefault: bool
+    enrolledAt: datetime
+    removedAt: datetime | None
+
+
+class PaymentMethodList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    residentId: str
+    paymentMethods: list[PaymentMethod]
+
+
+def method_json(m: MethodRecord) -> dict[str, Any]:
     return {
         "methodId": m.method_id,
         "type": _API_TYPES.get(m.method_type.value, m.method_type.value.lower()),
@@ -45,8 +67,10 @@ def method_json(m: PaymentMethod) -> dict[str, Any]:
 
 @router.post("/residents/<residentId>/payment-methods", tags=["payment methods"],
              summary="Enroll a Stripe payment method (card or us_bank_account)",
-             responses={201: {"description": "Enrolled: methodId, type, last4, brand, label"}})
+             responses=answers(201, PaymentMethod, "Enrolled", 409, 503,
+                               *IDEMPOTENCY_ERRORS))
 @allow("enroll")
+@idempotent
 def enroll_payment_method(residentId: Id, body: Annotated[EnrollPaymentMethod, Body()]
                           ) -> Response[str]:
     actor = principal(router).actor
@@ -61,7 +85,8 @@ def enroll_payment_method(residentId: Id, body: Annotated[EnrollPaymentMethod, B
 
 
 @router.get("/residents/<residentId>/payment-methods", tags=["payment methods"],
-            summary="List the resident's active payment methods")
+            summary="List the resident's active payment methods",
+            responses=answers(200, PaymentMethodList, "The active methods"))
 @allow("read")
 def list_payment_methods(residentId: Id) -> Response[str]:
     methods = wiring.ledger().payment_methods(residentId).active
@@ -70,7 +95,9 @@ def list_payment_methods(residentId: Id) -> Response[str]:
 
 
 @router.delete("/residents/<residentId>/payment-methods/<methodId>", tags=["payment methods"],
-               summary="Detach the method at Stripe and remove it")
+               summary="Detach the method at Stripe and remove it",
+               responses=answers(200, PaymentMethod, "Removed (removedAt set)",
+                                 404, 409, 503))
 @allow("enroll")
 def remove_payment_method(residentId: Id, methodId: Id) -> Response[str]:
     method = wiring.payment_service().remove_payment_method(

@@ -11,19 +11,23 @@ re-drives that refund instead of making another.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from sfr3_lambdas import wiring
+from sfr3_lambdas.api.contract import IDEMPOTENCY_ERRORS, answers, idempotent
 from sfr3_lambdas.api.errors import ApiError, json_response
 from sfr3_lambdas.api.policy import allow
 from sfr3_lambdas.api.requests import Cents, Strict, iso, once, parse_instant, principal, text
-from sfr3_ledger import CURRENCY
+from sfr3_ledger import CURRENCY, PaymentStatus
 from sfr3_ledger.read_models.payments import DEFAULT_PAGE, MAX_PAGE
-from sfr3_ledger.records import Payment
+from sfr3_ledger.records import Payment as PaymentRecord
 
 router = Router()
 Id = Annotated[str, Path(min_length=1, max_length=200)]
@@ -39,7 +43,78 @@ class Refund(Strict):
     amount: Cents | None = None
 
 
-def payment_json(p: Payment, resident_id: str, *, receipts: bool = False) -> dict[str, Any]:
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PaymentAccepted(Out):
+    paymentId: str
+    status: PaymentStatus = Field(description="PENDING until Stripe confirms (webhook)")
+    amount: int
+    currency: str
+    paymentMethodId: str
+    currentBalance: int
+    balanceAfterPayment: int
+
+
+class PaymentAttempt(Out):
+    """A failed attempt (its own PaymentIntent) of a payment that is retried."""
+
+    attempt: int
+    amount: int
+    stripeRef: str | None
+    failureReason: str
+    failedAt: datetime
+    nextAttemptAt: datetime | None
+
+
+class Payment(Out):
+    paymentId: str
+    status: PaymentStatus
+    amount: int
+    currency: str
+    paymentMethodId: str
+    initiatedAt: datetime
+    initiatedBy: str
+    settledAt: datetime | None
+    failedAt: datetime | None
+    failureReason: str | None
+    refunded: int
+    chargedBack: int
+    attempt: int
+    attempts: list[PaymentAttempt]
+    nextAttemptAt: datetime | None
+    retryStatus: str | None = Field(description="SCHEDULED, EXHAUSTED, CANCELLED: <why>, "
+                                                "or null (never failed or not retried)")
+    receiptUrl: str | SkipJsonSchema[None] = Field(
+        default=None, description="Present once settled, when its PDF receipt exists")
+
+
+class PaymentHistory(Out):
+    residentId: str
+    payments: list[Payment]
+    nextCursor: str | None = Field(description="The next page's cursor; null on the last")
+
+
+class Balance(Out):
+    residentId: str
+    balance: int
+    currency: str
+    pendingPayments: int
+    payable: int = Field(description="balance - pendingPayments: what may still be paid")
+
+
+class RefundResult(Out):
+    paymentId: str
+    refundId: str
+    amount: int
+    currency: str
+    status: PaymentStatus
+    refunded: int
+    balance: int
+
+
+def payment_json(p: PaymentRecord, resident_id: str, *, receipts: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "paymentId": p.payment_id,
         "status": p.status.value,
@@ -71,8 +146,10 @@ def payment_json(p: Payment, resident_id: str, *, receipts: bool = False) -> dic
 
 @router.post("/residents/<residentId>/payments", tags=["payments"],
              summary="Pay toward the balance (any amount up to it)",
-             responses={202: {"description": "Accepted: PENDING until Stripe confirms"}})
+             responses=answers(202, PaymentAccepted, "Accepted: PENDING until Stripe "
+                               "confirms", 402, 404, 409, 503, *IDEMPOTENCY_ERRORS))
 @allow("pay")
+@idempotent
 def make_payment(residentId: Id, body: Annotated[MakePayment, Body()]) -> Response[str]:
     actor = principal(router).actor
 
@@ -91,7 +168,8 @@ def make_payment(residentId: Id, body: Annotated[MakePayment, Body()]) -> Respon
 
 
 @router.get("/residents/<residentId>/payments", tags=["payments"],
-            summary="Payment history, newest first, a page at a time (nextCursor)")
+            summary="Payment history, newest first, a page at a time (nextCursor)",
+            responses=answers(200, PaymentHistory, "A page of the history"))
 @allow("read")
 def payment_history(
     residentId: Id,
@@ -123,7 +201,8 @@ def payment_history(
 
 
 @router.get("/residents/<residentId>/balance", tags=["balance"],
-            summary="Current balance (a payment counts once it settles)")
+            summary="Current balance (a payment counts once it settles)",
+            responses=answers(200, Balance, "The balance"))
 @allow("read")
 def balance(residentId: Id) -> Response[str]:
     ledger = wiring.ledger().ledger(residentId)
@@ -133,8 +212,11 @@ def balance(residentId: Id) -> Response[str]:
 
 
 @router.post("/residents/<residentId>/payments/<paymentId>/refund", tags=["payments"],
-             summary="Refund a SETTLED payment (staff): no body = full, {amount} = partial")
+             summary="Refund a SETTLED payment (staff): no body = full, {amount} = partial",
+             responses=answers(200, RefundResult, "Refunded", 404, 409, 503,
+                               *IDEMPOTENCY_ERRORS))
 @allow("refund")
+@idempotent
 def refund(residentId: Id, paymentId: Id,
            body: Annotated[Refund | None, Body()] = None) -> Response[str]:
     actor = principal(router).actor
