@@ -9,8 +9,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 LOCK := constraints.txt
+# The typed API client generated from docs/openapi.json (`make client`), its own package.
+CLIENT := clients/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check -c $(LOCK)
-DEPS := $(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
+DEPS := $(shell cat pyproject.toml $(CLIENT)/pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
 PY_STAMP := $(VENV)/.installed-$(DEPS)
 TOOLS_STAMP := $(VENV)/.tools-$(DEPS)
 NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
@@ -26,9 +28,10 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 # What `make run` needs: the project with its dev extra, at the locked versions.
-$(PY_STAMP): pyproject.toml $(LOCK) | $(VENV)/bin/python
+$(PY_STAMP): pyproject.toml $(CLIENT)/pyproject.toml $(LOCK) | $(VENV)/bin/python
 	$(PIP) pip
 	$(PIP) -e '.[dev]'
+	$(PIP) -e $(CLIENT)
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -47,6 +50,11 @@ $(NPM_STAMP): package.json package-lock.json | $(TOOLS_STAMP)
 
 lock: | $(VENV)/bin/python
 	$(PY) scripts/lock.py --install $(if $(UPGRADE),--upgrade)
+
+# Regenerate the typed client from docs/openapi.json (CHECK=1: only fail if it is stale).
+.PHONY: client
+client: $(PY_STAMP)
+	$(PY) -m sfr3_dev.client_gen $(if $(CHECK),--check)
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .

@@ -44,6 +44,9 @@ HOLDS = {
 }
 # Not dependencies of the project, but part of a reproducible install.
 BOOTSTRAP = ("pip",)
+# This repository's other packages, installed editable beside the project (`make install`):
+# their dependencies are locked too (the generated API client, clients/python).
+SUBPROJECTS = ("clients/python",)
 # Extras whose closure is the Lambda bundle (one zip for every function).
 LAMBDA_EXTRAS = ("aws", "stripe")
 # Provided by the python3.12 Lambda runtime: serverless.yml noDeploy (keep both in step).
@@ -105,6 +108,15 @@ def _roots(extras: tuple[str, ...] | list[str]) -> list[tuple[Requirement, froze
     return [(r, frozenset()) for r in reqs]
 
 
+def subproject_requirements() -> list[Requirement]:
+    """The dependencies of the SUBPROJECTS (their pyproject.toml [project] tables)."""
+    reqs: list[Requirement] = []
+    for folder in SUBPROJECTS:
+        meta = tomllib.loads((ROOT / folder / "pyproject.toml").read_text())["project"]
+        reqs += [Requirement(text) for text in meta.get("dependencies", [])]
+    return reqs
+
+
 def _applies(req: Requirement, extras: frozenset[str], env: dict[str, str] | None) -> bool:
     if req.marker is None:
         return True
@@ -113,14 +125,16 @@ def _applies(req: Requirement, extras: frozenset[str], env: dict[str, str] | Non
 
 
 def closure(extras: tuple[str, ...] | list[str], *, env: dict[str, str] | None = None,
-            stop: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
-    """canonical name -> installed version for everything the project needs with `extras`,
-    markers evaluated for `env` (None: this interpreter); names in `stop` and what only
-    they need are left out."""
+            stop: set[str] | frozenset[str] = frozenset(),
+            also: list[Requirement] | None = None) -> dict[str, str]:
+    """canonical name -> installed version for everything the project needs with `extras`
+    (and the requirements `also`), markers evaluated for `env` (None: this interpreter);
+    names in `stop` and what only they need are left out."""
     found: dict[str, str] = {}
     visited: set[tuple[str, frozenset[str]]] = set()
     problems: list[str] = []
     queue = [(req, frozenset()) for req, _ in _roots(extras)]
+    queue += [(req, frozenset()) for req in also or []]
     while queue:
         req, parent_extras = queue.pop()
         if not _applies(req, parent_extras, env):
@@ -149,7 +163,7 @@ def closure(extras: tuple[str, ...] | list[str], *, env: dict[str, str] | None =
 
 
 def render_constraints() -> str:
-    pins = closure(all_extras())
+    pins = closure(all_extras(), also=subproject_requirements())
     for name, (spec, why) in HOLDS.items():
         if name in pins and not Requirement(f"{name}{spec}").specifier.contains(pins[name]):
             raise LockError(f"{name} {pins[name]} is installed but held at {spec}: {why}")
@@ -186,6 +200,8 @@ def install(upgrade: bool) -> None:
     target = f".[{','.join(all_extras())}]"
     cmd = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
            "-e", target]
+    for folder in SUBPROJECTS:
+        cmd += ["-e", folder]
     with tempfile.NamedTemporaryFile("w", suffix=".txt", prefix="lock-holds-") as holds:
         holds.write("".join(f"{name}{spec}\n" for name, (spec, _) in HOLDS.items()))
         holds.flush()
