@@ -16,8 +16,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from sfr3_lambdas import analytics_wiring
+from sfr3_lambdas.api.contract import answers
 from sfr3_lambdas.api.errors import ApiError, json_response
 from sfr3_lambdas.api.policy import allow
 from sfr3_ledger.read_models.payment_health import report
@@ -26,9 +28,68 @@ router = Router()
 Day = Annotated[str | None, Query(alias="asOf", pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Window(Out):
+    since: date
+    until: date
+    days: int
+
+
+class HealthPeriod(Out):
+    initiated: int
+    settled: int
+    failed: int
+    settledCents: int
+    failedCents: int
+    successRatePct: float | None = Field(description="Null when nothing settled or failed")
+    failureRatePct: float | None
+    overThreshold: bool
+
+
+class FailureReason(Out):
+    reason: str
+    failures: int
+    failedCents: int
+    sharePct: float | None
+
+
+class HealthDay(Out):
+    day: date
+    initiated: int
+    settled: int
+    failed: int
+    successPct: float | None
+    settledCents: int
+    failedCents: int
+
+
+class StateTotals(Out):
+    state: str
+    collectedCents: int = Field(description="Collected this month (UTC) so far")
+    outstandingCents: int
+    collectedToDateCents: int
+
+
+class PaymentHealth(Out):
+    asOf: date
+    window: Window
+    failureRateThresholdPct: float
+    overThreshold: bool
+    today: HealthPeriod
+    trailing30Days: HealthPeriod
+    failuresByReason: list[FailureReason]
+    byDay: list[HealthDay]
+    byState: list[StateTotals]
+
+
 @router.get("/analytics/payment-health", tags=["analytics"],
             summary="Payment health: success/failure rates, failures by reason, collected vs "
-                    "outstanding by state (staff)")
+                    "outstanding by state (staff)",
+            responses=answers(200, PaymentHealth, "The figures"))
 @allow("analytics_read")
 def payment_health(as_of: Day = None) -> Response[str]:
     try:

@@ -23,14 +23,15 @@ unreachable 503 `provider_unavailable`, and nothing is recorded either way.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from pydantic import Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from sfr3_lambdas import wiring
+from sfr3_lambdas.api.contract import IDEMPOTENCY_ERRORS, answers, idempotent
 from sfr3_lambdas.api.errors import ApiError, json_response
 from sfr3_lambdas.api.policy import allow
 from sfr3_lambdas.api.requests import Strict, iso, once, principal, text
@@ -66,6 +67,45 @@ class ChangeAutopay(Strict):
 
 class EmptyBody(Strict):
     """pause / resume / cancel take no fields (an empty object or no body)."""
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChargedPeriod(Out):
+    period: str = Field(description="YYYY-MM")
+    outcome: Literal["CHARGED"]
+    paymentId: str
+    amount: int
+
+
+class SkippedPeriod(Out):
+    period: str = Field(description="YYYY-MM")
+    outcome: Literal["SKIPPED"]
+    reason: str
+
+
+class Autopay(Out):
+    enrollmentId: str
+    residentId: str
+    status: Literal["ACTIVE", "PAUSED", "CANCELLED"]
+    pauseReason: str | None
+    paymentMethodId: str
+    methodLabel: str | None
+    last4: str | None
+    methodRemoved: bool
+    chargeDay: int
+    maxAmount: int | None = Field(description="Most one charge may be, cents; null = no cap")
+    currency: str
+    timeZone: str
+    mandateId: str | None = Field(description="The ACH mandate (us_bank_account methods)")
+    nextChargeDate: date | None = Field(description="Null unless ACTIVE")
+    outcomes: list[Annotated[ChargedPeriod | SkippedPeriod, Field(discriminator="outcome")]]
+    changedAt: datetime | None
+
+
+AUTOPAY_ERRORS = (402, 404, 409, 503)
 
 
 def next_charge_date(enrollment: AutopayEnrollment, now: datetime | None = None) -> date | None:
@@ -114,8 +154,10 @@ def enrollment_json(enrollment: AutopayEnrollment, now: datetime | None = None
 
 @router.post(PATH, tags=["autopay"],
              summary="Enroll in autopay: a payment method, a charge day (1-28), a cap",
-             responses={201: {"description": "The enrollment"}})
+             responses=answers(201, Autopay, "The enrollment", *AUTOPAY_ERRORS,
+                               *IDEMPOTENCY_ERRORS))
 @allow("autopay_write")
+@idempotent
 def enroll_autopay(residentId: Id, body: Annotated[EnrollAutopay, Body()]) -> Response[str]:
     actor = principal(router).actor
 
@@ -139,14 +181,16 @@ def enroll_autopay(residentId: Id, body: Annotated[EnrollAutopay, Body()]) -> Re
 
 
 @router.get(PATH, tags=["autopay"],
-            summary="The resident's autopay enrollment, its next charge date and outcomes")
+            summary="The resident's autopay enrollment, its next charge date and outcomes",
+            responses=answers(200, Autopay, "The enrollment (also when CANCELLED)", 404))
 @allow("autopay_read")
 def read_autopay(residentId: Id) -> Response[str]:
     return json_response(200, enrollment_json(wiring.ledger().autopay(residentId)))
 
 
 @router.patch(PATH, tags=["autopay"],
-              summary="Change the method, the charge day and/or the cap (null = no cap)")
+              summary="Change the method, the charge day and/or the cap (null = no cap)",
+              responses=answers(200, Autopay, "The enrollment", *AUTOPAY_ERRORS))
 @allow("autopay_write")
 def change_autopay(residentId: Id, body: Annotated[ChangeAutopay, Body()]) -> Response[str]:
     actor = principal(router).actor
@@ -171,8 +215,11 @@ def change_autopay(residentId: Id, body: Annotated[ChangeAutopay, Body()]) -> Re
 
 
 @router.post(f"{PATH}/pause", tags=["autopay"],
-             summary="Pause autopay (no charges until resumed)")
+             summary="Pause autopay (no charges until resumed)",
+             responses=answers(200, Autopay, "The enrollment", 404, 409,
+                               *IDEMPOTENCY_ERRORS))
 @allow("autopay_write")
+@idempotent
 def pause_autopay(residentId: Id, body: Annotated[EmptyBody | None, Body()] = None
                   ) -> Response[str]:
     actor = principal(router).actor
@@ -185,8 +232,11 @@ def pause_autopay(residentId: Id, body: Annotated[EmptyBody | None, Body()] = No
 
 
 @router.post(f"{PATH}/resume", tags=["autopay"],
-             summary="Resume paused autopay (its payment method must still be enrolled)")
+             summary="Resume paused autopay (its payment method must still be enrolled)",
+             responses=answers(200, Autopay, "The enrollment", 404, 409,
+                               *IDEMPOTENCY_ERRORS))
 @allow("autopay_write")
+@idempotent
 def resume_autopay(residentId: Id, body: Annotated[EmptyBody | None, Body()] = None
                    ) -> Response[str]:
     actor = principal(router).actor
@@ -206,8 +256,11 @@ def resume_autopay(residentId: Id, body: Annotated[EmptyBody | None, Body()] = N
 
 
 @router.post(f"{PATH}/cancel", tags=["autopay"],
-             summary="Cancel autopay (the resident, or staff); enrolling again starts anew")
+             summary="Cancel autopay (the resident, or staff); enrolling again starts anew",
+             responses=answers(200, Autopay, "The enrollment", 404, 409,
+                               *IDEMPOTENCY_ERRORS))
 @allow("autopay_cancel")
+@idempotent
 def cancel_autopay(residentId: Id, body: Annotated[EmptyBody | None, Body()] = None
                    ) -> Response[str]:
     actor = principal(router).actor

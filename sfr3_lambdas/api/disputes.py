@@ -26,13 +26,14 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from sfr3_lambdas import finance_wiring, wiring
+from sfr3_lambdas.api.contract import answers
 from sfr3_lambdas.api.errors import ApiError, json_response
 from sfr3_lambdas.api.policy import allow
 from sfr3_lambdas.api.requests import Strict, iso, parse_instant, principal, text
-from sfr3_ledger import CURRENCY
+from sfr3_ledger import CURRENCY, PaymentStatus
 from sfr3_ledger.payment_provider import PaymentProviderError
 from sfr3_ledger.read_models.disputes import DisputeQuery, DisputeRow
 from sfr3_ledger.values import DisputeStatus
@@ -61,6 +62,91 @@ EvidenceText = text(5000)
 
 class SubmitEvidence(Strict):
     text: EvidenceText | None = None
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Dispute(Out):
+    disputeId: str
+    residentId: str
+    paymentId: str
+    amount: int
+    currency: str
+    reason: str
+    status: DisputeStatus
+    openedAt: datetime
+    evidenceSubmitted: bool
+    evidenceSubmittedAt: datetime | None
+    closedAt: datetime | None
+    chargeback: int = Field(description="Cents taken back by the chargeback (0 if none)")
+    propertyId: str | None
+
+
+class DisputePage(Out):
+    disputes: list[Dispute]
+    nextCursor: str | None
+
+
+class DisputedPayment(Out):
+    paymentId: str
+    amount: int
+    status: PaymentStatus
+    stripeRef: str | None
+    settledAt: datetime | None
+
+
+class EvidenceFile(Out):
+    key: str
+    category: str
+    filename: str
+    size: int | None
+
+
+class StripeDisputeView(Out):
+    status: str
+    evidenceDueBy: datetime | None
+    hasEvidence: bool
+    submissionCount: int
+
+
+class DisputeDetail(Dispute):
+    payment: DisputedPayment | None
+    evidence: list[EvidenceFile]
+    stripe: StripeDisputeView | None = Field(description="Stripe's view, read now; null "
+                                                         "when Stripe cannot answer")
+
+
+class FileUpload(Out):
+    """`make run`: write the file at `path` (a folder under SFR3_HOME)."""
+
+    method: Literal["FILE"]
+    url: str
+    path: str
+    headers: dict[str, str]
+    maxBytes: int
+
+
+class PresignedPost(Out):
+    """Deployed: a presigned S3 POST (multipart form with `fields`, then the file)."""
+
+    method: Literal["POST"]
+    url: str
+    fields: dict[str, str]
+    maxBytes: int
+
+
+class UploadTarget(Out):
+    disputeId: str
+    key: str
+    upload: Annotated[FileUpload | PresignedPost, Field(discriminator="method")]
+
+
+class EvidenceSubmitted(Out):
+    disputeId: str
+    status: Literal["UNDER_REVIEW"]
+    files: list[str] = Field(description="The evidence fields sent to Stripe")
 
 
 def _row(dispute_id: str) -> DisputeRow:
@@ -110,7 +196,8 @@ def _after(cursor: str | None) -> tuple[datetime, str] | None:
         raise ApiError(400, "cursor is not one this API gave", "invalid_request") from None
 
 
-@router.get("/disputes", tags=["disputes"], summary="Disputes across residents (staff)")
+@router.get("/disputes", tags=["disputes"], summary="Disputes across residents (staff)",
+            responses=answers(200, DisputePage, "A page of disputes, newest opened first"))
 @allow("dispute_read")
 def list_disputes(
     status: Annotated[Literal["OPEN", "UNDER_REVIEW", "WON", "LOST"] | None, Query()] = None,
@@ -133,7 +220,9 @@ def list_disputes(
         "nextCursor": _cursor(page[-1]) if len(rows) > limit else None})
 
 
-@router.get("/disputes/<disputeId>", tags=["disputes"], summary="One dispute (staff)")
+@router.get("/disputes/<disputeId>", tags=["disputes"], summary="One dispute (staff)",
+            responses=answers(200, DisputeDetail, "The dispute, its payment, its evidence",
+                              404))
 @allow("dispute_read")
 def get_dispute(disputeId: Id) -> Response[str]:
     row = _row(disputeId)
@@ -161,7 +250,7 @@ def _stripe_view(dispute_id: str) -> dict[str, Any] | None:
 
 @router.post("/disputes/<disputeId>/evidence", tags=["disputes"],
              summary="Where to upload one evidence file (finance)",
-             responses={201: {"description": "Upload target"}})
+             responses=answers(201, UploadTarget, "Upload target", 404, 409))
 @allow("dispute_write")
 def upload_evidence(disputeId: Id, body: Annotated[EvidenceUpload, Body()]) -> Response[str]:
     row = _row(disputeId)
@@ -180,7 +269,8 @@ def upload_evidence(disputeId: Id, body: Annotated[EvidenceUpload, Body()]) -> R
 
 @router.post("/disputes/<disputeId>/submit", tags=["disputes"],
              summary="Send the evidence to Stripe and submit it (finance)",
-             responses={202: {"description": "Submitted: UNDER_REVIEW"}})
+             responses=answers(202, EvidenceSubmitted, "Submitted: UNDER_REVIEW", 404, 409,
+                               503))
 @allow("dispute_write")
 def submit_evidence(disputeId: Id,
                     body: Annotated[SubmitEvidence | None, Body()] = None) -> Response[str]:

@@ -23,16 +23,19 @@ import attrs
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from pydantic import AfterValidator, Field, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic.json_schema import SkipJsonSchema
 
 from sfr3_lambdas import wiring
+from sfr3_lambdas.api.contract import IDEMPOTENCY_ERRORS, answers, idempotent
 from sfr3_lambdas.api.errors import ApiError, json_response
 from sfr3_lambdas.api.policy import allow
 from sfr3_lambdas.api.requests import Cents, Strict, iso, once, principal, text
 from sfr3_ledger import CURRENCY
 from sfr3_ledger.application import new_id
 from sfr3_ledger.late_fees import LateFeePolicy
-from sfr3_ledger.leases import Lease, LeaseTerms, RecurringCharge
+from sfr3_ledger.leases import Lease as LeaseAggregate
+from sfr3_ledger.leases import LeaseTerms, RecurringCharge
 from sfr3_ledger.schedules import MAX_DUE_DAY, local_date, period_of
 
 router = Router()
@@ -126,6 +129,68 @@ class EndLease(Strict):
     endDate: IsoDate
 
 
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Cap = Annotated[int | SkipJsonSchema[None], Field(default=None,
+                                                  description="Present when capped, cents")]
+
+
+class FlatFeeTerms(Out):
+    type: Literal["flat"]
+    amountCents: int
+    capCents: Cap
+
+
+class PercentFeeTerms(Out):
+    type: Literal["percent"]
+    percentBps: int
+    capCents: Cap
+
+
+class RecurringChargeTerms(Out):
+    code: str
+    chargeType: str
+    amount: int
+    description: str
+    day: int
+
+
+class Terms(Out):
+    monthlyRent: int
+    rentDueDay: int
+    graceDays: int
+    lateFee: Annotated[FlatFeeTerms | PercentFeeTerms, Field(discriminator="type")]
+    recurringCharges: list[RecurringChargeTerms]
+
+
+class TermsVersion(Out):
+    effectiveFrom: date = Field(description="First day of the period these terms apply from")
+    terms: Terms
+
+
+class Lease(Out):
+    leaseId: str
+    residentId: str
+    propertyId: str
+    state: str
+    timeZone: str
+    email: str | None
+    startDate: date
+    endDate: date | None
+    status: Literal["upcoming", "active", "ended"]
+    currency: str
+    terms: Terms = Field(description="The terms of today's period (the lease's time zone)")
+    termsHistory: list[TermsVersion]
+    changedAt: datetime
+    changedBy: str
+
+
+class LeaseChanged(Lease):
+    effectiveFrom: date = Field(description="The period the change applies from")
+
+
 TERMS_FIELDS = ("monthlyRent", "rentDueDay", "graceDays", "lateFee", "recurringCharges")
 
 
@@ -178,7 +243,7 @@ def terms_json(terms: LeaseTerms) -> dict[str, Any]:
     }
 
 
-def lease_json(lease: Lease, now: datetime | None = None) -> dict[str, Any]:
+def lease_json(lease: LeaseAggregate, now: datetime | None = None) -> dict[str, Any]:
     """The lease; `terms` are those of today's period in the lease's time zone."""
     today = local_date(now or datetime.now(UTC), lease.time_zone)
     assert lease.start_date is not None
@@ -209,8 +274,9 @@ def lease_json(lease: Lease, now: datetime | None = None) -> dict[str, Any]:
 
 @router.post("/residents/<residentId>/lease", tags=["leases"],
              summary="Start the resident's lease (property managers)",
-             responses={201: {"description": "The lease"}})
+             responses=answers(201, Lease, "The lease", 409, *IDEMPOTENCY_ERRORS))
 @allow("lease_write")
+@idempotent
 def start_lease(residentId: Id, body: Annotated[StartLease, Body()]) -> Response[str]:
     actor = principal(router).actor
     start, end = _date(body.startDate), _date(body.endDate)
@@ -232,14 +298,17 @@ def start_lease(residentId: Id, body: Annotated[StartLease, Body()]) -> Response
 
 
 @router.get("/residents/<residentId>/lease", tags=["leases"],
-            summary="The resident's lease: current terms and their history")
+            summary="The resident's lease: current terms and their history",
+            responses=answers(200, Lease, "The lease", 404))
 @allow("lease_read")
 def read_lease(residentId: Id) -> Response[str]:
     return json_response(200, lease_json(wiring.ledger().lease(residentId)))
 
 
 @router.patch("/residents/<residentId>/lease", tags=["leases"],
-              summary="Change the terms (from the next period) and/or the email")
+              summary="Change the terms (from the next period) and/or the email",
+              responses=answers(200, LeaseChanged, "The lease and when the change applies",
+                                404, 409))
 @allow("lease_write")
 def change_lease(residentId: Id, body: Annotated[ChangeLease, Body()]) -> Response[str]:
     actor = principal(router).actor
@@ -272,8 +341,10 @@ def change_lease(residentId: Id, body: Annotated[ChangeLease, Body()]) -> Respon
 
 
 @router.post("/residents/<residentId>/lease/end", tags=["leases"],
-             summary="End the lease on the move-out date (nothing falls due after it)")
+             summary="End the lease on the move-out date (nothing falls due after it)",
+             responses=answers(200, Lease, "The lease", 404, 409, *IDEMPOTENCY_ERRORS))
 @allow("lease_write")
+@idempotent
 def end_lease(residentId: Id, body: Annotated[EndLease, Body()]) -> Response[str]:
     actor = principal(router).actor
     end = _date(body.endDate)

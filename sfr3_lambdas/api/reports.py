@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from sfr3_lambdas import finance_wiring
-from sfr3_lambdas.api.errors import ApiError, json_response
+from sfr3_lambdas.api.contract import JSON, answers
+from sfr3_lambdas.api.errors import ApiError, json_response, responses
 from sfr3_lambdas.api.policy import allow
 from sfr3_ledger.reconciliation_job import report_prefix
 
@@ -26,8 +28,50 @@ Day = Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 _KEY = re.compile(r"^reconciliation/(\d{4})/(\d{2})/(\d{2})/summary\.json$")
 
 
+class ReportDay(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    day: date
+    counts: dict[str, int] | None = Field(description="Items per reconciliation status")
+    mismatches: int | None
+
+
+class ReportIndex(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reports: list[ReportDay]
+
+
+class ClassTotals(BaseModel):
+    stripeAmount: int
+    fee: int
+    net: int
+    ledgerAmount: int
+
+
+class StripeTotals(BaseModel):
+    amount: int
+    fee: int
+    net: int
+
+
+class ReconciliationSummary(BaseModel):
+    """`summary.json` as the reconciliation job wrote it (sfr3_ledger/reconciliation.py)."""
+
+    model_config = ConfigDict(extra="allow")
+    day: date
+    firstRunId: str | None
+    counts: dict[str, int]
+    mismatches: int
+    healed: int
+    totals: dict[str, ClassTotals]
+    stripeTotals: StripeTotals
+    ledgerTotal: int
+    mismatchItems: list[dict[str, Any]] = Field(description="The report's CSV rows that "
+                                                            "are mismatches")
+
+
 @router.get("/reports/reconciliation", tags=["reports"],
-            summary="Reconciliation reports, newest day first (finance)")
+            summary="Reconciliation reports, newest day first (finance)",
+            responses=answers(200, ReportIndex, "The days that have a report"))
 @allow("report_read")
 def list_reports(limit: Annotated[int, Query(ge=1, le=366)] = 31) -> Response[str]:
     store = finance_wiring.reports_store()
@@ -43,7 +87,12 @@ def list_reports(limit: Annotated[int, Query(ge=1, le=366)] = 31) -> Response[st
 
 
 @router.get("/reports/reconciliation/<day>", tags=["reports"],
-            summary="One day's reconciliation report: summary JSON or CSV (finance)")
+            summary="One day's reconciliation report: summary JSON or CSV (finance)",
+            responses={200: {"description": "The summary (format=json) or the CSV report "
+                                            "(format=csv, an attachment)",
+                             "content": {JSON: {"model": ReconciliationSummary},
+                                         "text/csv": {"schema": {"type": "string"}}}},
+                       **responses(404)})
 @allow("report_read")
 def get_report(day: Day,
                format: Annotated[Literal["json", "csv"], Query()] = "json") -> Response[str]:
