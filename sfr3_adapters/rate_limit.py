@@ -33,6 +33,8 @@ if TYPE_CHECKING:
         BalanceTransactionPage,
         DisputeDetails,
         DisputeResult,
+        MandateAcceptance,
+        MandateResult,
         PaymentIntentResult,
         PaymentMethodDetails,
         PaymentProvider,
@@ -126,12 +128,14 @@ class RateLimitedProvider:
     def create_payment_intent(self, *, payment_id: str, resident_id: str, amount: int,
                               currency: str, customer_id: str, payment_method_id: str,
                               metadata: Mapping[str, str] | None = None,
-                              mandate_id: str | None = None) -> PaymentIntentResult:
+                              mandate_id: str | None = None,
+                              mandate_acceptance: MandateAcceptance | None = None
+                              ) -> PaymentIntentResult:
         self.bucket.acquire()
         return self.provider.create_payment_intent(
             payment_id=payment_id, resident_id=resident_id, amount=amount, currency=currency,
             customer_id=customer_id, payment_method_id=payment_method_id, metadata=metadata,
-            mandate_id=mandate_id)
+            mandate_id=mandate_id, mandate_acceptance=mandate_acceptance)
 
     def create_ach_mandate(self, *, setup_id: str, customer_id: str, payment_method_id: str,
                            ip_address: str, user_agent: str, accepted_at: datetime,
@@ -145,6 +149,10 @@ class RateLimitedProvider:
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentResult:
         self.bucket.acquire()
         return self.provider.retrieve_setup_intent(setup_intent_id)
+
+    def retrieve_mandate(self, mandate_id: str) -> MandateResult:
+        self.bucket.acquire()
+        return self.provider.retrieve_mandate(mandate_id)
 
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult:
         self.bucket.acquire()

@@ -23,6 +23,7 @@ import attrs
 from sfr3_adapters.receipts import ReceiptData, money, render_receipt
 from sfr3_adapters.retry_alerts import failed_attempt_mail
 from sfr3_ledger.application import LedgerApplication
+from sfr3_ledger.autopay import MANDATE_REVOKED
 from sfr3_ledger.integration_events import Envelope
 from sfr3_ledger.ports import Mailer, ReceiptStore, ResidentDirectory
 
@@ -132,6 +133,16 @@ def _autopay(kind: str, data: Mapping[str, Any], amount: str) -> tuple[str, str]
             "each charge with its amount.",
         )
     if kind == "autopay.paused":
+        if data.get("reason") == MANDATE_REVOKED:
+            return (
+                "Autopay paused: your bank authorization was revoked",
+                "Your autopay is paused because your bank told us the authorization to debit "
+                "your account for autopay was revoked (or a debit was returned as "
+                "unauthorized). No automatic payments will be made. To turn autopay back "
+                "on, enroll in autopay again (cancel it, then enroll), or switch it to "
+                "another payment method: either records a new authorization. You can "
+                "still pay by hand at any time.",
+            )
         if data.get("reason") == METHOD_REMOVED:
             return (
                 "Autopay paused: payment method removed",

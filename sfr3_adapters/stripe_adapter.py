@@ -18,6 +18,7 @@ import stripe
 
 from sfr3_adapters.stripe_objects import (
     balance_transaction,
+    mandate_result,
     payment_intent_result,
     payment_method_details,
     setup_intent_result,
@@ -34,6 +35,8 @@ from sfr3_ledger.payment_provider import (
     DisputeResult,
     InsufficientFunds,
     InvalidProviderRequest,
+    MandateAcceptance,
+    MandateResult,
     PaymentIntentResult,
     PaymentMethodDetails,
     PaymentProviderError,
@@ -151,6 +154,7 @@ class StripeAdapter:
         payment_method_id: str,
         metadata: Mapping[str, str] | None = None,
         mandate_id: str | None = None,
+        mandate_acceptance: MandateAcceptance | None = None,
     ) -> PaymentIntentResult:
         meta = {**(metadata or {}), "resident_id": resident_id, "payment_id": payment_id}
         # Name the method's own type rather than `automatic_payment_methods`: an off-session
@@ -168,6 +172,11 @@ class StripeAdapter:
         }
         if mandate_id:  # an off-session bank debit under the customer's mandate
             params["mandate"] = mandate_id
+        elif mandate_acceptance is not None:
+            # The resident's own bank debit, accepted now (a manual ACH payment): Stripe
+            # requires the mandate on an on-session ACH confirmation, and it is on-session.
+            params["mandate_data"] = mandate_acceptance.mandate_data()
+            del params["off_session"]
         pi = self._call(lambda: self._client.v1.payment_intents.create(
             params=params,  # type: ignore[arg-type]
             options={"idempotency_key": f"pi-{payment_id}"},
@@ -219,6 +228,11 @@ class StripeAdapter:
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentResult:
         return setup_intent_result(
             self._call(lambda: self._client.v1.setup_intents.retrieve(setup_intent_id)))
+
+    def retrieve_mandate(self, mandate_id: str) -> MandateResult:
+        """The mandate with its payment method's customer (whose it is): one read."""
+        return mandate_result(self._call(lambda: self._client.v1.mandates.retrieve(
+            mandate_id, params={"expand": ["payment_method.customer"]})))
 
     def refund(
         self,

@@ -13,6 +13,7 @@ from typing import Any
 from sfr3_ledger.payment_provider import (
     BalanceTransaction,
     InvalidProviderRequest,
+    MandateResult,
     PaymentIntentResult,
     PaymentMethodDetails,
     SetupIntentResult,
@@ -83,6 +84,18 @@ def setup_intent_result(seti: Mapping[str, Any]) -> SetupIntentResult:
         failure_code=(error.get("decline_code") or error.get("code")) if error else None,
         failure_message=error.get("message") if error else None,
         next_action=action.get("type") if action else None)
+
+
+def mandate_result(mandate: Mapping[str, Any]) -> MandateResult:
+    """A Mandate read with `expand=["payment_method.customer"]`: whose it is comes from
+    the customer's metadata (`create_customer` sets `resident_id`)."""
+    pm = mandate.get("payment_method")
+    customer = pm.get("customer") if isinstance(pm, Mapping) else None
+    metadata = (customer.get("metadata") if isinstance(customer, Mapping) else None) or {}
+    resident = metadata.get("resident_id")
+    return MandateResult(id=str(mandate["id"]), status=str(mandate["status"]),
+                         payment_method_id=ref_id(pm), customer_id=ref_id(customer),
+                         resident_id=str(resident) if resident else None)
 
 
 def balance_transaction(txn: Mapping[str, Any]) -> BalanceTransaction:

@@ -40,6 +40,8 @@ from sfr3_ledger.payment_provider import (
     DisputeResult,
     InsufficientFunds,
     InvalidProviderRequest,
+    MandateAcceptance,
+    MandateResult,
     PaymentIntentResult,
     PaymentMethodDetails,
     PaymentProviderError,
@@ -64,6 +66,7 @@ RESULT_TYPES: dict[str, Any] = {
     "retrieve_payment_intent": PaymentIntentResult,
     "create_ach_mandate": SetupIntentResult,
     "retrieve_setup_intent": SetupIntentResult,
+    "retrieve_mandate": MandateResult,
     "refund": RefundResult,
     "list_balance_transactions": list[BalanceTransaction],
     "submit_dispute_evidence": DisputeResult,
@@ -277,6 +280,7 @@ class StripeServiceClient:
         payment_method_id: str,
         metadata: Mapping[str, str] | None = None,
         mandate_id: str | None = None,
+        mandate_acceptance: MandateAcceptance | None = None,
     ) -> PaymentIntentResult:
         params: dict[str, Any] = {
             "payment_id": payment_id, "resident_id": resident_id, "amount": amount,
@@ -286,6 +290,8 @@ class StripeServiceClient:
         }
         if mandate_id is not None:  # only when given: older services know no such key
             params["mandate_id"] = mandate_id
+        if mandate_acceptance is not None:  # likewise
+            params["mandate_acceptance"] = converter.unstructure(mandate_acceptance)
         result: PaymentIntentResult = self._call("create_payment_intent", params)
         return result
 
@@ -316,6 +322,10 @@ class StripeServiceClient:
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentResult:
         result: SetupIntentResult = self._call("retrieve_setup_intent",
                                                {"setup_intent_id": setup_intent_id})
+        return result
+
+    def retrieve_mandate(self, mandate_id: str) -> MandateResult:
+        result: MandateResult = self._call("retrieve_mandate", {"mandate_id": mandate_id})
         return result
 
     def refund(

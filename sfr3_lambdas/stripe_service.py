@@ -45,6 +45,7 @@ from sfr3_lambdas.http_input import (
     parse_object,
 )
 from sfr3_lambdas.log_context import http_logging
+from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.payment_provider import (
     CardDeclined,
     InvalidProviderRequest,
@@ -104,6 +105,8 @@ class CreatePaymentIntent:
     payment_method_id: str = attrs.field(validator=_non_empty)
     metadata: dict[str, str] | None = None
     mandate_id: str | None = None
+    # A manual ACH payment's online acceptance, sent to Stripe as `mandate_data`.
+    mandate_acceptance: MandateAcceptance | None = None
 
 
 @attrs.frozen
@@ -198,6 +201,11 @@ class RetrieveSetupIntent:
 
 
 @attrs.frozen
+class RetrieveMandate:
+    mandate_id: str = attrs.field(validator=_non_empty)
+
+
+@attrs.frozen
 class VerifyWebhook:
     payload: str
     signature_header: str = attrs.field(validator=_non_empty)
@@ -211,6 +219,7 @@ SCHEMAS: dict[str, type] = {
     "retrieve_payment_intent": RetrievePaymentIntent,
     "create_ach_mandate": CreateAchMandate,
     "retrieve_setup_intent": RetrieveSetupIntent,
+    "retrieve_mandate": RetrieveMandate,
     "refund": Refund,
     "list_balance_transactions": ListBalanceTransactions,
     "submit_dispute_evidence": SubmitDisputeEvidence,

@@ -12,8 +12,13 @@ An ACH method is debited off-session under the resident's mandate (a Stripe Setu
 confirmed at enrollment with their online acceptance, autopay_mandates.py): its id is
 recorded on `Enrolled` / `Changed` and named on each autopay debit; cards need none.
 
-Status: ACTIVE → PAUSED (by the resident, or because its payment method was removed) →
-ACTIVE again on resume; CANCELLED is final (enrolling again starts a new enrollment).
+Status: ACTIVE → PAUSED (by the resident, because its payment method was removed, or
+because Stripe reported its ACH mandate `inactive`: revoked at the bank or returned
+unauthorized) → ACTIVE again on resume; CANCELLED is final (enrolling again starts a new
+enrollment). A revoked mandate pauses autopay even when it is already paused (a second
+`Paused`, reason `mandate_revoked`, naming the mandate), and resume is refused while the
+enrollment still names that mandate: only a new mandate (enrolling again, or switching
+to another method) is consent again.
 """
 
 from __future__ import annotations
@@ -30,17 +35,36 @@ from sfr3_ledger.values import MAX_AMOUNT_CENTS, MIN_PAYMENT_CENTS
 
 AUTOPAY_NAMESPACE = UUID("9c4e2a71-5b3d-4f86-a0e2-7d1b6c3f9a54")
 ACTIVE, PAUSED, CANCELLED = "ACTIVE", "PAUSED", "CANCELLED"
+# The pause reason when Stripe reports the enrollment's mandate inactive.
+MANDATE_REVOKED = "mandate_revoked"
 REMINDER_DAYS = 3
 # Who autopay's debits are initiated by (the sweep), and so whose consent they rest on.
 AUTOPAY_ACTOR = "system:autopay"
 
 
-def autopay_still_consents(enrollment: AutopayEnrollment | None, method_id: str) -> bool:
+def autopay_still_consents(enrollment: AutopayEnrollment | None, method_id: str,
+                           mandate_id: str | None = None) -> bool:
     """May an autopay debit on `method_id` be attempted again (a retry)? Only while the
     resident's enrollment is ACTIVE on that same method: pausing, cancelling or switching
-    the method withdraws the consent the first attempt was made under."""
-    return (enrollment is not None and enrollment.status == ACTIVE
-            and enrollment.method_id == method_id)
+    the method withdraws the consent the first attempt was made under. A debit made under
+    a mandate (`mandate_id`) needs that very mandate still in force: one Stripe reported
+    revoked, or replaced by a new one since, is no consent for this debit."""
+    if enrollment is None or enrollment.status != ACTIVE or enrollment.method_id != method_id:
+        return False
+    return mandate_id is None or (mandate_id == enrollment.mandate_id
+                                  and mandate_id != enrollment.revoked_mandate_id)
+
+
+class MandateRevokedError(ConflictingFact):
+    """Resume refused: the bank mandate autopay debits under was revoked (409)."""
+
+    code = "mandate_revoked"
+
+    def __init__(self, mandate_id: str) -> None:
+        super().__init__(
+            f"Autopay's bank authorization ({mandate_id}) was revoked: enroll in autopay "
+            "again (cancel, then enroll) or switch it to another payment method, which "
+            "records a new authorization")
 
 
 class AutopayNotFound(NotFound):
@@ -66,8 +90,9 @@ def payment_id_for(enrollment_id: str, period: date) -> str:
 
 
 class AutopayEnrollment(Aggregate):
-    # A class default, so state restored from a snapshot taken before mandates reads None.
+    # Class defaults, so state restored from a snapshot taken before mandates reads None.
     mandate_id: str | None = None
+    revoked_mandate_id: str | None = None
 
     @staticmethod
     def create_id(resident_id: str) -> UUID:
@@ -85,6 +110,8 @@ class AutopayEnrollment(Aggregate):
         self.pause_reason: str | None = None
         # The Stripe mandate an ACH method is debited under off-session (None for cards).
         self.mandate_id: str | None = None
+        # The last mandate Stripe reported inactive (resume is refused while it is current).
+        self.revoked_mandate_id: str | None = None
         # period name -> ("CHARGED", payment id, amount) | ("SKIPPED", reason, 0)
         self.outcomes: dict[str, tuple[str, str, int]] = {}
         self.reminded: set[str] = set()
@@ -132,10 +159,15 @@ class AutopayEnrollment(Aggregate):
 
     class Paused(AutopayEvent):
         reason: str
+        # The mandate Stripe reported inactive (reason `mandate_revoked`); None otherwise,
+        # and in events stored before revocations were recorded.
+        mandate_id: str | None = None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status, aggregate.pause_reason = PAUSED, self.reason
             aggregate.changed_at = self.timestamp
+            if self.mandate_id is not None:
+                aggregate.revoked_mandate_id = self.mandate_id
 
     class Resumed(AutopayEvent):
         def apply(self, aggregate: Any) -> None:
@@ -222,9 +254,21 @@ class AutopayEnrollment(Aggregate):
         if self.status == ACTIVE:
             self._emit(self.Paused, actor, reason=reason)
 
+    def revoke_mandate(self, *, mandate_id: str, actor: str) -> bool:
+        """Stripe reported `mandate_id` inactive: pause autopay that debits under it (once;
+        True when it did). Any other mandate, a cancelled enrollment, or a revocation
+        already recorded changes nothing."""
+        if self.enrollment_id is None or self.status == CANCELLED or \
+                self.mandate_id != mandate_id or self.revoked_mandate_id == mandate_id:
+            return False
+        self._emit(self.Paused, actor, reason=MANDATE_REVOKED, mandate_id=mandate_id)
+        return True
+
     def resume(self, *, actor: str) -> None:
         self._require(ACTIVE, PAUSED)
         if self.status == PAUSED:
+            if self.mandate_id is not None and self.mandate_id == self.revoked_mandate_id:
+                raise MandateRevokedError(self.mandate_id)
             self._emit(self.Resumed, actor)
 
     def cancel(self, *, actor: str) -> None:
@@ -278,5 +322,6 @@ def _method(method_id: object) -> str:
     return method_id
 
 
-__all__ = ["ACTIVE", "CANCELLED", "PAUSED", "REMINDER_DAYS", "AutopayEnrollment",
-           "AutopayNotFound", "check_cap", "payment_id_for"]
+__all__ = ["ACTIVE", "CANCELLED", "MANDATE_REVOKED", "PAUSED", "REMINDER_DAYS",
+           "AutopayEnrollment", "AutopayNotFound", "MandateRevokedError", "check_cap",
+           "payment_id_for"]

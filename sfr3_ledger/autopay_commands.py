@@ -106,6 +106,17 @@ class AutopayCommands:
         self.pause_autopay(resident_id, actor=actor, reason="payment method removed")
         return True
 
+    def mandate_revoked(self, resident_id: str, mandate_id: str, *, actor: str) -> bool:
+        """Stripe reported `mandate_id` inactive: pause the resident's autopay if it debits
+        under that mandate (AutopayEnrollment.revoke_mandate); True when it did. Safe to
+        repeat: a revocation already recorded, or another mandate, changes nothing."""
+        found = self.find_autopay(resident_id)
+        if found is None or found.mandate_id != mandate_id:
+            return False
+        return self._autopay_update(
+            resident_id,
+            lambda enrollment: enrollment.revoke_mandate(mandate_id=mandate_id, actor=actor))
+
     # ---- what the sweep and the reminders record (once per period) ---------------------
 
     def record_autopay_reminder(self, resident_id: str, **kwargs: Any) -> bool:

@@ -23,12 +23,10 @@ attempt, each retry, a recovery's re-drive with the same idempotency key) names 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-import attrs
-
 from sfr3_ledger.errors import InvalidCommand, LedgerError, PaymentMethodNotFound
+from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.payment_errors import ProviderUnavailableError
 from sfr3_ledger.payment_provider import (
     CardDeclined,
@@ -56,22 +54,6 @@ class MandateRefused(LedgerError):
 
     def details(self) -> dict[str, object]:
         return {"setupStatus": self.setup_status} if self.setup_status else {}
-
-
-@attrs.frozen
-class MandateAcceptance:
-    """What proves the resident accepted: where from, with what, when (UTC)."""
-
-    ip_address: str
-    user_agent: str
-    accepted_at: datetime
-
-    def __attrs_post_init__(self) -> None:
-        if not self.ip_address or not self.user_agent:
-            raise InvalidCommand("An ACH autopay mandate needs the request's IP address and "
-                                 "User-Agent")
-        if self.accepted_at.tzinfo is None:
-            raise ValueError("accepted_at must be timezone-aware")
 
 
 def needs_mandate(app: LedgerApplication, resident_id: str, method_id: str) -> bool:

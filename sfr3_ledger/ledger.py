@@ -34,6 +34,7 @@ from sfr3_ledger import allocation, archiving, attempts, charges, disputes, paym
 from sfr3_ledger.allocation import Allocation, OutstandingCharge
 from sfr3_ledger.archiving import ARCHIVE_AFTER_DAYS
 from sfr3_ledger.errors import DisputeNotFound, PaymentNotFound
+from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.records import Charge, Credit, Dispute, Payment
 from sfr3_ledger.refunds import REFUND_DUPLICATE_WINDOW
 from sfr3_ledger.values import SYSTEM
@@ -130,6 +131,9 @@ class ResidentLedger(Aggregate):
         method_id: str
         # The ACH mandate of an autopay debit (None: on-session, or stored before mandates).
         mandate_id: str | None = None
+        # A manual ACH payment's online acceptance (None: a card, autopay, or stored
+        # before manual ACH payments recorded one: those are re-driven as they were sent).
+        mandate_acceptance: MandateAcceptance | None = None
 
         def apply(self, aggregate: Any) -> None:
             payments.applied_initiated(aggregate, self)

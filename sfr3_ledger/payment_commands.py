@@ -16,6 +16,7 @@ import attrs
 
 from sfr3_ledger.errors import PaymentMethodNotFound
 from sfr3_ledger.ledger import ResidentLedger
+from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.payment_methods import PaymentMethods
 from sfr3_ledger.records import Payment
 from sfr3_ledger.values import new_id
@@ -60,11 +61,14 @@ class PaymentCommands:
         actor: str,
         payment_id: str | None = None,
         mandate_id: str | None = None,
+        mandate_acceptance: MandateAcceptance | None = None,
     ) -> PaymentStarted:
         """Reserve a payment as PENDING, or raise the brief's balance errors.
 
         The method must be enrolled and active; the provider is called only after this
         reservation is stored, with an idempotency key derived from the payment id.
+        `mandate_acceptance` (a manual ACH payment's) is recorded on the payment; a repeat
+        of the same payment id keeps the first one.
         """
         methods = self._load(PaymentMethods, resident_id)
         if methods is None:
@@ -76,7 +80,7 @@ class PaymentCommands:
             created = payment_id not in ledger.payments
             payment = ledger.initiate_payment(
                 payment_id=payment_id, amount=amount, method_id=method_id, actor=actor,
-                mandate_id=mandate_id,
+                mandate_id=mandate_id, mandate_acceptance=mandate_acceptance,
             )
             return PaymentStarted(
                 payment=payment,

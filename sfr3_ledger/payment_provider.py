@@ -16,6 +16,8 @@ from typing import Any, Literal, Protocol
 
 import attrs
 
+from sfr3_ledger.mandate_acceptance import MandateAcceptance
+
 PaymentMethodType = Literal["card", "us_bank_account"]
 
 
@@ -105,6 +107,19 @@ class SetupIntentResult:
     failure_code: str | None = None
     failure_message: str | None = None
     next_action: str | None = None
+
+
+@attrs.frozen
+class MandateResult:
+    """A Mandate as Stripe holds it: `status` is `active`, `inactive` (revoked at the
+    bank, refused, or a single-use mandate used) or `pending`. `resident_id` is the
+    metadata of the mandate's payment method's customer (who it belongs to, for us)."""
+
+    id: str
+    status: str
+    payment_method_id: str | None = None
+    customer_id: str | None = None
+    resident_id: str | None = None
 
 
 @attrs.frozen
@@ -238,9 +253,12 @@ class PaymentProvider(Protocol):
         payment_method_id: str,
         metadata: Mapping[str, str] | None = None,
         mandate_id: str | None = None,
+        mandate_acceptance: MandateAcceptance | None = None,
     ) -> PaymentIntentResult:
         """Confirm off-session; key `pi-{payment_id}`, so a retry never charges twice.
-        `mandate_id`: the mandate an off-session bank debit is made under (autopay ACH)."""
+        `mandate_id`: the mandate an off-session bank debit is made under (autopay ACH).
+        `mandate_acceptance`: the resident's own acceptance of an on-session bank debit
+        (a manual ACH payment), sent as `mandate_data`; the intent is then on-session."""
         ...
 
     def create_ach_mandate(
@@ -260,6 +278,10 @@ class PaymentProvider(Protocol):
         ...
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentResult: ...
+
+    def retrieve_mandate(self, mandate_id: str) -> MandateResult:
+        """Stripe's copy of a mandate, with whose it is (its method's customer)."""
+        ...
 
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult: ...
 
@@ -311,6 +333,8 @@ __all__ = [
     "DisputeResult",
     "InsufficientFunds",
     "InvalidProviderRequest",
+    "MandateAcceptance",
+    "MandateResult",
     "PaymentIntentResult",
     "PaymentMethodDetails",
     "PaymentMethodType",

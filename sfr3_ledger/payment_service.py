@@ -35,6 +35,7 @@ from sfr3_ledger.errors import (
     PaymentMethodNotFound,
     PaymentNotRefundable,
 )
+from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.payment_errors import PaymentDeclined, ProviderRejected, ProviderUnavailableError
 from sfr3_ledger.payment_provider import (
     IDEMPOTENCY_ERROR,
@@ -162,12 +163,14 @@ class PaymentService(PaymentRecovery, ProviderEvents):
         actor: str,
         payment_id: str | None = None,
         mandate_id: str | None = None,
+        mandate_acceptance: MandateAcceptance | None = None,
     ) -> PaymentOutcome:
         """Reserve, then submit. `mandate_id` (autopay's ACH debits) is recorded on the
-        payment, so its retries and re-drives are made under the same mandate."""
+        payment, so its retries and re-drives are made under the same mandate;
+        `mandate_acceptance` (a manual ACH payment's, on-session) likewise."""
         started: PaymentStarted = self.ledger.initiate_payment(
             resident_id, amount=amount, method_id=method_id, actor=actor, payment_id=payment_id,
-            mandate_id=mandate_id,
+            mandate_id=mandate_id, mandate_acceptance=mandate_acceptance,
         )
         payment = started.payment
         if payment.status == PaymentStatus.PENDING and payment.stripe_ref is None:
@@ -218,6 +221,7 @@ class PaymentService(PaymentRecovery, ProviderEvents):
                 payment_method_id=provider_method_id,
                 metadata=attempt_metadata(resident_id, pid, payment.attempt),
                 mandate_id=payment.mandate_id,
+                mandate_acceptance=payment.mandate_acceptance,
             )
         except CardDeclined as exc:
             reason = exc.decline_code or exc.code

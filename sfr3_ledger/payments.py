@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from sfr3_ledger import attempts
 from sfr3_ledger.errors import AmountExceedsBalance, ConflictingFact, InvalidAmount, NoBalanceDue
+from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.records import Payment
 from sfr3_ledger.retries import RetryPolicy
 from sfr3_ledger.validation import valid_text
@@ -41,6 +42,7 @@ def applied_initiated(ledger: ResidentLedger, event: ResidentLedger.PaymentIniti
         property_id=event.property_id,
         us_state=event.us_state,
         mandate_id=event.mandate_id,
+        mandate_acceptance=event.mandate_acceptance,
     )
     ledger.pending_total += event.amount
 
@@ -75,6 +77,7 @@ def applied_failed(ledger: ResidentLedger, event: ResidentLedger.PaymentFailed) 
 def initiate_payment(
     ledger: ResidentLedger, *, payment_id: str, amount: int, method_id: str, actor: str,
     mandate_id: str | None = None,
+    mandate_acceptance: MandateAcceptance | None = None,
 ) -> Payment:
     """Reserve `amount` as PENDING. The payable balance counts pending payments."""
     amount = cents(amount)
@@ -95,7 +98,7 @@ def initiate_payment(
         raise AmountExceedsBalance(balance=max(ledger.payable, 0), pending=ledger.pending_total)
     ledger._trigger(
         ledger.PaymentInitiated, actor, payment_id=payment_id, amount=amount,
-        method_id=method_id, mandate_id=mandate_id,
+        method_id=method_id, mandate_id=mandate_id, mandate_acceptance=mandate_acceptance,
     )
     return ledger.payments[payment_id]
 

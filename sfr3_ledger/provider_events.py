@@ -25,7 +25,8 @@ Every handler is idempotent and monotonic (the ledger's commands are), which is 
 late, duplicate and out-of-order delivery safe. `PaymentService` inherits these handlers.
 
 The checks are `provider_proofs.py`; the handlers, by event family, `provider_intents.py`
-(payments settled or failed) and `provider_refunds.py` (refunds and disputes).
+(payments settled or failed), `provider_refunds.py` (refunds and disputes) and
+`provider_mandates.py` (a revoked ACH mandate pauses the autopay that debits under it).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from sfr3_ledger.errors import LedgerError, PaymentNotFound
 from sfr3_ledger.payment_errors import ProviderUnavailableError
 from sfr3_ledger.payment_provider import ProviderEvent
 from sfr3_ledger.provider_intents import IntentEvents
+from sfr3_ledger.provider_mandates import MandateEvents
 from sfr3_ledger.provider_proofs import (
     PROVIDER_ACTOR,
     WebhookMismatch,
@@ -51,7 +53,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_MISMATCH = "rejected: mismatch"
 
 
-class ProviderEvents(IntentEvents, RefundAndDisputeEvents):
+class ProviderEvents(IntentEvents, RefundAndDisputeEvents, MandateEvents):
     """Webhook handling over `ledger` and `provider` (a mixin of PaymentService)."""
 
     def verify_webhook(self, payload: bytes, signature_header: str) -> ProviderEvent:
@@ -97,6 +99,7 @@ _EVENT_HANDLERS: dict[str, Callable[[ProviderEvents, Mapping[str, Any]], str]] =
     "charge.dispute.created": ProviderEvents._on_dispute_created,
     "charge.dispute.updated": ProviderEvents._on_dispute_updated,
     "charge.dispute.closed": ProviderEvents._on_dispute_closed,
+    "mandate.updated": ProviderEvents._on_mandate_updated,
 }
 
 __all__ = ["PROVIDER_ACTOR", "WEBHOOK_MISMATCH", "ProviderEvents", "WebhookMismatch",

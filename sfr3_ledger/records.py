@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 import attrs
 
+from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.values import ChargeType, DisputeStatus, MethodType, PaymentStatus
 
 
@@ -104,6 +105,10 @@ class Payment:
     # The ACH mandate an off-session debit is made under (autopay); every attempt and
     # re-drive of the payment sends it, so the idempotency key always sees the same request.
     mandate_id: str | None = None
+    # The resident's own acceptance of an on-session bank debit (a manual ACH payment):
+    # recorded once at the reservation and sent as `mandate_data` by every attempt and
+    # re-drive, so each idempotency key always sees the same request.
+    mandate_acceptance: MandateAcceptance | None = None
 
     @property
     def unrefunded(self) -> int:

@@ -78,7 +78,7 @@ class PaymentRecovery:
         if method is None or not method.active:
             withdrawn = "payment method removed"
         elif payment.initiated_by == AUTOPAY_ACTOR and not autopay_still_consents(
-                self.ledger.find_autopay(resident_id), payment.method_id):
+                self.ledger.find_autopay(resident_id), payment.method_id, payment.mandate_id):
             withdrawn = "autopay paused, cancelled or moved to another method"
         if payment.status == PaymentStatus.FAILED and withdrawn is not None:
             self.ledger.cancel_retry(resident_id, payment_id, reason=withdrawn)

@@ -52,8 +52,10 @@ class AttrsAsDict(Transcoding):
 def register_ledger_transcodings(transcoder: JSONTranscoder) -> None:
     from sfr3_ledger.late_fees import LateFeePolicy
     from sfr3_ledger.leases import LeaseTerms, RecurringCharge
+    from sfr3_ledger.mandate_acceptance import MandateAcceptance
 
     transcoder.register(DateAsISO())
     for cls in (Charge, Credit, Payment, Dispute, PaymentMethod, RefundRequest,
-                PaymentAttempt, LeaseTerms, RecurringCharge, LateFeePolicy):
+                PaymentAttempt, LeaseTerms, RecurringCharge, LateFeePolicy,
+                MandateAcceptance):
         transcoder.register(AttrsAsDict(cls))

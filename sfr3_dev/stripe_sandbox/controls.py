@@ -16,6 +16,8 @@ Controls (JSON bodies):
                                                 (a reconciliation test's injected drift)
   POST /_sandbox/payment_methods/<id>/behave_as {"token": "pm_card_visa"}
                                                 later charges act as that test token
+  POST /_sandbox/mandates/<id>/deactivate      the customer revoked it at their bank:
+                                                `inactive`, `mandate.updated` sent
   POST /_sandbox/fail {"status": 429|500|401, "count": n}   next n API calls fail
   POST /_sandbox/fail {"mode": "drop_response", "count": n, "path"?: p}
                                                 the next n calls (to p) run, answers lost
@@ -34,6 +36,7 @@ import attrs
 from sfr3_dev.stripe_sandbox import catalog
 from sfr3_dev.stripe_sandbox.balance_transactions import set_balance_transaction_amount
 from sfr3_dev.stripe_sandbox.errors import StripeError, invalid, unrecognized
+from sfr3_dev.stripe_sandbox.mandates import deactivate
 
 if TYPE_CHECKING:
     from sfr3_dev.stripe_sandbox.server import StripeSandbox
@@ -145,6 +148,13 @@ def _behave_as(sb: StripeSandbox, body: Body, authorised: bool, id_: str) -> Any
     return {"ok": True}
 
 
+def _deactivate_mandate(sb: StripeSandbox, body: Body, authorised: bool, id_: str) -> Any:
+    with sb.store.transaction():
+        mandate = sb.store._get("mandate", id_)
+        changed = deactivate(sb.store, mandate)
+        return {"mandate": dict(mandate), "changed": changed}
+
+
 def _set_amount(sb: StripeSandbox, body: Body, authorised: bool, id_: str) -> Any:
     return set_balance_transaction_amount(sb.store, id_, int(body["amount"]))
 
@@ -183,5 +193,6 @@ _CONTROLS: list[tuple[str, str, Control]] = [
     ("POST", rf"events/{_SEGMENT}/resend", _resend),
     ("POST", rf"payment_methods/{_SEGMENT}/behave_as", _behave_as),
     ("POST", rf"balance_transactions/{_SEGMENT}/amount", _set_amount),
+    ("POST", rf"mandates/{_SEGMENT}/deactivate", _deactivate_mandate),
     ("POST", r"fail", _fail),
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import secrets
 
-from sfr3_dev.stripe_sandbox import catalog
+from sfr3_dev.stripe_sandbox import catalog, mandates
 from sfr3_dev.stripe_sandbox.base import Route, get_route, list_route
 from sfr3_dev.stripe_sandbox.customers import Customers
 from sfr3_dev.stripe_sandbox.disputes import Disputes
@@ -214,5 +214,7 @@ class PaymentIntents(Customers, Disputes):
         behaviour = self.behaviour[charge["payment_method"]]
         if behaviour.outcome == "fail":
             self._fail(pi, charge, behaviour)
+            # An unauthorized return (R05/R07/R10/R29) ends the mandate, as in Stripe.
+            mandates.after_ach_failure(self, charge, behaviour.code)  # type: ignore[arg-type]
             return
         self._succeed(pi, charge, behaviour)

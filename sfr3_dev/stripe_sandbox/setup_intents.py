@@ -25,11 +25,8 @@ PaymentIntent (`mandate=`), so the sandbox has to serve both sides faithfully:
   Cards need no mandate (`mandate: null`).
 - Events: `setup_intent.created`, `.requires_action`, `.succeeded`, `.setup_failed`,
   `.canceled`, and `payment_method.attached` when the setup attaches the method.
-- `POST /v1/payment_intents` with `mandate=<id>` is checked here before the store creates
-  the intent: the mandate must exist, be `active` and belong to the intent's payment
-  method; the charge then names it in `payment_method_details.us_bank_account.mandate`.
-  (An ACH intent without a mandate is still accepted: the project's own on-session ACH
-  payments do not send one.)
+- PaymentIntents made under a mandate (`mandate=`, `mandate_data`), and how a mandate
+  goes `inactive` (revoked, or an ACH debit returned unauthorized): mandates.py.
 """
 
 from __future__ import annotations
@@ -60,8 +57,7 @@ _NOT_CONFIRMABLE = ("succeeded", "canceled", "processing")
 
 
 def routes(store: Store) -> list[Route]:
-    """The routes this module serves, for `Store._routes` (checked before the store's own,
-    which is how `POST /v1/payment_intents` learns about `mandate`)."""
+    """The routes this module serves, for `Store._routes`."""
     s = SetupIntents(store)
     return [
         ("POST", r"/v1/setup_intents", s.create),
@@ -72,7 +68,6 @@ def routes(store: Store) -> list[Route]:
         ("POST", rf"/v1/setup_intents/{ID}/cancel", s.cancel),
         ("POST", rf"/v1/setup_intents/{ID}/verify_microdeposits", s.verify_microdeposits),
         get_route(store, "mandate"),
-        ("POST", r"/v1/payment_intents", s.create_payment_intent),
     ]
 
 
@@ -268,32 +263,6 @@ class SetupIntents:
                     latest_attempt=new_id("setatt"))
         st._emit("setup_intent.succeeded", seti)
         return seti
-
-    # ---- PaymentIntents under a mandate --------------------------------------------------
-    def create_payment_intent(self, params: Obj) -> Obj:
-        st = self.store
-        mandate_id = params.get("mandate")
-        if not mandate_id:
-            return st.create_payment_intent(params)
-        if not _bool(params.get("confirm")):
-            raise invalid("The parameter `mandate` can only be used when `confirm=true`.",
-                          param="mandate")
-        mandate = st._get("mandate", str(mandate_id), "mandate")
-        if mandate["status"] != "active":
-            raise invalid(f"The mandate {mandate_id} is {mandate['status']} and cannot be used "
-                          "for a payment.", param="mandate", code="mandate_inactive")
-        pm_param = params.get("payment_method")
-        if pm_param and pm_param != mandate["payment_method"]:
-            raise invalid(f"The mandate {mandate_id} does not belong to the PaymentMethod "
-                          f"{pm_param}.", param="mandate")
-        pi = st.create_payment_intent({**params, "payment_method": mandate["payment_method"]}
-                                      if not pm_param else params)
-        charge = st.objects.get(pi["latest_charge"]) if pi.get("latest_charge") else None
-        if charge is not None:
-            details = charge["payment_method_details"].get("us_bank_account")
-            if isinstance(details, dict):
-                details["mandate"] = mandate["id"]
-        return pi
 
 
 def _customer_acceptance(mandate_data: Any, now: int) -> Obj:

@@ -5,7 +5,8 @@ Each family lives in its own module as a mixin over `base.StoreBase` with a
 `routes(store)` function: customers.py (customers, payment methods), payment_intents.py
 (payment intents, charges), refunds.py, disputes.py (and the dispute test cards),
 balance_transactions.py, webhook_endpoints.py (events, webhook endpoints), files.py, and
-setup_intents.py (SetupIntents, Mandates). The state, its lock and its write-through to
+setup_intents.py (SetupIntents, Mandates) and mandates.py (intents under a mandate, and
+how a mandate goes inactive). The state, its lock and its write-through to
 SQLite are persistence.py's; error answers and param coercions errors.py's. The names
 that used to be defined here are re-exported.
 """
@@ -23,6 +24,7 @@ from sfr3_dev.stripe_sandbox import (
     customers,
     disputes,
     files,
+    mandates,
     payment_intents,
     refunds,
     setup_intents,
@@ -117,7 +119,8 @@ class Store(PaymentIntents, Refunds, WebhookEndpoints):
 
     def _routes(self) -> list[Route]:
         return [
-            *setup_intents.routes(self),  # first: it also checks `mandate` on intents
+            *mandates.routes(self),  # first: it checks `mandate`/`mandate_data` on intents
+            *setup_intents.routes(self),
             *customers.routes(self),
             *payment_intents.routes(self),
             *refunds.routes(self),
