@@ -58,6 +58,7 @@ def generate(into: Path, doc: Path = DOC) -> Path:
     its `py.typed`, and a pyproject.toml naming what the generated code needs); only the
     package is committed, the project files are hand-written (setuptools, like the root),
     and `generated_dependencies` reads the generator's list to keep them in step."""
+    into.mkdir(parents=True, exist_ok=True)
     project = into / "project"
     _run([sys.executable, "-m", "openapi_python_client", "generate", "--path", str(doc),
           "--meta", "uv", "--config", str(CONFIG), "--output-path", str(project),

@@ -1,22 +1,27 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.autopay import Autopay
 from ...models.enroll_autopay import EnrollAutopay
-from ...models.http_validation_error import HTTPValidationError
-from ...types import Response
+from ...models.error_body import ErrorBody
+from ...models.gateway_error import GatewayError
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     resident_id: str,
     *,
     body: EnrollAutopay,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -35,15 +40,77 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | str | None:
+) -> Autopay | ErrorBody | ErrorBody | GatewayError | None:
     if response.status_code == 201:
-        response_201 = cast(str, response.json())
+        response_201 = Autopay.from_dict(response.json())
+
         return response_201
 
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+
+        def _parse_response_401(data: object) -> ErrorBody | GatewayError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_0 = ErrorBody.from_dict(data)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_401_type_1 = GatewayError.from_dict(data)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 402:
+        response_402 = ErrorBody.from_dict(response.json())
+
+        return response_402
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ErrorBody.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = ErrorBody.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -53,7 +120,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | str]:
+) -> Response[Autopay | ErrorBody | ErrorBody | GatewayError]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -67,11 +134,13 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EnrollAutopay,
-) -> Response[HTTPValidationError | str]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Autopay | ErrorBody | ErrorBody | GatewayError]:
     """Enroll in autopay: a payment method, a charge day (1-28), a cap
 
     Args:
         resident_id (str):
+        idempotency_key (str | Unset):
         body (EnrollAutopay):
 
     Raises:
@@ -79,12 +148,13 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[Autopay | ErrorBody | ErrorBody | GatewayError]
     """
 
     kwargs = _get_kwargs(
         resident_id=resident_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -99,11 +169,13 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: EnrollAutopay,
-) -> HTTPValidationError | str | None:
+    idempotency_key: str | Unset = UNSET,
+) -> Autopay | ErrorBody | ErrorBody | GatewayError | None:
     """Enroll in autopay: a payment method, a charge day (1-28), a cap
 
     Args:
         resident_id (str):
+        idempotency_key (str | Unset):
         body (EnrollAutopay):
 
     Raises:
@@ -111,13 +183,14 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        Autopay | ErrorBody | ErrorBody | GatewayError
     """
 
     return sync_detailed(
         resident_id=resident_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -126,11 +199,13 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EnrollAutopay,
-) -> Response[HTTPValidationError | str]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Autopay | ErrorBody | ErrorBody | GatewayError]:
     """Enroll in autopay: a payment method, a charge day (1-28), a cap
 
     Args:
         resident_id (str):
+        idempotency_key (str | Unset):
         body (EnrollAutopay):
 
     Raises:
@@ -138,12 +213,13 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[Autopay | ErrorBody | ErrorBody | GatewayError]
     """
 
     kwargs = _get_kwargs(
         resident_id=resident_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -156,11 +232,13 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: EnrollAutopay,
-) -> HTTPValidationError | str | None:
+    idempotency_key: str | Unset = UNSET,
+) -> Autopay | ErrorBody | ErrorBody | GatewayError | None:
     """Enroll in autopay: a payment method, a charge day (1-28), a cap
 
     Args:
         resident_id (str):
+        idempotency_key (str | Unset):
         body (EnrollAutopay):
 
     Raises:
@@ -168,7 +246,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        Autopay | ErrorBody | ErrorBody | GatewayError
     """
 
     return (
@@ -176,5 +254,6 @@ async def asyncio(
             resident_id=resident_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -1,13 +1,15 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.autopay import Autopay
 from ...models.empty_body import EmptyBody
-from ...models.http_validation_error import HTTPValidationError
+from ...models.error_body import ErrorBody
+from ...models.gateway_error import GatewayError
 from ...types import UNSET, Response, Unset
 
 
@@ -15,8 +17,11 @@ def _get_kwargs(
     resident_id: str,
     *,
     body: EmptyBody | None | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -38,15 +43,72 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | str | None:
+) -> Autopay | ErrorBody | ErrorBody | GatewayError | None:
     if response.status_code == 200:
-        response_200 = cast(str, response.json())
+        response_200 = Autopay.from_dict(response.json())
+
         return response_200
 
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+
+        def _parse_response_401(data: object) -> ErrorBody | GatewayError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_0 = ErrorBody.from_dict(data)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_401_type_1 = GatewayError.from_dict(data)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ErrorBody.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = ErrorBody.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -56,7 +118,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | str]:
+) -> Response[Autopay | ErrorBody | ErrorBody | GatewayError]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -70,11 +132,13 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EmptyBody | None | Unset = UNSET,
-) -> Response[HTTPValidationError | str]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Autopay | ErrorBody | ErrorBody | GatewayError]:
     """Pause autopay (no charges until resumed)
 
     Args:
         resident_id (str):
+        idempotency_key (str | Unset):
         body (EmptyBody | None | Unset):
 
     Raises:
@@ -82,12 +146,13 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[Autopay | ErrorBody | ErrorBody | GatewayError]
     """
 
     kwargs = _get_kwargs(
         resident_id=resident_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -102,11 +167,13 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: EmptyBody | None | Unset = UNSET,
-) -> HTTPValidationError | str | None:
+    idempotency_key: str | Unset = UNSET,
+) -> Autopay | ErrorBody | ErrorBody | GatewayError | None:
     """Pause autopay (no charges until resumed)
 
     Args:
         resident_id (str):
+        idempotency_key (str | Unset):
         body (EmptyBody | None | Unset):
 
     Raises:
@@ -114,13 +181,14 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        Autopay | ErrorBody | ErrorBody | GatewayError
     """
 
     return sync_detailed(
         resident_id=resident_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -129,11 +197,13 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EmptyBody | None | Unset = UNSET,
-) -> Response[HTTPValidationError | str]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Autopay | ErrorBody | ErrorBody | GatewayError]:
     """Pause autopay (no charges until resumed)
 
     Args:
         resident_id (str):
+        idempotency_key (str | Unset):
         body (EmptyBody | None | Unset):
 
     Raises:
@@ -141,12 +211,13 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[Autopay | ErrorBody | ErrorBody | GatewayError]
     """
 
     kwargs = _get_kwargs(
         resident_id=resident_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -159,11 +230,13 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: EmptyBody | None | Unset = UNSET,
-) -> HTTPValidationError | str | None:
+    idempotency_key: str | Unset = UNSET,
+) -> Autopay | ErrorBody | ErrorBody | GatewayError | None:
     """Pause autopay (no charges until resumed)
 
     Args:
         resident_id (str):
+        idempotency_key (str | Unset):
         body (EmptyBody | None | Unset):
 
     Raises:
@@ -171,7 +244,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        Autopay | ErrorBody | ErrorBody | GatewayError
     """
 
     return (
@@ -179,5 +252,6 @@ async def asyncio(
             resident_id=resident_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -1,12 +1,14 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.http_validation_error import HTTPValidationError
+from ...models.autopay import Autopay
+from ...models.error_body import ErrorBody
+from ...models.gateway_error import GatewayError
 from ...types import Response
 
 
@@ -26,15 +28,57 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | str | None:
+) -> Autopay | ErrorBody | ErrorBody | GatewayError | None:
     if response.status_code == 200:
-        response_200 = cast(str, response.json())
+        response_200 = Autopay.from_dict(response.json())
+
         return response_200
 
-    if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
 
-        return response_422
+        return response_400
+
+    if response.status_code == 401:
+
+        def _parse_response_401(data: object) -> ErrorBody | GatewayError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_0 = ErrorBody.from_dict(data)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_401_type_1 = GatewayError.from_dict(data)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -44,7 +88,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | str]:
+) -> Response[Autopay | ErrorBody | ErrorBody | GatewayError]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -57,7 +101,7 @@ def sync_detailed(
     resident_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[HTTPValidationError | str]:
+) -> Response[Autopay | ErrorBody | ErrorBody | GatewayError]:
     """The resident's autopay enrollment, its next charge date and outcomes
 
     Args:
@@ -68,7 +112,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[Autopay | ErrorBody | ErrorBody | GatewayError]
     """
 
     kwargs = _get_kwargs(
@@ -86,7 +130,7 @@ def sync(
     resident_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> HTTPValidationError | str | None:
+) -> Autopay | ErrorBody | ErrorBody | GatewayError | None:
     """The resident's autopay enrollment, its next charge date and outcomes
 
     Args:
@@ -97,7 +141,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        Autopay | ErrorBody | ErrorBody | GatewayError
     """
 
     return sync_detailed(
@@ -110,7 +154,7 @@ async def asyncio_detailed(
     resident_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[HTTPValidationError | str]:
+) -> Response[Autopay | ErrorBody | ErrorBody | GatewayError]:
     """The resident's autopay enrollment, its next charge date and outcomes
 
     Args:
@@ -121,7 +165,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[Autopay | ErrorBody | ErrorBody | GatewayError]
     """
 
     kwargs = _get_kwargs(
@@ -137,7 +181,7 @@ async def asyncio(
     resident_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> HTTPValidationError | str | None:
+) -> Autopay | ErrorBody | ErrorBody | GatewayError | None:
     """The resident's autopay enrollment, its next charge date and outcomes
 
     Args:
@@ -148,7 +192,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        Autopay | ErrorBody | ErrorBody | GatewayError
     """
 
     return (

@@ -1,11 +1,13 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.http_validation_error import HTTPValidationError
+from ...models.dispute_page import DisputePage
+from ...models.error_body import ErrorBody
+from ...models.gateway_error import GatewayError
 from ...models.list_disputes_disputes_get_status_type_0 import ListDisputesDisputesGetStatusType0
 from ...types import UNSET, Response, Unset
 
@@ -74,15 +76,52 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | str | None:
+) -> DisputePage | ErrorBody | ErrorBody | GatewayError | None:
     if response.status_code == 200:
-        response_200 = cast(str, response.json())
+        response_200 = DisputePage.from_dict(response.json())
+
         return response_200
 
-    if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
 
-        return response_422
+        return response_400
+
+    if response.status_code == 401:
+
+        def _parse_response_401(data: object) -> ErrorBody | GatewayError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_0 = ErrorBody.from_dict(data)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_401_type_1 = GatewayError.from_dict(data)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -92,7 +131,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | str]:
+) -> Response[DisputePage | ErrorBody | ErrorBody | GatewayError]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -110,7 +149,7 @@ def sync_detailed(
     opened_to: None | str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> Response[HTTPValidationError | str]:
+) -> Response[DisputePage | ErrorBody | ErrorBody | GatewayError]:
     """Disputes across residents (staff)
 
     Args:
@@ -126,7 +165,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[DisputePage | ErrorBody | ErrorBody | GatewayError]
     """
 
     kwargs = _get_kwargs(
@@ -154,7 +193,7 @@ def sync(
     opened_to: None | str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> HTTPValidationError | str | None:
+) -> DisputePage | ErrorBody | ErrorBody | GatewayError | None:
     """Disputes across residents (staff)
 
     Args:
@@ -170,7 +209,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        DisputePage | ErrorBody | ErrorBody | GatewayError
     """
 
     return sync_detailed(
@@ -193,7 +232,7 @@ async def asyncio_detailed(
     opened_to: None | str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> Response[HTTPValidationError | str]:
+) -> Response[DisputePage | ErrorBody | ErrorBody | GatewayError]:
     """Disputes across residents (staff)
 
     Args:
@@ -209,7 +248,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[DisputePage | ErrorBody | ErrorBody | GatewayError]
     """
 
     kwargs = _get_kwargs(
@@ -235,7 +274,7 @@ async def asyncio(
     opened_to: None | str | Unset = UNSET,
     limit: int | Unset = 50,
     cursor: None | str | Unset = UNSET,
-) -> HTTPValidationError | str | None:
+) -> DisputePage | ErrorBody | ErrorBody | GatewayError | None:
     """Disputes across residents (staff)
 
     Args:
@@ -251,7 +290,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        DisputePage | ErrorBody | ErrorBody | GatewayError
     """
 
     return (

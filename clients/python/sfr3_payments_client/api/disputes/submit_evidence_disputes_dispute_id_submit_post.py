@@ -1,12 +1,14 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.http_validation_error import HTTPValidationError
+from ...models.error_body import ErrorBody
+from ...models.evidence_submitted import EvidenceSubmitted
+from ...models.gateway_error import GatewayError
 from ...models.submit_evidence import SubmitEvidence
 from ...types import UNSET, Response, Unset
 
@@ -38,15 +40,67 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | EvidenceSubmitted | None:
     if response.status_code == 202:
-        response_202 = cast(str, response.json())
+        response_202 = EvidenceSubmitted.from_dict(response.json())
+
         return response_202
 
-    if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
 
-        return response_422
+        return response_400
+
+    if response.status_code == 401:
+
+        def _parse_response_401(data: object) -> ErrorBody | GatewayError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_0 = ErrorBody.from_dict(data)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_401_type_1 = GatewayError.from_dict(data)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ErrorBody.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -56,7 +110,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | EvidenceSubmitted]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -70,7 +124,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: None | SubmitEvidence | Unset = UNSET,
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | EvidenceSubmitted]:
     """Send the evidence to Stripe and submit it (finance)
 
     Args:
@@ -82,7 +136,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | EvidenceSubmitted]
     """
 
     kwargs = _get_kwargs(
@@ -102,7 +156,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: None | SubmitEvidence | Unset = UNSET,
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | EvidenceSubmitted | None:
     """Send the evidence to Stripe and submit it (finance)
 
     Args:
@@ -114,7 +168,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | EvidenceSubmitted
     """
 
     return sync_detailed(
@@ -129,7 +183,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: None | SubmitEvidence | Unset = UNSET,
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | EvidenceSubmitted]:
     """Send the evidence to Stripe and submit it (finance)
 
     Args:
@@ -141,7 +195,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | EvidenceSubmitted]
     """
 
     kwargs = _get_kwargs(
@@ -159,7 +213,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: None | SubmitEvidence | Unset = UNSET,
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | EvidenceSubmitted | None:
     """Send the evidence to Stripe and submit it (finance)
 
     Args:
@@ -171,7 +225,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | EvidenceSubmitted
     """
 
     return (

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -7,7 +7,9 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.change_lease import ChangeLease
-from ...models.http_validation_error import HTTPValidationError
+from ...models.error_body import ErrorBody
+from ...models.gateway_error import GatewayError
+from ...models.lease_changed import LeaseChanged
 from ...types import Response
 
 
@@ -35,15 +37,62 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | LeaseChanged | None:
     if response.status_code == 200:
-        response_200 = cast(str, response.json())
+        response_200 = LeaseChanged.from_dict(response.json())
+
         return response_200
 
-    if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
 
-        return response_422
+        return response_400
+
+    if response.status_code == 401:
+
+        def _parse_response_401(data: object) -> ErrorBody | GatewayError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_0 = ErrorBody.from_dict(data)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_401_type_1 = GatewayError.from_dict(data)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ErrorBody.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -53,7 +102,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | LeaseChanged]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -67,7 +116,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ChangeLease,
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | LeaseChanged]:
     """Change the terms (from the next period) and/or the email
 
     Args:
@@ -79,7 +128,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | LeaseChanged]
     """
 
     kwargs = _get_kwargs(
@@ -99,7 +148,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ChangeLease,
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | LeaseChanged | None:
     """Change the terms (from the next period) and/or the email
 
     Args:
@@ -111,7 +160,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | LeaseChanged
     """
 
     return sync_detailed(
@@ -126,7 +175,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ChangeLease,
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | LeaseChanged]:
     """Change the terms (from the next period) and/or the email
 
     Args:
@@ -138,7 +187,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | LeaseChanged]
     """
 
     kwargs = _get_kwargs(
@@ -156,7 +205,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ChangeLease,
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | LeaseChanged | None:
     """Change the terms (from the next period) and/or the email
 
     Args:
@@ -168,7 +217,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | LeaseChanged
     """
 
     return (

@@ -1,12 +1,14 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.http_validation_error import HTTPValidationError
+from ...models.error_body import ErrorBody
+from ...models.gateway_error import GatewayError
+from ...models.payment_method_list import PaymentMethodList
 from ...types import Response
 
 
@@ -26,15 +28,52 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | PaymentMethodList | None:
     if response.status_code == 200:
-        response_200 = cast(str, response.json())
+        response_200 = PaymentMethodList.from_dict(response.json())
+
         return response_200
 
-    if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
 
-        return response_422
+        return response_400
+
+    if response.status_code == 401:
+
+        def _parse_response_401(data: object) -> ErrorBody | GatewayError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_0 = ErrorBody.from_dict(data)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_401_type_1 = GatewayError.from_dict(data)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -44,7 +83,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | PaymentMethodList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -57,7 +96,7 @@ def sync_detailed(
     resident_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | PaymentMethodList]:
     """List the resident's active payment methods
 
     Args:
@@ -68,7 +107,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | PaymentMethodList]
     """
 
     kwargs = _get_kwargs(
@@ -86,7 +125,7 @@ def sync(
     resident_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | PaymentMethodList | None:
     """List the resident's active payment methods
 
     Args:
@@ -97,7 +136,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | PaymentMethodList
     """
 
     return sync_detailed(
@@ -110,7 +149,7 @@ async def asyncio_detailed(
     resident_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | PaymentMethodList]:
     """List the resident's active payment methods
 
     Args:
@@ -121,7 +160,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | PaymentMethodList]
     """
 
     kwargs = _get_kwargs(
@@ -137,7 +176,7 @@ async def asyncio(
     resident_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | PaymentMethodList | None:
     """List the resident's active payment methods
 
     Args:
@@ -148,7 +187,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | PaymentMethodList
     """
 
     return (

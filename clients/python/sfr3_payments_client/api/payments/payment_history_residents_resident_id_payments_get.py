@@ -1,12 +1,14 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.http_validation_error import HTTPValidationError
+from ...models.error_body import ErrorBody
+from ...models.gateway_error import GatewayError
+from ...models.payment_history import PaymentHistory
 from ...types import UNSET, Response, Unset
 
 
@@ -72,15 +74,52 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | PaymentHistory | None:
     if response.status_code == 200:
-        response_200 = cast(str, response.json())
+        response_200 = PaymentHistory.from_dict(response.json())
+
         return response_200
 
-    if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
 
-        return response_422
+        return response_400
+
+    if response.status_code == 401:
+
+        def _parse_response_401(data: object) -> ErrorBody | GatewayError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_0 = ErrorBody.from_dict(data)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_401_type_1 = GatewayError.from_dict(data)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -90,7 +129,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | PaymentHistory]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -108,7 +147,7 @@ def sync_detailed(
     payment_method_id: None | str | Unset = UNSET,
     limit: int | None | Unset = UNSET,
     cursor: None | str | Unset = UNSET,
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | PaymentHistory]:
     """Payment history, newest first, a page at a time (nextCursor)
 
     Args:
@@ -124,7 +163,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | PaymentHistory]
     """
 
     kwargs = _get_kwargs(
@@ -152,7 +191,7 @@ def sync(
     payment_method_id: None | str | Unset = UNSET,
     limit: int | None | Unset = UNSET,
     cursor: None | str | Unset = UNSET,
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | PaymentHistory | None:
     """Payment history, newest first, a page at a time (nextCursor)
 
     Args:
@@ -168,7 +207,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | PaymentHistory
     """
 
     return sync_detailed(
@@ -191,7 +230,7 @@ async def asyncio_detailed(
     payment_method_id: None | str | Unset = UNSET,
     limit: int | None | Unset = UNSET,
     cursor: None | str | Unset = UNSET,
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | PaymentHistory]:
     """Payment history, newest first, a page at a time (nextCursor)
 
     Args:
@@ -207,7 +246,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | PaymentHistory]
     """
 
     kwargs = _get_kwargs(
@@ -233,7 +272,7 @@ async def asyncio(
     payment_method_id: None | str | Unset = UNSET,
     limit: int | None | Unset = UNSET,
     cursor: None | str | Unset = UNSET,
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | PaymentHistory | None:
     """Payment history, newest first, a page at a time (nextCursor)
 
     Args:
@@ -249,7 +288,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | PaymentHistory
     """
 
     return (

@@ -1,13 +1,15 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.http_validation_error import HTTPValidationError
+from ...models.error_body import ErrorBody
+from ...models.gateway_error import GatewayError
 from ...models.refund import Refund
+from ...models.refund_result import RefundResult
 from ...types import UNSET, Response, Unset
 
 
@@ -16,8 +18,11 @@ def _get_kwargs(
     payment_id: str,
     *,
     body: None | Refund | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -40,15 +45,72 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | RefundResult | None:
     if response.status_code == 200:
-        response_200 = cast(str, response.json())
+        response_200 = RefundResult.from_dict(response.json())
+
         return response_200
 
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+
+        def _parse_response_401(data: object) -> ErrorBody | GatewayError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_0 = ErrorBody.from_dict(data)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_401_type_1 = GatewayError.from_dict(data)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ErrorBody.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+        response_422 = ErrorBody.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -58,7 +120,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | RefundResult]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -73,12 +135,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: None | Refund | Unset = UNSET,
-) -> Response[HTTPValidationError | str]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[ErrorBody | ErrorBody | GatewayError | RefundResult]:
     """Refund a SETTLED payment (staff): no body = full, {amount} = partial
 
     Args:
         resident_id (str):
         payment_id (str):
+        idempotency_key (str | Unset):
         body (None | Refund | Unset):
 
     Raises:
@@ -86,13 +150,14 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | RefundResult]
     """
 
     kwargs = _get_kwargs(
         resident_id=resident_id,
         payment_id=payment_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -108,12 +173,14 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: None | Refund | Unset = UNSET,
-) -> HTTPValidationError | str | None:
+    idempotency_key: str | Unset = UNSET,
+) -> ErrorBody | ErrorBody | GatewayError | RefundResult | None:
     """Refund a SETTLED payment (staff): no body = full, {amount} = partial
 
     Args:
         resident_id (str):
         payment_id (str):
+        idempotency_key (str | Unset):
         body (None | Refund | Unset):
 
     Raises:
@@ -121,7 +188,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | RefundResult
     """
 
     return sync_detailed(
@@ -129,6 +196,7 @@ def sync(
         payment_id=payment_id,
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -138,12 +206,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: None | Refund | Unset = UNSET,
-) -> Response[HTTPValidationError | str]:
+    idempotency_key: str | Unset = UNSET,
+) -> Response[ErrorBody | ErrorBody | GatewayError | RefundResult]:
     """Refund a SETTLED payment (staff): no body = full, {amount} = partial
 
     Args:
         resident_id (str):
         payment_id (str):
+        idempotency_key (str | Unset):
         body (None | Refund | Unset):
 
     Raises:
@@ -151,13 +221,14 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | RefundResult]
     """
 
     kwargs = _get_kwargs(
         resident_id=resident_id,
         payment_id=payment_id,
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -171,12 +242,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: None | Refund | Unset = UNSET,
-) -> HTTPValidationError | str | None:
+    idempotency_key: str | Unset = UNSET,
+) -> ErrorBody | ErrorBody | GatewayError | RefundResult | None:
     """Refund a SETTLED payment (staff): no body = full, {amount} = partial
 
     Args:
         resident_id (str):
         payment_id (str):
+        idempotency_key (str | Unset):
         body (None | Refund | Unset):
 
     Raises:
@@ -184,7 +257,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | RefundResult
     """
 
     return (
@@ -193,5 +266,6 @@ async def asyncio(
             payment_id=payment_id,
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

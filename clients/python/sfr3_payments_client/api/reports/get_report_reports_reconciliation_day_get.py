@@ -1,13 +1,15 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.error_body import ErrorBody
+from ...models.gateway_error import GatewayError
 from ...models.get_report_reports_reconciliation_day_get_format import GetReportReportsReconciliationDayGetFormat
-from ...models.http_validation_error import HTTPValidationError
+from ...models.reconciliation_summary import ReconciliationSummary
 from ...types import UNSET, Response, Unset
 
 
@@ -40,15 +42,57 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | ReconciliationSummary | None:
     if response.status_code == 200:
-        response_200 = cast(str, response.json())
+        response_200 = ReconciliationSummary.from_dict(response.json())
+
         return response_200
 
-    if response.status_code == 422:
-        response_422 = HTTPValidationError.from_dict(response.json())
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
 
-        return response_422
+        return response_400
+
+    if response.status_code == 401:
+
+        def _parse_response_401(data: object) -> ErrorBody | GatewayError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_401_type_0 = ErrorBody.from_dict(data)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_401_type_1 = GatewayError.from_dict(data)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 415:
+        response_415 = ErrorBody.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -58,7 +102,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | ReconciliationSummary]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -72,7 +116,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     format_: GetReportReportsReconciliationDayGetFormat | Unset = GetReportReportsReconciliationDayGetFormat.JSON,
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | ReconciliationSummary]:
     """One day's reconciliation report: summary JSON or CSV (finance)
 
     Args:
@@ -85,7 +129,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | ReconciliationSummary]
     """
 
     kwargs = _get_kwargs(
@@ -105,7 +149,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     format_: GetReportReportsReconciliationDayGetFormat | Unset = GetReportReportsReconciliationDayGetFormat.JSON,
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | ReconciliationSummary | None:
     """One day's reconciliation report: summary JSON or CSV (finance)
 
     Args:
@@ -118,7 +162,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | ReconciliationSummary
     """
 
     return sync_detailed(
@@ -133,7 +177,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     format_: GetReportReportsReconciliationDayGetFormat | Unset = GetReportReportsReconciliationDayGetFormat.JSON,
-) -> Response[HTTPValidationError | str]:
+) -> Response[ErrorBody | ErrorBody | GatewayError | ReconciliationSummary]:
     """One day's reconciliation report: summary JSON or CSV (finance)
 
     Args:
@@ -146,7 +190,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[HTTPValidationError | str]
+        Response[ErrorBody | ErrorBody | GatewayError | ReconciliationSummary]
     """
 
     kwargs = _get_kwargs(
@@ -164,7 +208,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     format_: GetReportReportsReconciliationDayGetFormat | Unset = GetReportReportsReconciliationDayGetFormat.JSON,
-) -> HTTPValidationError | str | None:
+) -> ErrorBody | ErrorBody | GatewayError | ReconciliationSummary | None:
     """One day's reconciliation report: summary JSON or CSV (finance)
 
     Args:
@@ -177,7 +221,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        HTTPValidationError | str
+        ErrorBody | ErrorBody | GatewayError | ReconciliationSummary
     """
 
     return (

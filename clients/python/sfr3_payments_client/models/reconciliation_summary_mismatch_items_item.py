@@ -1,63 +1,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="ValidationError")
+T = TypeVar("T", bound="ReconciliationSummaryMismatchItemsItem")
 
 
 @_attrs_define
-class ValidationError:
-    loc: list[int | str]
-    type_: str
+class ReconciliationSummaryMismatchItemsItem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        loc = []
-        for loc_item_data in self.loc:
-            loc_item: int | str
-            loc_item = loc_item_data
-            loc.append(loc_item)
-
-        type_ = self.type_
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "loc": loc,
-                "type": type_,
-            }
-        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        loc = []
-        _loc = d.pop("loc")
-        for loc_item_data in _loc:
+        reconciliation_summary_mismatch_items_item = cls()
 
-            def _parse_loc_item(data: object) -> int | str:
-                return cast(int | str, data)
-
-            loc_item = _parse_loc_item(loc_item_data)
-
-            loc.append(loc_item)
-
-        type_ = d.pop("type")
-
-        validation_error = cls(
-            loc=loc,
-            type_=type_,
-        )
-
-        validation_error.additional_properties = d
-        return validation_error
+        reconciliation_summary_mismatch_items_item.additional_properties = d
+        return reconciliation_summary_mismatch_items_item
 
     @property
     def additional_keys(self) -> list[str]:

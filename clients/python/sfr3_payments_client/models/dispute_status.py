@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class DisputeStatus(StrEnum):
+    LOST = "LOST"
+    OPEN = "OPEN"
+    UNDER_REVIEW = "UNDER_REVIEW"
+    WON = "WON"
+
+    def __str__(self) -> str:
+        return str(self.value)
