@@ -1,6 +1,7 @@
 """The finance page in a real headless Chromium (Debian's package) driven by Playwright.
 
-`chromium_path` installs Chromium when missing (ensure_chromium.sh: apt-get as root) and
+`chromium_path` is the system's /usr/bin/chromium when installed, else Debian's package
+fetched and unpacked into `.venv/chromium/` without root (tests/browser/chromium.py); it
 fails, never skips, when it cannot. Screenshots go to `$SFR3_TEST_ARTIFACTS` (default
 `.sfr3/test-artifacts/`), kept after the run for whoever looks at a failure.
 """
@@ -8,12 +9,13 @@ fails, never skips, when it cannot. Screenshots go to `$SFR3_TEST_ARTIFACTS` (de
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.browser import chromium
 
 # The session's local stack (SQLite), shared with the API tests: two stacks cannot run in
 # one process (the Lambda wiring is process-global), so the page's test seeds enough
@@ -27,14 +29,23 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 
 
+# The first browser test may fetch Chromium (no /usr/bin/chromium): minutes, not seconds.
+FETCH_TIMEOUT = 900
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "chromium_path" in getattr(item, "fixturenames", ()) \
+                and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(FETCH_TIMEOUT))
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    path = os.environ.get("SFR3_CHROMIUM", "/usr/bin/chromium")
-    result = subprocess.run(["sh", str(HERE / "ensure_chromium.sh")], capture_output=True,
-                            text=True, timeout=900, check=False)
-    if result.returncode != 0:
-        pytest.fail(f"no Chromium for the browser tests:\n{result.stdout}\n{result.stderr}")
-    return path
+    try:
+        return str(chromium.locate(log=print))
+    except chromium.FetchFailed as exc:
+        pytest.fail(f"no Chromium for the browser tests: {exc}")
 
 
 @pytest.fixture(scope="session")
