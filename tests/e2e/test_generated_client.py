@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import re
 from http import HTTPStatus
 
 from sfr3_payments_client import AuthenticatedClient, Client
@@ -43,6 +44,7 @@ from sfr3_payments_client.models import (
 )
 
 from tests.e2e.stack import Stack
+from tests.harness.procs import ROOT
 
 
 def _client(stack: Stack, token: str) -> AuthenticatedClient:
@@ -133,3 +135,16 @@ def test_refusals_are_the_document_s_error_model(stack: Stack, rid: str) -> None
 
     history = payment_history.sync(rid, client=resident)
     assert isinstance(history, PaymentHistory) and history.payments == []
+
+
+def test_the_readme_example_runs(stack: Stack, rid: str) -> None:
+    """clients/python/README.md's example, pointed at this stack, does what it says."""
+    text = (ROOT / "clients" / "python" / "README.md").read_text()
+    [example] = re.findall(r"```python\n(.*?)```", text, re.S)
+    token = stack.token(staff="pm-1", groups=("property-managers",))
+    code = (example.replace("http://127.0.0.1:8000", stack.url)
+            .replace("<Cognito ID token>", token).replace("res-1", rid))
+    printed: list[tuple[object, ...]] = []  # its print(), not stdout (the stack logs there)
+    exec(compile(code, "clients/python/README.md", "exec"),
+         {"print": lambda *args: printed.append(args)})
+    assert printed == [(150000, 150000)]
