@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import filecmp
+import os
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,10 @@ class GenerationError(RuntimeError):
 
 
 def _run(cmd: list[str], cwd: Path) -> None:
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300,
+    # A fixed hash seed: nothing the generator iterates over a set of names in may order its
+    # output differently from one run to the next.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
                           check=False)
     if done.returncode != 0:
         raise GenerationError(f"{' '.join(cmd[1:4])} failed ({done.returncode}):\n"
