@@ -7,6 +7,13 @@ Each request becomes the event API Gateway would send — `path` without a stage
   POST /webhooks/stripe      sfr3_lambdas.stripe_webhook.handler  (no authorizer)
   POST /internal/stripe      sfr3_lambdas.stripe_service.handler  (x-api-key, checked inside)
   everything else            sfr3_lambdas.api.handler             (Cognito authorizer)
+  GET  /swagger              sfr3_dev/swagger.py, Swagger UI of the API (local only, no token)
+
+A CORS preflight (`OPTIONS`, which browsers send without a token) skips the authorizer,
+as API Gateway answers it without one; the API function answers it when
+`SFR3_CORS_ORIGINS` is set (sfr3_lambdas/api/cors.py), and the gateway's own refusals
+(401, 400 for a non-canonical path) carry the same CORS headers, as API Gateway's gateway
+responses do deployed.
 
 The authorizer's job is done here: a bearer token signed by the local development key
 (`sfr3 dev-token`) is verified and its claims go in `requestContext.authorizer.claims`
@@ -77,6 +84,14 @@ def proxy_event(method: str, raw_path: str, headers: dict[str, str], body: bytes
     }
 
 
+def _cors_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The CORS headers the API's configuration gives this request's Origin ({} if none)."""
+    from sfr3_lambdas import api
+    from sfr3_lambdas.api import cors
+
+    return cors.headers(api.CORS, headers)
+
+
 class LocalContext:
     """Enough of a LambdaContext for Powertools (idempotency leases, logger fields)."""
 
@@ -98,6 +113,7 @@ class Gateway:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0,
                  key_home: Path | None = None) -> None:
+        from sfr3_dev import swagger
         from sfr3_dev.powertools_local import per_thread_current_event
         from sfr3_lambdas import api, stripe_service, stripe_webhook
 
@@ -108,6 +124,7 @@ class Gateway:
         self.routes: list[tuple[str, Handler, bool]] = [
             ("/webhooks/stripe", stripe_webhook.handler, False),
             ("/internal/stripe", stripe_service.handler, False),
+            (swagger.PATH, swagger.handler, False),
             ("", api.handler, True),
         ]
         self._locks = {id(h): threading.Lock() for _, h, _ in self.routes}
@@ -130,7 +147,7 @@ class Gateway:
             def _serve(self) -> None:
                 gateway.serve(self)
 
-            do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
+            do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = _serve
 
         self.httpd = ThreadingHTTPServer((host, port), RequestHandler)
         self.httpd.daemon_threads = True
@@ -166,23 +183,24 @@ class Gateway:
         body = request.rfile.read(length) if length else b""
         headers = {k: v for k, v in request.headers.items()}
         path = urlsplit(request.path).path
+        cors = _cors_headers(headers)
         try:  # the same rule every handler applies: one spelling per route
             check_path(path)
         except BadInput as exc:
             self._send(request, {"statusCode": 400, "body": json.dumps(
                 {"error": exc.message, "code": exc.code}), "headers": {
-                "Content-Type": "application/json"}})
+                "Content-Type": "application/json", **cors}})
             return
         for prefix, handler, needs_auth in self.routes:
             if prefix and path != prefix:
                 continue
             claims = None
-            if needs_auth:
+            if needs_auth and request.command != "OPTIONS":
                 claims = self._authorize(headers)
                 if claims is None:
                     self._send(request, {"statusCode": 401, "body": json.dumps(
                         {"message": "Unauthorized"}), "headers": {
-                        "Content-Type": "application/json"}})
+                        "Content-Type": "application/json", **cors}})
                     return
             event = proxy_event(request.command, request.path, headers, body, claims)
             try:
