@@ -47,6 +47,9 @@ def _environment(conn: Connection, target: str) -> None:
     """A worker process: one execution environment of `target` ("module:function")."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     module, _, name = target.partition(":")
+    from sfr3_dev.powertools_local import resolvers_never_debug
+
+    resolvers_never_debug()  # POWERTOOLS_DEV, as in the gateway's own process
     handler = getattr(importlib.import_module(module), name)
     conn.send(READY)
     while True:

@@ -252,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ["SFR3_HOME"] = str(args.home)
+    # Powertools' local mode: indented JSON logs, metrics not printed (the workers inherit
+    # it); the resolvers' debug mode stays off (sfr3_dev/powertools_local.py).
+    os.environ.setdefault("POWERTOOLS_DEV", "1")
     os.environ.setdefault("SFR3_FINANCE_PORT", str(args.port + 1))
     stack = LocalStack(args.home, port=args.port, workers=max(1, args.workers))
     try:

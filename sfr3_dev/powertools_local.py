@@ -11,6 +11,13 @@ attributes per thread, without changing how Powertools sets or reads them: class
 assignment goes through a metaclass property, reads from instances through a class
 property, both into one `threading.local`. Local tooling only: nothing deployed imports
 this module.
+
+`resolvers_never_debug()`: `make run` sets POWERTOOLS_DEV (readable JSON logs, no EMF
+metrics blobs on stdout), which would also put every resolver built without `debug=` in
+debug mode: it prints each incoming event to stdout (bearer tokens and API keys included)
+and answers a handler's exception with its traceback as a text/plain 500 body instead of
+raising it to our handlers' JSON 500, unlike Lambda. Locally a
+resolver is in debug mode only when it is built with `debug=True`.
 """
 
 from __future__ import annotations
@@ -57,4 +64,15 @@ def per_thread_current_event() -> None:
         base.__class__ = _PerThreadRouterMeta
 
 
-__all__ = ["per_thread_current_event"]
+def _explicit_debug_only(debug: bool | None = None) -> bool:
+    return bool(debug)
+
+
+def resolvers_never_debug() -> None:
+    """POWERTOOLS_DEV no longer implies the event handler's debug mode (idempotent; call it
+    before the handler modules build their resolvers)."""
+    api_gateway.ApiGatewayResolver._has_debug = staticmethod(  # type: ignore[method-assign]
+        _explicit_debug_only)
+
+
+__all__ = ["per_thread_current_event", "resolvers_never_debug"]

@@ -17,17 +17,16 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-
 from sfr3_adapters.reactions import LeaseDirectory, Notifier, directory_from_env
 from sfr3_adapters.ses import SesMailer
 from sfr3_lambdas import wiring
+from sfr3_lambdas.log_context import function_logger
 from sfr3_ledger.integration_events import Envelope
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="notifications")
+logger = function_logger("notifications")
 _lock = threading.Lock()
 _send: Callable[..., Any] | None = None
 _config: Any = None

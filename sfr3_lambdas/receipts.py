@@ -13,17 +13,16 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-
 from sfr3_adapters.reactions import ReceiptWriter
 from sfr3_adapters.s3 import S3ReceiptStore
 from sfr3_lambdas import wiring
+from sfr3_lambdas.log_context import function_logger
 from sfr3_ledger import LedgerApplication
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="receipts")
+logger = function_logger("receipts")
 _lock = threading.Lock()
 _writer: ReceiptWriter | None = None
 

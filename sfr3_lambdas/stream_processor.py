@@ -37,7 +37,6 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
@@ -46,6 +45,7 @@ from sfr3_adapters.eventbridge import EventBridgePublisher
 from sfr3_adapters.firehose import FirehoseLakeWriter
 from sfr3_adapters.payment_metrics import PaymentMetrics, method_type_lookup
 from sfr3_adapters.published_log import DynamoDBPublishedLog
+from sfr3_lambdas.log_context import function_logger
 from sfr3_ledger import LedgerApplication
 from sfr3_ledger.integration_events import Envelope, ResidentResolver, envelopes_for
 from sfr3_ledger.ports import EventPublisher, LakeWriter, PublishedLog
@@ -53,7 +53,7 @@ from sfr3_ledger.ports import EventPublisher, LakeWriter, PublishedLog
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="streamProcessor")
+logger = function_logger("streamProcessor")
 
 
 class StreamProcessor:

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from cattrs.v import format_exception
 
@@ -44,7 +43,7 @@ from sfr3_lambdas.http_input import (
     check_path,
     parse_object,
 )
-from sfr3_lambdas.log_context import http_logging
+from sfr3_lambdas.log_context import function_logger, http_logging
 from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.payment_provider import (
     CardDeclined,
@@ -57,7 +56,7 @@ from sfr3_ledger.payment_provider import (
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="stripeService")
+logger = function_logger("stripeService")
 app = APIGatewayRestResolver()
 
 

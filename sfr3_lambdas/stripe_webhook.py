@@ -37,7 +37,6 @@ import warnings
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -55,7 +54,7 @@ from sfr3_lambdas.http_input import (
     BadInput,
     parse_object,
 )
-from sfr3_lambdas.log_context import http_logging
+from sfr3_lambdas.log_context import function_logger, http_logging
 from sfr3_ledger.payment_provider import (
     PaymentProviderError,
     ProviderEvent,
@@ -65,7 +64,7 @@ from sfr3_ledger.payment_provider import (
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="stripeWebhook")
+logger = function_logger("stripeWebhook")
 # Payment health: counted once per Stripe event (inside the idempotent step), published as
 # CloudWatch embedded-metric logs; alarms in resources/alarms.yml watch the failure rate.
 metrics = metrics_for("stripeWebhook")

@@ -33,8 +33,6 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-
 from sfr3_lambdas import auth
 from sfr3_lambdas.api import (
     analytics,
@@ -51,12 +49,12 @@ from sfr3_lambdas.api import (
     reports,
 )
 from sfr3_lambdas.http_input import BadInput, check_path, parse_object
-from sfr3_lambdas.log_context import http_logging
+from sfr3_lambdas.log_context import function_logger, http_logging
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="api")
+logger = function_logger("api")
 CORS = cors.cors_config()  # None unless SFR3_CORS_ORIGINS lists origins
 app = contract.Resolver(enable_validation=True, cors=CORS)
 errors.register(app)

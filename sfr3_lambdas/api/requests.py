@@ -20,7 +20,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
@@ -28,9 +27,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, St
 from sfr3_lambdas import auth, wiring
 from sfr3_lambdas.api.errors import ApiError, ledger_error
 from sfr3_lambdas.api.policy import AUTHORISED, Selected
+from sfr3_lambdas.log_context import function_logger
 from sfr3_ledger import MAX_AMOUNT_CENTS, LedgerError
 
-logger = Logger(service="api")
+logger = function_logger("api")
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 TRANSIENT_CODES = frozenset({"concurrency_conflict", "provider_unavailable"})

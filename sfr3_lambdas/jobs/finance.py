@@ -18,16 +18,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-
 from sfr3_lambdas import finance_wiring, wiring
+from sfr3_lambdas.log_context import function_logger
 from sfr3_ledger.dispute_alerts import DisputeReminders
 from sfr3_ledger.reconciliation_job import Reconciler
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="financeJobs")
+logger = function_logger("financeJobs")
 
 
 def reconcile(day: date) -> dict[str, Any]:

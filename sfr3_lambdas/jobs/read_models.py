@@ -13,15 +13,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-
 from sfr3_lambdas.jobs import finance_projection, payments_projection, projection, retries
 from sfr3_lambdas.jobs.stream_projection import decoded_once, failures_from, sequence_number
+from sfr3_lambdas.log_context import function_logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="scheduleProjection")
+logger = function_logger("scheduleProjection")
 
 
 def handle(event: dict[str, Any], context: LambdaContext | None = None) -> dict[str, Any]:

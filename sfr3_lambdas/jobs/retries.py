@@ -36,7 +36,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -44,6 +43,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from sfr3_lambdas import wiring
 from sfr3_lambdas.consumers import metrics_for, sqs_batch
 from sfr3_lambdas.jobs.stream_projection import project_in_order
+from sfr3_lambdas.log_context import function_logger
 from sfr3_ledger import payment_jobs
 from sfr3_ledger.integration_events import Envelope
 from sfr3_ledger.read_models.payments_pending import (
@@ -56,7 +56,7 @@ from sfr3_ledger.retries import parse_delays
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="paymentJobs")
+logger = function_logger("paymentJobs")
 metrics = metrics_for("paymentJobs")
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -29,18 +29,18 @@ import os
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from sfr3_lambdas import wiring
 from sfr3_lambdas.consumers import metrics_for
+from sfr3_lambdas.log_context import function_logger
 from sfr3_ledger import jobs
 from sfr3_ledger.schedules import check_time_zone, local_date
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="jobsScheduler")
+logger = function_logger("jobsScheduler")
 metrics = metrics_for("jobsScheduler")
 ALL_ZONES = "*"
 PAYMENT_JOBS: frozenset[str] = frozenset({"autopay-sweep"})

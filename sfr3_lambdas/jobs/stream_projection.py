@@ -21,12 +21,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from sfr3_adapters.dynamodb.stream import stored_events_from_stream_record
 from sfr3_lambdas import wiring
+from sfr3_lambdas.log_context import function_logger
 
-logger = Logger(service="scheduleProjection")
+logger = function_logger("scheduleProjection")
 Process = Callable[[Sequence[Any]], int]
 _decoded: ContextVar[dict[str, list[Any]] | None] = ContextVar("decoded", default=None)
 

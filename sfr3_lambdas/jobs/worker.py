@@ -23,19 +23,19 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from sfr3_lambdas import wiring
 from sfr3_lambdas.consumers import metrics_for, sqs_batch
+from sfr3_lambdas.log_context import function_logger
 from sfr3_ledger.jobs import Worker, WorkItem
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-logger = Logger(service="jobsWorker")
+logger = function_logger("jobsWorker")
 metrics = metrics_for("jobsWorker")
 processor = BatchProcessor(event_type=EventType.SQS)
 
