@@ -33,6 +33,7 @@ from sfr3_payments_client.models import (
     EnrollPaymentMethod,
     EnrollPaymentMethodType,
     ErrorBody,
+    GatewayError,
     MakePayment,
     PaymentAccepted,
     PaymentHistory,
@@ -131,7 +132,8 @@ def test_refusals_are_the_document_s_error_model(stack: Stack, rid: str) -> None
     # No token at all: 401 (API Gateway's authorizer answers; its body is documented too).
     anonymous = balance.sync_detailed(rid, client=Client(base_url=stack.url))
     assert anonymous.status_code == HTTPStatus.UNAUTHORIZED
-    assert anonymous.parsed is not None and not isinstance(anonymous.parsed, Balance)
+    assert isinstance(anonymous.parsed, GatewayError), anonymous.content
+    assert anonymous.parsed.message == "Unauthorized"
 
     history = payment_history.sync(rid, client=resident)
     assert isinstance(history, PaymentHistory) and history.payments == []
