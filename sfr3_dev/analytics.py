@@ -33,6 +33,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sfr3_dev.progress import Progress
+
 DEDUPED = """
 WITH deduped AS (
   SELECT * FROM (
@@ -156,10 +158,10 @@ def _has_ledger(home: Path, env: dict[str, str]) -> bool:
     return bool(env.get("PERSISTENCE_MODULE"))
 
 
-def catch_up(home: Path) -> int:
+def catch_up(home: Path, progress: Progress | None = None) -> int:
     """Write every ledger event the lake lacks (0 when the home has no ledger yet); how many
     notifications were processed. Safe beside a running `make run`: same lock, same
-    tracking position, idempotent sinks."""
+    tracking position, idempotent sinks. `progress`: a terminal's counter line."""
     from sfr3_dev.local_stack import home_environment
 
     overrides = home_environment(home)
@@ -172,7 +174,7 @@ def catch_up(home: Path) -> int:
     app = LedgerApplication(env=env)
     try:
         backbone = LocalBackbone(app, home.resolve(), files_dir=Path(env["SFR3_FILES_DIR"]))
-        return backbone.run_until_caught_up()
+        return backbone.run_until_caught_up(progress)
     finally:
         app.close()
 
@@ -319,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     as_of = args.as_of or datetime.now(UTC).date()
     if args.catch_up:
-        catch_up(args.home)
+        with Progress("catching the lake up", unit="events") as progress:
+            catch_up(args.home, progress)
     if not (args.home / "lake").is_dir():
         print(
             f"no events lake at {args.home / 'lake'} (run `make run` and make a payment)",

@@ -39,6 +39,7 @@ from sfr3_adapters.payments_index_sqlite import SQLitePaymentsIndex
 from sfr3_adapters.reactions import DomainDirectory, LeaseDirectory, Notifier, ReceiptWriter
 from sfr3_adapters.read_models_sqlite import SQLiteScheduleIndex
 from sfr3_dev.follower import PollingThread, notification_batch
+from sfr3_dev.progress import Progress
 from sfr3_ledger import LedgerApplication
 from sfr3_ledger.integration_events import Envelope, ResidentResolver, envelopes_for
 from sfr3_ledger.read_models.payments import PaymentsProjection
@@ -136,10 +137,18 @@ class LocalBackbone:
             self.tracking.insert_tracking(Tracking(self.app.name, last))
             return len(events)
 
-    def run_until_caught_up(self) -> int:
+    def run_until_caught_up(self, progress: Progress | None = None) -> int:
+        """Process batches until none is left; how many notifications were processed.
+        `progress` counts them against the log's length at the start (a terminal's line)."""
         total = 0
+        start = self.position
+        if progress is not None:
+            progress.update(0, total=max(0, (self.app.recorder.max_notification_id() or 0)
+                                         - start))
         while processed := self.run_once():
             total += processed
+            if progress is not None:
+                progress.update(self.position - start)
         return total
 
     def _react(self, envelope: Envelope) -> None:

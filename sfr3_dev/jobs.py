@@ -30,6 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sfr3_dev.follower import PollingThread, notification_batches
+from sfr3_dev.progress import Progress
 from sfr3_ledger import jobs
 from sfr3_ledger.payment_jobs import PAYMENT_JOBS
 from sfr3_ledger.read_models.schedule import rebuild
@@ -49,8 +50,9 @@ class InlineQueue:
     A failing item is logged and counted, not raised, like a message going back to the
     queue; the next run re-plans it (every step is idempotent)."""
 
-    def __init__(self, worker: jobs.Worker) -> None:
+    def __init__(self, worker: jobs.Worker, progress: Progress | None = None) -> None:
         self.worker = worker
+        self.progress = progress
         self.outcomes: dict[str, int] = {}
         self.failures = 0
 
@@ -62,6 +64,9 @@ class InlineQueue:
                 log.exception("job item failed: %s", item)
                 self.failures += 1
                 continue
+            finally:
+                if self.progress is not None:
+                    self.progress.advance()
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
 
@@ -82,16 +87,19 @@ class LocalJobs:
             Path(backbone.home) / "read-models.db"))
 
     def run(self, job: jobs.JobName, day: date | None = None, time_zone: str | None = None,
-            residents: frozenset[str] | None = None,
+            residents: frozenset[str] | None = None, progress: Progress | None = None,
             ) -> list[tuple[jobs.RunReport, InlineQueue]]:
         """Run `job` for `day` in each zone (or one). With `residents`, only their items are
-        worked and the run is not recorded, so the zone's own runs still cover everyone."""
+        worked and the run is not recorded, so the zone's own runs still cover everyone.
+        `progress` counts the items worked (a terminal's line), the zone as its detail."""
         self.backbone.run_until_caught_up()
         zones = [time_zone] if time_zone else self.index.time_zones()
         reports = []
         for zone in zones:
+            if progress is not None:
+                progress.update(detail=zone)
             queue = InlineQueue(jobs.Worker(self.app, self.index, self.payments,
-                                            sweeps=self.sweeps))
+                                            sweeps=self.sweeps), progress)
             run_day = day or local_date(datetime.now(UTC), zone)
             if residents is None:
                 report = jobs.run(self.index, queue, job, zone, run_day, sweeps=self.sweeps)
@@ -155,10 +163,13 @@ class LocalScheduler:
             self._thread.stop()
 
 
-def _print(reports: list[tuple[jobs.RunReport, InlineQueue]], *, quiet: bool = True) -> None:
+def _print(reports: list[tuple[jobs.RunReport, InlineQueue]], *, quiet: bool = True,
+           progress: Progress | None = None) -> None:
     for report, queue in reports:
         if quiet and not report.queued:
             continue
+        if progress is not None:
+            progress.clear()  # the report line, not over the terminal's progress line
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(queue.outcomes.items())) or "-"
         failed = f", {queue.failures} failed" if queue.failures else ""
         print(f"{report.day}  {report.job:<17} {report.time_zone:<20} "
@@ -210,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="only this resident's items (repeatable; runs are not recorded)")
     sub.add_parser("rebuild", help="rebuild the schedule read model from the event log")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "simulate" and args.last < args.first:
+        parser.error("--to must not be before --from")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     from sfr3_dev.backbone import LocalBackbone
@@ -231,16 +244,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run" and args.job in PAYMENT_JOBS:
         from sfr3_dev.payment_jobs import run_from_cli
         return run_from_cli(app, args.home, local.payments, args.job, args.at)
+    # The read models first follow the whole ledger (each run would, silently): the long
+    # part on a large home that `make run` has not followed.
+    with Progress("catching the read models up", unit="events") as progress:
+        local.backbone.run_until_caught_up(progress)
     if args.command == "run":
         names = list(jobs.JOBS) if args.job == "all" else [args.job]
         for name in names:
-            _print(local.run(name, args.date, args.time_zone, who), quiet=False)
+            with Progress(name, unit="items") as progress:
+                reports = local.run(name, args.date, args.time_zone, who, progress)
+            _print(reports, quiet=False)
         return 0
-    if args.last < args.first:
-        parser.error("--to must not be before --from")
-    for day in days(args.first, args.last):
-        for name in jobs.JOBS:
-            _print(local.run(name, day, args.time_zone, who))
+    span = list(days(args.first, args.last))
+    with Progress("simulating", len(span) * len(jobs.JOBS), unit="runs") as progress:
+        for day in span:
+            for name in jobs.JOBS:
+                progress.update(detail=f"{day} {name}")
+                _print(local.run(name, day, args.time_zone, who), progress=progress)
+                progress.advance()
     return 0
 
 
