@@ -77,6 +77,8 @@ def _methods(package: Package) -> dict[tuple[str, str], dict[str, Any]]:
         if method["Type"] != "AWS::ApiGateway::Method":
             continue
         props = method["Properties"]
+        if props["HttpMethod"] == "OPTIONS":  # CORS preflights: tests/deploy/test_cors.py
+            continue
         path = paths[props["ResourceId"]["Ref"]]
         methods[(props["HttpMethod"], path)] = props
     return methods
