@@ -11,6 +11,9 @@ start of each property day, late fees at its end, planned from the schedule read
 - a rent charge gets a late fee iff it was still unpaid when the late-fee run of a day
   after its grace period came, while the lease was in force; never two; its amount is
   the period's policy applied to the rent.
+- autopay charges only while ACTIVE; its mandate revoked (Stripe's `mandate.updated`)
+  pauses it, and it never charges again under that mandate: resume is refused until a
+  new mandate is enrolled.
 
 Run with `check_schedule_laws(env)` against any backend (`laws.py` does the ledger's).
 """
@@ -24,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sfr3_ledger.application import LedgerApplication
+from sfr3_ledger.autopay import MandateRevokedError
 from sfr3_ledger.jobs import JobName, Worker, WorkItem, run
 from sfr3_ledger.late_fees import LateFeePolicy
 from sfr3_ledger.laws_support import (
@@ -101,6 +105,8 @@ def schedule_laws(env: Mapping[str, str],
             app.link_customer(self.resident, f"cus_{self.resident}")
             self.started = False
             self.autopay: str | None = None  # ACTIVE, PAUSED, CANCELLED once enrolled
+            self.mandate: str | None = None  # the enrollment's mandate (a bank account)
+            self.revoked = False  # Stripe reported that mandate inactive
             self.autopay_day = 1
 
         # ---- plumbing -----------------------------------------------------------------
@@ -213,17 +219,45 @@ def schedule_laws(env: Mapping[str, str],
         @rule(day=st.integers(min_value=1, max_value=28),
               cap=st.one_of(st.none(), st.integers(min_value=50, max_value=300_000)))
         def enroll_autopay(self, day: int, cap: int | None) -> None:
+            self.mandate = f"mandate_{uuid.uuid4().hex}"
             app.enroll_autopay(self.resident, enrollment_id=f"apay_{uuid.uuid4().hex}",
                                method_id=self.method, charge_day=day, max_amount=cap,
-                               actor=self.resident)
-            self.autopay, self.autopay_day = "ACTIVE", day
+                               actor=self.resident, mandate_id=self.mandate)
+            self.autopay, self.autopay_day, self.revoked = "ACTIVE", day, False
 
         @precondition(lambda self: self.autopay in ("ACTIVE", "PAUSED"))
         @rule(action=st.sampled_from(["pause", "resume", "cancel"]))
         def change_autopay(self, action: str) -> None:
+            if action == "resume" and self.revoked:
+                try:
+                    app.resume_autopay(self.resident, actor=self.resident)
+                except MandateRevokedError:
+                    assert app.autopay(self.resident).status == "PAUSED"
+                    return
+                raise AssertionError("resumed under a revoked mandate")
             getattr(app, f"{action}_autopay")(self.resident, actor=self.resident)
             self.autopay = {"pause": "PAUSED", "resume": "ACTIVE",
                             "cancel": "CANCELLED"}[action]
+
+        @precondition(lambda self: self.autopay in ("ACTIVE", "PAUSED", "CANCELLED"))
+        @rule(replay=st.booleans())
+        def revoke_mandate(self, replay: bool) -> None:
+            """Stripe reports the mandate inactive (maybe twice: a redelivered webhook)."""
+            assert self.mandate is not None
+            for _ in range(2 if replay else 1):
+                app.mandate_revoked(self.resident, self.mandate, actor="stripe")
+            if self.autopay != "CANCELLED":
+                self.autopay, self.revoked = "PAUSED", True
+            assert app.autopay(self.resident).status == self.autopay
+
+        @precondition(lambda self: self.revoked and self.autopay == "PAUSED")
+        @rule()
+        def new_mandate(self) -> None:
+            """The resident authorises again (here: a new mandate on the same method)."""
+            self.mandate = f"mandate_{uuid.uuid4().hex}"
+            app.change_autopay(self.resident, actor=self.resident, method_id=self.method,
+                               mandate_id=self.mandate)
+            self.revoked = False
 
         def autopay_periods(self) -> list[str]:
             return [p.payment_id.rsplit("_", 1)[1]
