@@ -176,6 +176,9 @@ def finance_flow(stack: Stack, resident: Client, manager: Client, finance: Clien
                         "/disputes/{disputeId}/submit")
     assert submitted.status_code == 202, submitted.text
     stack.drain()
+    review = wait_for(lambda: finance.get(f"/disputes/{did}").json(),
+                      lambda body: body["status"] == "UNDER_REVIEW")
+    assert review["status"] == "UNDER_REVIEW", review
     conform(finance.get(f"/disputes/{did}"), "/disputes/{disputeId}")
     closed = conform(finance.post(f"/disputes/{did}/evidence", {
         "filename": "more.pdf", "contentType": "application/pdf", "size": 10}),
