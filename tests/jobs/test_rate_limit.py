@@ -122,6 +122,7 @@ def test_the_limited_provider_delegates_every_call_behind_the_bucket() -> None:
             setup_id="set_1", customer_id="cus_1", payment_method_id="pm_1",
             ip_address="127.0.0.1", user_agent="ua", accepted_at=now),
         "retrieve_setup_intent": lambda: limited.retrieve_setup_intent("seti_1"),
+        "retrieve_mandate": lambda: limited.retrieve_mandate("mandate_1"),
         "list_balance_transactions_page": lambda: limited.list_balance_transactions_page(
             created_from=now, created_to=now, starting_after="txn_1", limit=10),
         "upload_dispute_file": lambda: limited.upload_dispute_file(
@@ -141,4 +142,4 @@ def test_the_limited_provider_delegates_every_call_behind_the_bucket() -> None:
     assert inner.calls[3][1] == {"args": (), "payment_id": "pay_1", "resident_id": "r",
                                  "amount": 100, "currency": "usd", "customer_id": "cus_1",
                                  "payment_method_id": "pm_1", "metadata": {"k": "v"},
-                                 "mandate_id": None}
+                                 "mandate_id": None, "mandate_acceptance": None}
