@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from sfr3_lambdas.api.errors import responses
+
+if TYPE_CHECKING:  # the document's models cost ~80 ms to import: not on a cold start
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 F = TypeVar("F", bound=Callable[..., Any])
 IDEMPOTENT_ATTRIBUTE = "__sfr3_idempotency_key__"
@@ -65,6 +67,8 @@ class Resolver(APIGatewayRestResolver):
     """Powertools' REST resolver whose OpenAPI document describes what this API answers."""
 
     def get_openapi_schema(self, **options: Any) -> OpenAPI:
+        from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
         schema = super().get_openapi_schema(**options)
         doc = schema.model_dump(by_alias=True, exclude_none=True, mode="json")
         idempotent_ops = {(r.openapi_path, r.method.lower())
