@@ -112,7 +112,10 @@ def test_bank_accounts_by_test_number(sdk: stripe.StripeClient,
                                 "account_holder_type": "individual"}})
         pi = sdk.v1.payment_intents.create(params={
             "amount": 5000, "currency": "usd", "payment_method": pm.id, "confirm": True,
-            "payment_method_types": ["us_bank_account"]})
+            "payment_method_types": ["us_bank_account"],
+            # On-session ACH needs the customer's mandate, as in Stripe.
+            "mandate_data": {"customer_acceptance": {"type": "online", "online": {
+                "ip_address": "203.0.113.1", "user_agent": "test"}}}})
         assert pi.status == "processing"
         outcomes[number] = pi.id
     stripe_sandbox.advance(5 * 86_400)

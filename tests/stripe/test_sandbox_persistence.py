@@ -90,7 +90,9 @@ def test_state_survives_sigkill(tmp_path: Path, webhook_receiver: WebhookReceive
                                 "account_number": "000111111113"}})
         ach = client.v1.payment_intents.create(params={
             "amount": 5000, "currency": "usd", "payment_method": bank.id, "confirm": True,
-            "payment_method_types": ["us_bank_account"]})
+            "payment_method_types": ["us_bank_account"],
+            "mandate_data": {"customer_acceptance": {"type": "online", "online": {
+                "ip_address": "203.0.113.1", "user_agent": "test"}}}})
         assert ach.status == "processing"
         refund = client.v1.refunds.create(params={"payment_intent": intent.id,
                                                   "amount": 100})
@@ -199,9 +201,11 @@ def test_store_restores_every_index(tmp_path: Path) -> None:
         "type": "us_bank_account", "billing_details": {"name": "P"},
         "us_bank_account": {"routing_number": "110000000", "account_number": "000123456789",
                             "account_holder_type": "company"}})
-    call("POST", "/v1/payment_intents", {"amount": "5000", "currency": "usd",
-                                         "payment_method": bank["id"], "confirm": "true",
-                                         "payment_method_types": ["us_bank_account"]})
+    status, _, _ = call("POST", "/v1/payment_intents", {
+        "amount": "5000", "currency": "usd", "payment_method": bank["id"], "confirm": "true",
+        "payment_method_types": ["us_bank_account"], "mandate_data": {"customer_acceptance": {
+            "type": "online", "online": {"ip_address": "203.0.113.1", "user_agent": "t"}}}})
+    assert status == 200
     _, kept, _ = call("POST", "/v1/webhook_endpoints", {"url": "http://127.0.0.1:9/a",
                                                         "enabled_events": ["*"]})
     _, gone, _ = call("POST", "/v1/webhook_endpoints", {"url": "http://127.0.0.1:9/b",
