@@ -25,6 +25,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from eventsourcing.persistence import ConnectionPoolClosedError
+
 log = logging.getLogger(__name__)
 BATCH = 500
 
@@ -93,11 +95,24 @@ class PollingThread:
 
     def _loop(self) -> None:
         wait = self.every if self.wait_first else 0.0
+        closed_logged = False
         while not self._stopping.wait(wait):
             wait = self.every
             try:
                 if self.step() and self.busy_again:
                     wait = 0.0
+            except ConnectionPoolClosedError:
+                # The ledger was closed under the follower (its stack is stopping, or was
+                # torn down without stopping it). One line and a slow retry, never a
+                # traceback per tick: CPython 3.11 formats tracebacks with `ast.parse`,
+                # which is not safe beside another thread's `ast.parse` ("AST constructor
+                # recursion depth mismatch").
+                if not closed_logged:
+                    self.log.error("%s (the ledger is closed)", self.failure)
+                    closed_logged = True
+                wait = max(self.backoff, 1.0) + self.every
             except Exception:
                 self.log.exception(self.failure)
                 wait = self.backoff + self.every
+            else:
+                closed_logged = False

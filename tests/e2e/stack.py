@@ -107,6 +107,22 @@ _live: list[LocalStack] = []
 
 
 @pytest.fixture(autouse=True)
+def _live_stack_ledger_stays_open(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test that closes the live stack's ledger, at its own teardown: the stack's
+    followers would otherwise fail on a closed pool for the rest of the session, and the
+    failure would surface tests later, far from its cause."""
+    yield
+    if not _live or _live[-1].backbone is None:
+        return
+    from eventsourcing.persistence import ConnectionPoolClosedError
+
+    try:
+        _live[-1].backbone.app.recorder.max_notification_id()
+    except ConnectionPoolClosedError:
+        pytest.fail(f"{request.node.nodeid} closed the live local stack's ledger", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
 def _live_stack_keeps_its_ledger(request: pytest.FixtureRequest,
                                  monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A test that does not use the stack but resets the Lambda wiring (to build its own
