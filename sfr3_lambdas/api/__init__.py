@@ -120,14 +120,14 @@ def _gate(event: dict[str, Any]) -> dict[str, Any] | tuple[auth.Principal, polic
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """API Gateway REST (v1) proxy entry point for every resident/staff route."""
     if _preflight(event):
-        return app.resolve(event, context)  # type: ignore[arg-type]
+        return cors.vary(CORS, app.resolve(event, context))  # type: ignore[arg-type]
     gate = _gate(event)
     if isinstance(gate, dict):
         return gate
     principal, selected = gate
     app.append_context(principal=principal, **{policy.AUTHORISED: selected})
     try:
-        return app.resolve(event, context)  # type: ignore[arg-type]
+        return cors.vary(CORS, app.resolve(event, context))  # type: ignore[arg-type]
     except Exception:  # never a stack trace to the caller
         logger.exception("unhandled error")
         return _refuse(event, 500, errors.error_body("Internal error", "internal_error"))

@@ -7,6 +7,8 @@ on the resolver answers a preflight `OPTIONS` (204, no token needed: browsers se
 and adds `Access-Control-Allow-Origin` (the caller's origin, when it is listed) to every
 answer, the gate's refusals (401/403/400/415) and the last-resort 500 included, so a
 browser can read why it was refused. `Idempotency-Key` is an allowed request header.
+Every answer then says `Vary: Origin` (it depends on the caller's origin: a cache must not
+hand one origin's answer to another).
 Read once, at cold start, like every Lambda setting; a malformed value fails then, naming
 the variable (`sfr3_lambdas/config.py`). Deployed, API Gateway answers preflights and its
 own errors (serverless.yml); this is what the function itself does.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
 
@@ -51,6 +54,15 @@ def headers(cors: CORSConfig | None, request_headers: Mapping[str, str] | None
         return {}
     origin = next((str(v) for k, v in (request_headers or {}).items()
                    if str(k).lower() == "origin"), None)
-    if origin is None:
-        return {}
-    return cors.to_dict(cors.allowed_origin(origin))
+    found = cors.to_dict(cors.allowed_origin(origin)) if origin is not None else {}
+    return {**found, "Vary": "Origin"}
+
+
+def vary(cors: CORSConfig | None, answer: dict[str, Any]) -> dict[str, Any]:
+    """Add `Vary: Origin` to a proxy answer of the resolver when CORS is on."""
+    if cors is not None:
+        if isinstance(answer.get("multiValueHeaders"), dict):
+            answer["multiValueHeaders"].setdefault("Vary", ["Origin"])
+        else:
+            answer.setdefault("headers", {}).setdefault("Vary", "Origin")
+    return answer

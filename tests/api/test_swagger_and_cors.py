@@ -70,8 +70,9 @@ def test_the_origins_variable_is_checked() -> None:
     assert isinstance(config, CORSConfig)
     assert cors.headers(config, {"Origin": "http://localhost:5173"})[
         "Access-Control-Allow-Origin"] == "http://localhost:5173"
-    assert cors.headers(config, {"origin": OTHER_ORIGIN}) == {}
-    assert cors.headers(config, {}) == {}
+    assert cors.headers(config, {"origin": OTHER_ORIGIN}) == {"Vary": "Origin"}
+    assert cors.headers(config, {}) == {"Vary": "Origin"}
+    assert cors.headers(None, {"Origin": ORIGIN}) == {}
     for bad in ("*", "app.example.com", f"{ORIGIN}/", f"{ORIGIN}/app", "ftp://x.example"):
         with pytest.raises(ConfigError, match=cors.ENV):
             cors.cors_config({cors.ENV: bad})
@@ -161,6 +162,7 @@ def test_a_preflight_is_answered_without_a_token(cors_server: CorsServer) -> Non
         "Access-Control-Request-Headers": "authorization,content-type,idempotency-key"})
     assert r.status_code == 204, r.text
     assert r.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert r.headers["Vary"] == "Origin"
     assert "POST" in r.headers["Access-Control-Allow-Methods"]
     allowed = {h.strip().lower() for h in r.headers["Access-Control-Allow-Headers"].split(",")}
     assert {"authorization", "content-type", "idempotency-key"} <= allowed
@@ -181,6 +183,7 @@ def test_answers_and_refusals_carry_the_allowed_origin(cors_server: CorsServer) 
 
     ok = get("/residents/res-1/balance", **auth)
     assert ok.status_code == 200 and ok.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert ok.headers["Vary"] == "Origin"  # the answer depends on the origin
     assert get("/residents/res-1/balance", "http://localhost:5173", **auth).headers[
         "Access-Control-Allow-Origin"] == "http://localhost:5173"
     unauthorised = get("/residents/res-1/balance")  # the gateway's own 401
@@ -189,6 +192,7 @@ def test_answers_and_refusals_carry_the_allowed_origin(cors_server: CorsServer) 
     forbidden = get("/residents/res-2/balance", **auth)  # the gate's 403
     assert forbidden.status_code == 403 and forbidden.json()["code"] == "forbidden"
     assert forbidden.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert forbidden.headers["Vary"] == "Origin"
     odd = get("/residents/res-1//balance", **auth)  # non-canonical path: 400
     assert odd.status_code == 400 and odd.headers["Access-Control-Allow-Origin"] == ORIGIN
     media = requests.post(f"{url}/residents/res-1/payments", data="amount=1", timeout=30,
@@ -200,3 +204,4 @@ def test_answers_and_refusals_carry_the_allowed_origin(cors_server: CorsServer) 
     stranger = get("/residents/res-1/balance", OTHER_ORIGIN, **auth)
     assert stranger.status_code == 200
     assert not [h for h in stranger.headers if h.lower().startswith("access-control-")]
+    assert stranger.headers["Vary"] == "Origin"
