@@ -11,14 +11,9 @@ unprivileged developer gets. The result is cached in `.venv/chromium-unprivilege
 
 from __future__ import annotations
 
-import hashlib
 import http.server
-import os
-import pwd
 import shlex
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +23,8 @@ from typing import Any, NamedTuple
 import pytest
 
 from tests.browser import chromium
-from tests.browser.conftest import CHROMIUM_ARGS, FETCH_TIMEOUT, REPO
+from tests.browser.conftest import CHROMIUM_ARGS, FETCH_TIMEOUT
+from tests.unprivileged import User
 
 PAGE = """<!doctype html><html><head><title>fetched chromium</title></head>
 <body style="font: 40px sans-serif"><p id="out">static text</p>
@@ -137,67 +133,15 @@ class Fetched(NamedTuple):
         return dict(line.split("=", 1) for line in lines)
 
 
-class Unprivileged:
-    """Runs commands as `nobody` when this is root, else as the current (unprivileged) user."""
-
-    def __init__(self) -> None:
-        self.root = os.geteuid() == 0
-        user = pwd.getpwnam("nobody") if self.root else pwd.getpwuid(os.geteuid())
-        self.uid, self.gid = user.pw_uid, user.pw_gid
-
-    def command(self, cmd: list[str], home: Path) -> list[str]:
-        env = ["env", "-i", f"HOME={home}", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-               "LC_ALL=C"]
-        if not self.root:
-            return [*env, *cmd]
-        return ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups",
-                *env, *cmd]
-
-    def run(self, cmd: list[str], home: Path, timeout: float = 120,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(self.command(cmd, home), capture_output=True, text=True,
-                                timeout=timeout, check=False)
-        if check:
-            assert result.returncode == 0, (
-                f"{cmd} as uid {self.uid}: exit {result.returncode}\n"
-                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-        return result
-
-    def python_for(self, area: Path) -> str | None:
-        """A Python 3 the user can run, once `area` exists, belongs to the user and the user
-        can write there; None when there is none."""
-        try:
-            area.mkdir(parents=True, exist_ok=True)
-            if self.root:
-                os.chown(area, self.uid, self.gid)
-        except OSError:
-            return None
-        candidates = [getattr(sys, "_base_executable", ""), sys.executable, "/usr/bin/python3",
-                      shutil.which("python3") or ""]
-        for python in dict.fromkeys(p for p in candidates if p):
-            probe = [python, "-c", "import sys; open(sys.argv[1] + '/.probe', 'w').close()",
-                     str(area)]
-            if self.run(probe, area, check=False).returncode == 0:
-                return python
-        return None
+@pytest.fixture(scope="module")
+def user() -> User:
+    return User()
 
 
 @pytest.fixture(scope="module")
-def user() -> Unprivileged:
-    if os.geteuid() == 0:
-        assert shutil.which("setpriv"), "setpriv (util-linux) is needed to drop root"
-    return Unprivileged()
-
-
-@pytest.fixture(scope="module")
-def fetched(user: Unprivileged) -> Iterator[Fetched]:
+def fetched(user: User) -> Iterator[Fetched]:
     """Chromium fetched by the unprivileged user into its work area, base=minimal."""
-    tag = hashlib.sha1(str(REPO).encode()).hexdigest()[:8]
-    areas = [REPO / ".venv" / "chromium-unprivileged",
-             Path("/var/tmp") / f"sfr3-chromium-unprivileged-{tag}"]
-    found = next(((a, p) for a in areas if (p := user.python_for(a))), None)
-    assert found is not None, f"uid {user.uid} can run no Python writing to any of {areas}"
-    area, python = found
+    area, python = user.work_area("chromium-unprivileged")
     script = area / "chromium.py"
     shutil.copyfile(Path(chromium.__file__), script)
     script.chmod(0o644)
@@ -235,7 +179,7 @@ def served_page() -> Iterator[str]:
 
 @pytest.mark.timeout(FETCH_TIMEOUT)
 def test_the_fetch_needs_no_root_and_records_what_the_release_offers(
-        fetched: Fetched, user: Unprivileged) -> None:
+        fetched: Fetched, user: User) -> None:
     tree = fetched.tree
     assert tree.stat().st_uid == user.uid and (tree / chromium.BINARY).stat().st_uid == user.uid
     record = (tree / "packages.txt").read_text().splitlines()
@@ -257,7 +201,7 @@ def test_the_fetch_needs_no_root_and_records_what_the_release_offers(
 
 @pytest.mark.timeout(FETCH_TIMEOUT)
 def test_the_fetched_browser_runs_on_its_fetched_libraries(
-        fetched: Fetched, user: Unprivileged) -> None:
+        fetched: Fetched, user: User) -> None:
     tree = fetched.tree
     version = user.run([str(fetched.launcher), "--version"], fetched.area).stdout
     assert version.startswith(f"Chromium {fetched.pins()['chromium'].split('-')[0]} "), version
@@ -274,7 +218,7 @@ def test_the_fetched_browser_runs_on_its_fetched_libraries(
 
 @pytest.mark.timeout(FETCH_TIMEOUT)
 def test_the_fetched_browser_loads_a_real_page_headless(
-        fetched: Fetched, user: Unprivileged, served_page: str) -> None:
+        fetched: Fetched, user: User, served_page: str) -> None:
     launcher, area = fetched.launcher, fetched.area
     dom = user.run([str(launcher), *CHROMIUM_ARGS, "--dump-dom", served_page], area,
                    timeout=120).stdout
