@@ -64,14 +64,15 @@ CONSTRAINTS_HEADER = """\
 # do not edit by hand. `make install` installs with `-c constraints.txt`.
 """
 LAMBDA_HEADER = """\
-# What serverless-python-requirements bundles into the Lambda zip (one zip for all functions):
-# the closure of the project's dependencies + [aws] + [stripe], pinned to constraints.txt
-# (written with it by `make lock`, scripts/lock.py; do not edit by hand). boto3/botocore and
-# their dependencies are provided by the python3.12 Lambda runtime and listed in
-# custom.pythonRequirements.noDeploy. stripe is here because the plugin can only build one
-# requirements set per zip; only stripeService imports it (import-linter contract +
-# bench/cold_start.py check that). The plugin's cache key is this filtered list: if you
-# change the pip platform flags in serverless.yml, delete .sfr3/sls-cache.
+# What serverless-python-requirements installs into the Lambda build (built once, then split
+# per function): the closure of the project's dependencies + [aws] + [stripe], pinned to
+# constraints.txt (written with it by `make lock`, scripts/lock.py; do not edit by hand).
+# boto3/botocore and their dependencies are provided by the python3.12 Lambda runtime and
+# listed in custom.pythonRequirements.noDeploy. Each function's zip leaves out what it does
+# not import (serverless.yml custom.bundles): fpdf2/fontTools/Pillow ship only with receipts,
+# stripe and requests only with stripeService (tests/deploy/test_bundle.py). The plugin's
+# cache key is this filtered list: if you change the pip platform flags in serverless.yml,
+# delete .sfr3/sls-cache.
 """
 
 

@@ -103,11 +103,31 @@ class Package:
         return dict(self.template["Resources"])
 
     @property
-    def zip_path(self) -> Path:
-        return self.directory / f"{SERVICE}.zip"
+    def bundles(self) -> dict[str, Any]:
+        """resources/plugins/split_bundle.py's report: bundle name -> what its zip holds."""
+        report: dict[str, Any] = json.loads(
+            (self.directory / f"{SERVICE}.bundles.json").read_text())
+        return dict(report["bundles"])
 
-    def zip_names(self) -> list[str]:
-        with zipfile.ZipFile(self.zip_path) as bundle:
+    def bundle_zip(self, bundle: str) -> Path:
+        return self.directory / str(self.bundles[bundle]["zip"])
+
+    def function_zip(self, logical: str) -> Path:
+        """The zip a function ships (its Code.S3Key's file, in the package directory)."""
+        key = self.functions()[logical]["Properties"]["Code"]["S3Key"]
+        return self.directory / str(key).rsplit("/", 1)[-1]
+
+    @property
+    def zip_paths(self) -> list[Path]:
+        return [self.bundle_zip(name) for name in sorted(self.bundles)]
+
+    @property
+    def zip_path(self) -> Path:
+        """The zip most functions ship (only our code and the core requirements)."""
+        return self.bundle_zip("core")
+
+    def zip_names(self, zip_path: Path | None = None) -> list[str]:
+        with zipfile.ZipFile(zip_path or self.zip_path) as bundle:
             return bundle.namelist()
 
     def functions(self) -> dict[str, dict[str, Any]]:
@@ -131,3 +151,38 @@ def prod_config() -> dict[str, Any]:
     result = run_osls("print", "--stage", "prod", "--format", "json", timeout=120)
     text = result.stdout
     return dict(json.loads(text[text.index("{") :]))
+
+
+# What the python3.12 runtime provides (serverless.yml noDeploy): taken from this venv.
+RUNTIME_LIBS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+# Packages of the bundle whose compiled extensions are aarch64 with no pure-Python fallback:
+# this machine's builds of the same (locked) versions stand in for them.
+NATIVE = ("pydantic_core", "PIL")
+
+
+@dataclass(frozen=True)
+class Unzipped:
+    """A bundle extracted, and what an import from it needs beside it on this machine."""
+
+    root: Path
+    overlay: Path
+
+    @property
+    def sys_path(self) -> list[str]:
+        return [str(self.overlay), str(self.root)]
+
+
+@pytest.fixture(scope="session")
+def unzipped(package: Package, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Unzipped]:
+    """Each bundle extracted once per session (name -> Unzipped)."""
+    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
+    out = {}
+    for name in package.bundles:
+        root = tmp_path_factory.mktemp(f"bundle-{name}")
+        with zipfile.ZipFile(package.bundle_zip(name)) as bundle:
+            bundle.extractall(root)
+        overlay = tmp_path_factory.mktemp(f"overlay-{name}")
+        for lib in (*RUNTIME_LIBS, *(n for n in NATIVE if (root / n).exists())):
+            (overlay / lib).symlink_to(site / lib)
+        out[name] = Unzipped(root, overlay)
+    return out

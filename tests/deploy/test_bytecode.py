@@ -1,8 +1,9 @@
 """The bundle ships CPython 3.12 bytecode, so a cold start imports instead of compiling.
 
 resources/plugins/bundle-bytecode.js runs compile_bundle.py on the packaged zip and writes
-`sfr3-payments.bytecode.json` beside it. These tests skip only when that report says no 3.12
-interpreter was available at package time (and then say why).
+`sfr3-payments.bytecode.json` beside it; function-bundles.js then splits that zip into the
+per-function zips (their pycs go with their sources). These tests skip only when that
+report says no 3.12 interpreter was available at package time (and then say why).
 """
 
 from __future__ import annotations
@@ -44,26 +45,38 @@ def report(package: Package) -> dict[str, Any]:
     return data
 
 
-def test_every_module_in_the_bundle_has_a_312_pyc(package: Package, report: dict[str, Any]) -> None:
-    names = set(package.zip_names())
-    sources = sorted(n for n in names if n.endswith(".py"))
-    for top in (*OWN, *THIRD_PARTY):
-        assert any(s.startswith(f"{top}/") for s in sources), f"no {top} sources in the bundle"
-    missing = [s for s in sources if pyc_for(s) not in names]
-    assert not missing, f"{len(missing)} modules without a pyc, e.g. {missing[:5]}"
-    orphans = [n for n in names if n.endswith(".pyc") and n not in {pyc_for(s) for s in sources}]
-    assert not orphans, orphans[:5]
-    assert report["compiled"] == len(sources)
+def test_every_module_in_the_bundles_has_a_312_pyc(
+    package: Package, report: dict[str, Any]
+) -> None:
+    """Compiled once (the full build), then split per function (split_bundle.py): each zip
+    keeps every pyc of what it holds, and nothing else."""
+    union: set[str] = set()
+    for zip_path in package.zip_paths:
+        names = set(package.zip_names(zip_path))
+        sources = sorted(n for n in names if n.endswith(".py"))
+        union |= set(sources)
+        for top in OWN:
+            assert any(s.startswith(f"{top}/") for s in sources), f"no {top} in {zip_path.name}"
+        missing = [s for s in sources if pyc_for(s) not in names]
+        assert not missing, f"{zip_path.name}: {len(missing)} modules without a pyc, {missing[:5]}"
+        pycs = {pyc_for(s) for s in sources}
+        orphans = [n for n in names if n.endswith(".pyc") and n not in pycs]
+        assert not orphans, orphans[:5]
+    for top in THIRD_PARTY:
+        assert any(s.startswith(f"{top}/") for s in union), f"no {top} sources in any bundle"
+    assert report["compiled"] == len(union)
     assert report["failed"] == []
 
 
 def test_pycs_are_312_unchecked_hash(package: Package, report: dict[str, Any]) -> None:
-    with zipfile.ZipFile(package.zip_path) as bundle:
-        headers = {
-            info.filename: bundle.open(info).read(16)
-            for info in bundle.infolist()
-            if info.filename.endswith(".pyc")
-        }
+    headers = {}
+    for zip_path in package.zip_paths:
+        with zipfile.ZipFile(zip_path) as bundle:
+            headers.update({
+                f"{zip_path.name}:{info.filename}": bundle.open(info).read(16)
+                for info in bundle.infolist()
+                if info.filename.endswith(".pyc")
+            })
     assert headers
     wrong_magic = [n for n, h in headers.items() if h[:4] != MAGIC_312]
     assert not wrong_magic, f"not CPython 3.12 bytecode: {wrong_magic[:5]}"
