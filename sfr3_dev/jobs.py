@@ -23,7 +23,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -113,9 +113,18 @@ class LocalJobs:
         self.backbone.run_until_caught_up()
         return reports
 
-    def rebuild(self) -> int:
-        batches = (events for events, _ in notification_batches(self.app, None))
-        return rebuild(self.index, self.backbone.schedule, batches)
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """The schedule read model from the whole log; `progress` follows the log's ids."""
+
+        def batches() -> Iterator[list[Any]]:
+            for events, last in notification_batches(self.app, None):
+                yield events
+                if progress is not None:
+                    progress.update(last)
+
+        if progress is not None:
+            progress.update(0, total=self.app.recorder.max_notification_id() or 0)
+        return rebuild(self.index, self.backbone.schedule, batches())
 
     def rebuild_payments(self) -> int:
         """The payments read model from each resident's full history (issue 17)."""
@@ -235,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     local = LocalJobs(LocalBackbone(app, args.home), _payments(app, args.home))
     who = frozenset(args.resident) if getattr(args, "resident", None) else None
     if args.command == "rebuild":
-        print(f"rebuilt the schedule read model from {local.rebuild()} events")
+        with Progress("rebuilding the schedule read model", unit="events") as progress:
+            count = local.rebuild(progress)
+        print(f"rebuilt the schedule read model from {count} events")
         print(f"rebuilt the payments read model: {local.rebuild_payments()} payments")
         from sfr3_dev.payment_jobs import PaymentWatchFollower
         print(f"rebuilt the payment watch from "

@@ -199,6 +199,9 @@ def test_the_job_runner_counts_items_and_simulated_runs_on_a_terminal_only(
     assert f"{CLEAR_LINE}simulating: 0/{runs} runs (0%) 2027-02-01 recurring-charges" in err
     assert f"{CLEAR_LINE}simulating: {runs}/{runs} runs (100%) done in " in err
     assert "2027-02-03  recurring-charges" in out
+    out, err = sfr3("jobs", "--home", home, "rebuild", terminal=True)
+    assert "rebuilding the schedule read model: 0/" in err
+    assert "events (100%) done in " in err and "rebuilt the schedule read model" in out
 
     home = str(tmp_path / "pipe")
     out, err = sfr3("jobs", "--home", home, "run", "recurring-charges", "--date", "2027-01-03",
@@ -207,3 +210,5 @@ def test_the_job_runner_counts_items_and_simulated_runs_on_a_terminal_only(
     out, err = sfr3("jobs", "--home", home, "simulate", "--from", "2027-02-01",
                     "--to", "2027-02-03", terminal=False)
     assert "2027-02-03  recurring-charges" in out and "simulating" not in err
+    out, err = sfr3("jobs", "--home", home, "rebuild", terminal=False)
+    assert "rebuilt the schedule read model" in out and "rebuilding" not in err
