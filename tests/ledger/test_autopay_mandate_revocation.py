@@ -209,3 +209,38 @@ def test_stripe_unreachable_is_retried_not_dropped(app) -> None:
     with pytest.raises(ProviderUnavailableError):
         service.handle_provider_event(_event())
     assert app.autopay(RID).status == ACTIVE
+
+
+# ---- a manual ACH payment's acceptance, as stored -----------------------------------------
+
+def test_a_payments_acceptance_survives_events_snapshots_and_the_read_model(
+        tmp_path: Any) -> None:
+    """Recorded on PaymentInitiated, it is read back the same from the stored events, a
+    snapshot (SFR3_SNAPSHOT_INTERVAL=1) and the payments read model's JSON."""
+    from sfr3_adapters import payments_codec
+    from sfr3_ledger.mandate_acceptance import MandateAcceptance
+
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+           "SQLITE_DBNAME": str(tmp_path / "ledger.db"), "SFR3_SNAPSHOT_INTERVAL": "1"}
+    accepted = MandateAcceptance(ip_address="203.0.113.1", user_agent="UA", accepted_at=NOW)
+    app = LedgerApplication(env=env)
+    app.link_customer(RID, "cus_1")
+    method = _bank(app)
+    app.post_charge(RID, amount=5_000, charge_type="RENT", description="Rent", actor="pm")
+    started = app.initiate_payment(RID, amount=5_000, method_id=method, actor=RID,
+                                   payment_id="pay_1", mandate_acceptance=accepted)
+    assert started.payment.mandate_acceptance == accepted
+    # A repeat of the same payment id keeps the first acceptance.
+    other = MandateAcceptance(ip_address="198.51.100.1", user_agent="other", accepted_at=NOW)
+    again = app.initiate_payment(RID, amount=5_000, method_id=method, actor=RID,
+                                 payment_id="pay_1", mandate_acceptance=other)
+    assert again.payment.mandate_acceptance == accepted
+    app.record_submission(RID, "pay_1", "pi_1")  # a snapshot is taken after this event
+    app.close()
+    reopened = LedgerApplication(env=env)
+    assert reopened.snapshots is not None
+    assert list(reopened.snapshots.get(reopened.ledger(RID).id))
+    payment = reopened.ledger(RID).payments["pay_1"]
+    assert payment.mandate_acceptance == accepted
+    assert payments_codec.loads(payments_codec.dumps(payment)).mandate_acceptance == accepted
+    reopened.close()
