@@ -10,6 +10,11 @@ delivery safe. Answers: 200 once applied (or deliberately ignored), 409 while th
 event is being processed by another delivery, 503 when the provider or the store is
 unavailable (Stripe retries).
 
+A `mandate.updated` reporting an autopay ACH mandate `inactive` (revoked at the bank, or
+a debit returned unauthorized) pauses that autopay once, after Stripe's own copy of the
+mandate confirms it (sfr3_ledger/provider_mandates.py); counted as
+`AutopayMandatesRevoked`.
+
 A valid signature is not enough to move money: `PaymentService.handle_provider_event`
 checks every intent, refund and dispute event against the payment the ledger recorded
 (its PaymentIntent id, amount and currency) and, where the ledger has no intent yet, against
@@ -73,6 +78,8 @@ OUTCOME_METRICS = {
     "failed": "PaymentsFailed",
     "dispute opened": "DisputesOpened",
     "chargeback applied": "Chargebacks",
+    # Stripe reported an autopay ACH mandate inactive: that autopay is paused (consent gone).
+    "autopay paused: mandate revoked": "AutopayMandatesRevoked",
     # A signed event that contradicts the ledger and Stripe's records (PaymentService's
     # WEBHOOK_MISMATCH outcome): parked, nothing moved; alarmed in resources/alarms.yml.
     "rejected: mismatch": "WebhookMismatch",
