@@ -269,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     assert stack.sandbox is not None
     print(f"""sfr3-payments is running
   API            {stack.url}   (e.g. GET {stack.url}/residents/res-1/balance)
+  API docs       {stack.url}/swagger   (Swagger UI of docs/openapi.json)
   Stripe (local) {stack.sandbox.url}   webhooks forwarded to {stack.url}/webhooks/stripe
   data           {stack.home}
   finance page   {stack.finance_page.url}   (payment health; paste a staff token)
