@@ -16,9 +16,11 @@ mandate is read back (`retrieve_mandate`, with its payment method's customer), i
 be `inactive`, its customer must be the resident's Stripe customer and its payment
 method one of the resident's, and the resident's enrollment must name that very mandate.
 Anything else changes nothing: a mandate that is still active or pending, one of another
-resident or of no autopay (a manual payment's single-use mandate), a replay (the
-revocation is recorded once). Pausing moves no money, so it is the safe direction: when
-Stripe cannot be asked the event is retried (ProviderUnavailableError), never dropped.
+resident or of no autopay, a replay (the revocation is recorded once). A `single_use`
+mandate (a manual ACH payment's own, which Stripe marks inactive once used) is ignored
+without asking Stripe: autopay's mandates are all `multi_use`. Pausing moves no money,
+so it is the safe direction: when Stripe cannot be asked the event is retried
+(ProviderUnavailableError), never dropped.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class MandateEvents(ProviderProofs):
             raise WebhookMismatch("a mandate event carries no Mandate")
         if obj.get("status") != INACTIVE:
             return f"ignored: mandate {obj.get('status')}"
+        if obj.get("type") == "single_use":  # a manual ACH payment's own, used up
+            return "ignored: single-use mandate"
         mandate = self._retrieve_mandate(mandate_id)
         if mandate.status != INACTIVE:  # the event is stale or not Stripe's word
             return f"ignored: Stripe says mandate {mandate.status}"

@@ -156,10 +156,11 @@ class Provider:
         return self.answer
 
 
-def _event(status: str = "inactive", mandate: str = "mandate_1") -> ProviderEvent:
+def _event(status: str = "inactive", mandate: str = "mandate_1",
+           kind: str = "multi_use") -> ProviderEvent:
     return ProviderEvent(id="evt_1", type="mandate.updated", created=NOW, object={
         "id": mandate, "object": "mandate", "status": status, "payment_method": "pm_bank",
-        "type": "multi_use"})
+        "type": kind})
 
 
 def _stripe(status: str = "inactive", **overrides: Any) -> MandateResult:
@@ -182,6 +183,7 @@ def test_the_webhook_pauses_only_on_stripes_word(app) -> None:
 @pytest.mark.parametrize(("event", "stripe", "outcome"), [
     (_event("active"), _stripe("active"), "ignored: mandate active"),
     (_event("pending"), _stripe("pending"), "ignored: mandate pending"),
+    (_event(kind="single_use"), _stripe(), "ignored: single-use mandate"),
     (_event(), _stripe("active"), "ignored: Stripe says mandate active"),
     (_event(), _stripe(resident_id="r-2"), "ignored: not an autopay mandate"),
     (_event(), _stripe(resident_id=None), "ignored: not an autopay mandate"),
@@ -197,7 +199,7 @@ def test_the_webhook_changes_nothing_otherwise(app, event, stripe, outcome) -> N
     service = PaymentService(app, provider)  # type: ignore[arg-type]
     assert service.handle_provider_event(event) == outcome
     assert app.autopay(RID).status == ACTIVE and _pauses(app) == []
-    if event.object["status"] != "inactive":
+    if event.object["status"] != "inactive" or event.object["type"] == "single_use":
         assert provider.calls == 0, "nothing to do: Stripe is not even asked"
 
 
