@@ -237,6 +237,15 @@ def test_a_payments_acceptance_survives_events_snapshots_and_the_read_model(
     again = app.initiate_payment(RID, amount=5_000, method_id=method, actor=RID,
                                  payment_id="pay_1", mandate_acceptance=other)
     assert again.payment.mandate_acceptance == accepted
+    # The acceptance (personal data) is on the stored fact, never in its envelope.
+    import json
+
+    from sfr3_ledger import ResidentLedger
+    [initiated] = [e for e in app.events.get(ResidentLedger.create_id(RID))
+                   if isinstance(e, ResidentLedger.PaymentInitiated)]
+    assert initiated.mandate_acceptance == accepted
+    envelope = json.dumps(to_envelope(initiated, RID))
+    assert "203.0.113.1" not in envelope and '"UA"' not in envelope
     app.record_submission(RID, "pay_1", "pi_1")  # a snapshot is taken after this event
     app.close()
     reopened = LedgerApplication(env=env)
