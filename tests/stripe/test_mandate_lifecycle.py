@@ -181,3 +181,40 @@ def test_a_card_payment_is_unchanged(provider: PaymentProvider,
         currency="usd", customer_id=customer, payment_method_id=method)
     assert intent.status == "succeeded"
     assert len(_objects(stripe_sandbox, "mandate")) == before
+
+
+def test_confirming_later_follows_the_same_rule(stripe_sandbox: SandboxHandle,
+                                                provider: PaymentProvider) -> None:
+    _, customer, method = _bank(provider)
+    sdk = _sdk(stripe_sandbox)
+    pi = sdk.v1.payment_intents.create(params={
+        "amount": 7_000, "currency": "usd", "customer": customer, "payment_method": method,
+        "payment_method_types": ["us_bank_account"]})
+    assert pi.status == "requires_confirmation"
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        sdk.v1.payment_intents.confirm(pi.id)
+    assert (refused.value.code, refused.value.param) == ("parameter_missing", "mandate_data")
+    assert sdk.v1.payment_intents.retrieve(pi.id).status == "requires_confirmation"
+    confirmed = sdk.v1.payment_intents.confirm(
+        pi.id, params={"mandate_data": ACCEPTED.mandate_data()})  # type: ignore[typeddict-item]
+    assert confirmed.status == "processing"
+    charge = _objects(stripe_sandbox, "charge")[str(confirmed.latest_charge)]
+    mandate = _objects(stripe_sandbox, "mandate")[
+        charge["payment_method_details"]["us_bank_account"]["mandate"]]
+    assert (mandate["type"], mandate["single_use"]) == (
+        "single_use", {"amount": 7_000, "currency": "usd"})
+
+
+def test_a_test_token_is_one_method_for_the_intent_and_its_mandate(
+        stripe_sandbox: SandboxHandle) -> None:
+    sdk = _sdk(stripe_sandbox)
+    methods = len(_objects(stripe_sandbox, "payment_method"))
+    pi = sdk.v1.payment_intents.create(params={  # type: ignore[arg-type]
+        "amount": 5_000, "currency": "usd", "payment_method": "pm_usBankAccount_success",
+        "confirm": True, "payment_method_types": ["us_bank_account"],
+        "mandate_data": ACCEPTED.mandate_data()})
+    assert len(_objects(stripe_sandbox, "payment_method")) == methods + 1
+    charge = _objects(stripe_sandbox, "charge")[str(pi.latest_charge)]
+    mandate = _objects(stripe_sandbox, "mandate")[
+        charge["payment_method_details"]["us_bank_account"]["mandate"]]
+    assert mandate["payment_method"] == pi.payment_method
