@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
-from sfr3_ledger.errors import PaymentMethodNotFound
+from sfr3_ledger.errors import InvalidCommand, PaymentMethodNotFound
 from sfr3_ledger.ledger import ResidentLedger
 from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.payment_methods import PaymentMethods
 from sfr3_ledger.records import Payment
-from sfr3_ledger.values import new_id
+from sfr3_ledger.values import MethodType, new_id
 
 if TYPE_CHECKING:
     from sfr3_ledger.retries import RetryPolicy
@@ -62,22 +62,34 @@ class PaymentCommands:
         payment_id: str | None = None,
         mandate_id: str | None = None,
         mandate_acceptance: MandateAcceptance | None = None,
+        on_session: bool = False,
     ) -> PaymentStarted:
         """Reserve a payment as PENDING, or raise the brief's balance errors.
 
         The method must be enrolled and active; the provider is called only after this
         reservation is stored, with an idempotency key derived from the payment id.
         `mandate_acceptance` (a manual ACH payment's) is recorded on the payment; a repeat
-        of the same payment id keeps the first one.
+        of the same payment id keeps the first one. Only a bank debit made without a
+        mandate keeps it (a card, or autopay's debit under its `mandate_id`, records none),
+        and an `on_session` bank debit (the resident paying now) must bring one: Stripe
+        confirms an on-session ACH debit only with the customer's acceptance.
         """
         methods = self._load(PaymentMethods, resident_id)
         if methods is None:
             raise PaymentMethodNotFound(method_id)
         method = methods.get_active(method_id)
         payment_id = payment_id or new_id("pay")
+        if method.method_type != MethodType.ACH or mandate_id is not None:
+            mandate_acceptance = None
+        unaccepted = on_session and mandate_acceptance is None and \
+            method.method_type == MethodType.ACH and mandate_id is None
 
         def command(ledger: ResidentLedger) -> PaymentStarted:
             created = payment_id not in ledger.payments
+            if created and unaccepted:  # a repeat keeps the acceptance it recorded
+                raise InvalidCommand("A bank payment records your authorization of the "
+                                     "debit (the request's source IP and User-Agent): send "
+                                     "a User-Agent header")
             payment = ledger.initiate_payment(
                 payment_id=payment_id, amount=amount, method_id=method_id, actor=actor,
                 mandate_id=mandate_id, mandate_acceptance=mandate_acceptance,

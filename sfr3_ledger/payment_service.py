@@ -164,13 +164,15 @@ class PaymentService(PaymentRecovery, ProviderEvents):
         payment_id: str | None = None,
         mandate_id: str | None = None,
         mandate_acceptance: MandateAcceptance | None = None,
+        on_session: bool = False,
     ) -> PaymentOutcome:
         """Reserve, then submit. `mandate_id` (autopay's ACH debits) is recorded on the
         payment, so its retries and re-drives are made under the same mandate;
-        `mandate_acceptance` (a manual ACH payment's, on-session) likewise."""
+        `mandate_acceptance` (the resident paying `on_session` by bank: required then)
+        likewise (`PaymentCommands.initiate_payment`)."""
         started: PaymentStarted = self.ledger.initiate_payment(
             resident_id, amount=amount, method_id=method_id, actor=actor, payment_id=payment_id,
-            mandate_id=mandate_id, mandate_acceptance=mandate_acceptance,
+            mandate_id=mandate_id, mandate_acceptance=mandate_acceptance, on_session=on_session,
         )
         payment = started.payment
         if payment.status == PaymentStatus.PENDING and payment.stripe_ref is None:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from sfr3_lambdas import wiring
-from sfr3_lambdas.api.acceptance import bank_payment_acceptance
+from sfr3_lambdas.api.acceptance import request_acceptance
 from sfr3_lambdas.api.contract import IDEMPOTENCY_ERRORS, answers, idempotent
 from sfr3_lambdas.api.errors import ApiError, json_response
 from sfr3_lambdas.api.policy import allow
@@ -159,8 +159,7 @@ def make_payment(residentId: Id, body: Annotated[MakePayment, Body()]) -> Respon
             residentId, amount=body.amount, method_id=body.paymentMethodId,
             actor=actor, payment_id=f"pay_{token}" if token else None,
             # A bank debit carries the resident's mandate acceptance (api/acceptance.py).
-            mandate_acceptance=bank_payment_acceptance(router, residentId,
-                                                       body.paymentMethodId))
+            mandate_acceptance=request_acceptance(router), on_session=True)
         p = outcome.payment
         return json_response(202, {
             "paymentId": p.payment_id, "status": p.status.value, "amount": p.amount,

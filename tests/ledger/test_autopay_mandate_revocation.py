@@ -255,3 +255,35 @@ def test_a_payments_acceptance_survives_events_snapshots_and_the_read_model(
     assert payment.mandate_acceptance == accepted
     assert payments_codec.loads(payments_codec.dumps(payment)).mandate_acceptance == accepted
     reopened.close()
+
+
+def test_an_on_session_bank_payment_needs_its_acceptance_and_only_a_bank_keeps_one(
+        app: LedgerApplication) -> None:
+    from sfr3_ledger.errors import InvalidCommand
+    from sfr3_ledger.mandate_acceptance import MandateAcceptance
+
+    accepted = MandateAcceptance(ip_address="203.0.113.1", user_agent="UA", accepted_at=NOW)
+    bank = _bank(app)
+    card = str(app.enroll_payment_method(RID, provider_id="pm_card", method_type="CARD",
+                                         last4="4242", actor=RID).method_id)
+    app.post_charge(RID, amount=50_000, charge_type="RENT", description="Rent", actor="pm")
+    before = app.ledger(RID).version
+    with pytest.raises(InvalidCommand):
+        app.initiate_payment(RID, amount=5_000, method_id=bank, actor=RID,
+                             payment_id="pay_none", on_session=True)
+    assert app.ledger(RID).version == before, "nothing written"
+    assert app.initiate_payment(RID, amount=5_000, method_id=card, actor=RID,
+                                payment_id="pay_card", mandate_acceptance=accepted,
+                                on_session=True).payment.mandate_acceptance is None
+    assert app.initiate_payment(RID, amount=5_000, method_id=bank, actor="system:autopay",
+                                payment_id="pay_auto", mandate_id="mandate_1",
+                                mandate_acceptance=accepted
+                                ).payment.mandate_acceptance is None
+    first = app.initiate_payment(RID, amount=5_000, method_id=bank, actor=RID,
+                                 payment_id="pay_bank", mandate_acceptance=accepted,
+                                 on_session=True)
+    assert first.payment.mandate_acceptance == accepted
+    # A repeat of the same payment (its acceptance recorded) needs none again.
+    again = app.initiate_payment(RID, amount=5_000, method_id=bank, actor=RID,
+                                 payment_id="pay_bank", on_session=True)
+    assert (again.created, again.payment.mandate_acceptance) == (False, accepted)
