@@ -21,6 +21,9 @@ after Stripe's API reference (the Mandate object, `mandate.updated`):
   (no `off_session=true`) `us_bank_account` confirmation with neither is refused, 400
   `parameter_missing` on `mandate_data`, and nothing is created. The charge names the
   mandate in `payment_method_details.us_bank_account.mandate`.
+- Not modelled: an off-session bank confirmation with neither is still accepted (autopay
+  enrollments recorded before mandates existed are debited so; real Stripe would look
+  for a mandate of the method's own), and a used `single_use` mandate stays `active`.
 """
 
 from __future__ import annotations
