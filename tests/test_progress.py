@@ -145,11 +145,20 @@ def sfr3(*args: str, terminal: bool) -> tuple[str, str]:
     return stdout.decode(), stderr
 
 
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ledger settings from a stack another test left running in this process: the
+    ledger opened here must be the home's, as the command's will be."""
+    for name in _STACK_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
 def ledger_home(home: Path) -> LedgerApplication:
     home.mkdir(parents=True, exist_ok=True)
     return LedgerApplication(env={**command_env(), **home_environment(home)})
 
 
+@pytest.mark.usefixtures("clean_env")
 def test_analytics_shows_the_lake_catching_up_on_a_terminal_only(tmp_path: Path) -> None:
     homes = {}
     for name in ("tty", "pipe"):
@@ -177,6 +186,7 @@ def test_analytics_shows_the_lake_catching_up_on_a_terminal_only(tmp_path: Path)
     assert piped_out.replace(str(homes["pipe"][0]), "H") == out.replace(str(homes["tty"][0]), "H")
 
 
+@pytest.mark.usefixtures("clean_env")
 def test_the_job_runner_counts_items_and_simulated_runs_on_a_terminal_only(
         tmp_path: Path) -> None:
     for name in ("tty", "pipe"):
