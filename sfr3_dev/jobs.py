@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     local = LocalJobs(LocalBackbone(app, args.home), _payments(app, args.home))
     who = frozenset(args.resident) if getattr(args, "resident", None) else None
     if args.command == "rebuild":
-        with Progress("rebuilding the schedule read model", unit="events") as progress:
+        with Progress("rebuilding the schedule read model", unit="notifications") as progress:
             count = local.rebuild(progress)
         print(f"rebuilt the schedule read model from {count} events")
         print(f"rebuilt the payments read model: {local.rebuild_payments()} payments")

@@ -11,6 +11,7 @@ not mix on a shared terminal. The standard library alone: no new dependency.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -80,9 +81,16 @@ class Progress:
         if not force and self._last_draw is not None and now - self._last_draw < self.interval:
             return
         self._last_draw = now
-        self.stream.write(CLEAR_LINE + self.text())
+        # Never wider than the terminal: a wrapped line could not be redrawn in place.
+        self.stream.write(CLEAR_LINE + self.text()[:self._width() - 1])
         self.stream.flush()
         self._drawn = True
+
+    def _width(self) -> int:
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns or 80
+        except (AttributeError, OSError, ValueError):  # not a real terminal (a test's stream)
+            return 1000
 
     def clear(self) -> None:
         """Erase the line (before the command prints something); the next update redraws."""
@@ -93,8 +101,12 @@ class Progress:
             self._last_draw = None
 
     def finish(self) -> None:
-        """Leave the final count on its own line (nothing when no work was ever counted)."""
-        if not self.enabled or (self.done == 0 and not self._drawn):
+        """Leave the final count on its own line; erase it instead when there was nothing to
+        do (a catch-up that found the read models current says nothing)."""
+        if self.done == 0:
+            self.clear()
+            return
+        if not self.enabled:
             return
         self.detail = f"done in {self.clock() - self._started:.1f}s"
         self._draw(force=True)

@@ -81,11 +81,32 @@ def test_more_work_than_counted_raises_the_total() -> None:
     assert out.getvalue().endswith("x: 3/3 (100%)")
 
 
+def test_a_line_never_wraps_on_a_narrow_terminal() -> None:
+    master, slave = pty.openpty()
+    os.set_blocking(master, False)
+    try:
+        subprocess.run(["stty", "cols", "30", "rows", "10"], stdin=slave, check=True)
+        with open(slave, "w", closefd=False) as terminal:
+            progress = Progress("a long label for a narrow terminal", 10, unit="items",
+                                stream=terminal, interval=0)
+            progress.update(5, detail="America/Argentina/ComodRivadavia")
+        drawn = os.read(master, 4096).decode()
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert drawn == CLEAR_LINE + "a long label for a narrow ter"  # 29 of 30 columns
+
+
 def test_no_terminal_no_output_and_no_work_no_line() -> None:
     for stream in (io.StringIO(), Terminal()):
         with Progress("idle", stream=stream):
             pass
         assert stream.getvalue() == ""
+    # Nothing to catch up: the 0/0 line drawn at the start is erased, not left behind.
+    idle = Terminal()
+    with Progress("catching up", stream=idle, interval=0) as progress:
+        progress.update(0, total=0)
+    assert idle.getvalue() == f"{CLEAR_LINE}catching up: 0/0{CLEAR_LINE}"
     piped = io.StringIO()
     with Progress("busy", 10, stream=piped, interval=0) as progress:
         progress.advance(10)
@@ -211,7 +232,7 @@ def test_the_job_runner_counts_items_and_simulated_runs_on_a_terminal_only(
     assert "2027-02-03  recurring-charges" in out
     out, err = sfr3("jobs", "--home", home, "rebuild", terminal=True)
     assert "rebuilding the schedule read model: 0/" in err
-    assert "events (100%) done in " in err and "rebuilt the schedule read model" in out
+    assert "notifications (100%) done in " in err and "rebuilt the schedule read model" in out
 
     home = str(tmp_path / "pipe")
     out, err = sfr3("jobs", "--home", home, "run", "recurring-charges", "--date", "2027-01-03",
