@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
-import getpass
 import os
 import re
 import shlex
@@ -171,12 +170,14 @@ def _run(cmd: list[str], cwd: Path | None = None, timeout: float = 900) -> str:
 
 def _apt_options(state: Path, status: Path) -> list[str]:
     """apt reading the machine's sources and keyring, writing only under `state`."""
-    return ["-o", f"Dir::State={state}/state", "-o", f"Dir::Cache={state}/cache",
-            "-o", f"Dir::State::status={status}", "-o", "Dir::Cache::pkgcache=",
-            "-o", "Dir::Cache::srcpkgcache=", "-o", "Debug::NoLocking=1",
-            # Downloads as whoever runs this (apt would switch root to `_apt`, who may not
-            # be able to write here); unprivileged users are never switched anyway.
-            "-o", f"APT::Sandbox::User={getpass.getuser()}", "-q"]
+    options = ["-o", f"Dir::State={state}/state", "-o", f"Dir::Cache={state}/cache",
+               "-o", f"Dir::State::status={status}", "-o", "Dir::Cache::pkgcache=",
+               "-o", "Dir::Cache::srcpkgcache=", "-o", "Debug::NoLocking=1", "-q"]
+    if os.geteuid() == 0:
+        # Root's apt would download as `_apt`, who may not be able to write here; an
+        # unprivileged user is never switched.
+        options += ["-o", "APT::Sandbox::User=root"]
+    return options
 
 
 def plan(state: Path, status: Path, log: Log) -> list[tuple[str, str]]:
