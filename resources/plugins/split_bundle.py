@@ -89,7 +89,8 @@ def _removed(name: str, tops: set[str]) -> bool:
     top = name.split("/", 1)[0]
     if top in tops:
         return True
-    return top == "__pycache__" and any(name.startswith(t) for t in tops if t.startswith("__pycache__/"))
+    modules = (t for t in tops if t.startswith("__pycache__/"))
+    return top == "__pycache__" and any(name.startswith(t) for t in modules)
 
 
 def split(zip_path: Path, plan: dict[str, dict[str, list[str]]]) -> dict[str, object]:
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     report["functions"] = plan.get("functions", {})
     out = args.bundle.with_name(f"{args.bundle.stem}.bundles.json")
     out.write_text(json.dumps(report, indent=2) + "\n")
-    for name, info in report["bundles"].items():  # type: ignore[attr-defined]
+    for info in report["bundles"].values():  # type: ignore[attr-defined]
         print(f"{info['zip']}: {info['zipped_bytes'] / 1e6:.1f} MB zipped, "
               f"{info['unzipped_bytes'] / 1e6:.1f} MB unzipped; "
               f"without {', '.join(info['left_out']) or 'nothing'}")
