@@ -6,12 +6,14 @@ here: the deploy configuration agrees with it (origins, headers, max age)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
 
 from sfr3_lambdas import config
 from sfr3_lambdas.api import cors
+from sfr3_lambdas.api.errors import GatewayError
 from tests.deploy.conftest import Package
 from tests.deploy.test_routes import ROUTES, _paths
 
@@ -82,7 +84,10 @@ def test_the_gateways_own_errors_carry_the_cors_headers(package: Package) -> Non
         assert params["gatewayresponse.header.Access-Control-Allow-Origin"] == \
             "method.request.header.origin"
         assert params["gatewayresponse.header.Vary"] == "'Origin'"
-        assert "$context.error.messageString" in props["ResponseTemplates"]["application/json"]
+        # The body the API's document gives the gateway's own errors (GatewayError).
+        template = props["ResponseTemplates"]["application/json"]
+        rendered = template.replace("$context.error.messageString", json.dumps("Unauthorized"))
+        assert GatewayError.model_validate_json(rendered).message == "Unauthorized"
 
 
 def test_every_stage_gets_valid_origins(prod_config: dict[str, Any]) -> None:
