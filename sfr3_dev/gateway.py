@@ -113,10 +113,10 @@ class Gateway:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0,
                  key_home: Path | None = None) -> None:
-        from sfr3_dev import swagger
         from sfr3_dev.powertools_local import per_thread_current_event, resolvers_never_debug
 
         resolvers_never_debug()  # before the handlers build their resolvers (POWERTOOLS_DEV)
+        from sfr3_dev import swagger
         from sfr3_lambdas import api, stripe_service, stripe_webhook
 
         # Three Lambdas' resolvers in one process: each request thread its own event.
