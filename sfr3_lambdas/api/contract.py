@@ -69,6 +69,11 @@ class Resolver(APIGatewayRestResolver):
     def get_openapi_schema(self, **options: Any) -> OpenAPI:
         from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
+        for route in self._static_routes + self._dynamic_routes:
+            # The handler's own name (`balance`, `make_payment`), not Powertools' default
+            # of name + path + method: the generated client names its modules after it.
+            if route.operation_id == route._generate_operation_id():
+                route.operation_id = route.func.__name__
         schema = super().get_openapi_schema(**options)
         doc = schema.model_dump(by_alias=True, exclude_none=True, mode="json")
         idempotent_ops = {(r.openapi_path, r.method.lower())
@@ -113,7 +118,7 @@ def document_options() -> dict[str, Any]:
                    "cents.",
         "description": (
             "Bearer tokens are Cognito ID tokens (locally: `sfr3 dev-token`). Errors are "
-            '`{"error": "<message>", "code": "<code>", ...}` (schema `Error`) with a 4xx '
+            '`{"error": "<message>", "code": "<code>", ...}` (schema `ErrorBody`) with a 4xx '
             "or 5xx status; each operation lists the statuses it can give. POST routes "
             "that create or change something accept an optional `Idempotency-Key` header "
             "(listed on each). Amounts are integer cents (USD); instants ISO 8601 UTC."

@@ -16,19 +16,10 @@ import re
 from http import HTTPStatus
 
 from sfr3_payments_client import AuthenticatedClient, Client
-from sfr3_payments_client.api.balance import balance_residents_resident_id_balance_get as balance
-from sfr3_payments_client.api.charges import (
-    post_charge_residents_resident_id_charges_post as post_charge,
-)
-from sfr3_payments_client.api.payment_methods import (
-    enroll_payment_method_residents_resident_id_payment_methods_post as enroll_method,
-)
-from sfr3_payments_client.api.payments import (
-    make_payment_residents_resident_id_payments_post as make_payment,
-)
-from sfr3_payments_client.api.payments import (
-    payment_history_residents_resident_id_payments_get as payment_history,
-)
+from sfr3_payments_client.api.balance import balance
+from sfr3_payments_client.api.charges import post_charge
+from sfr3_payments_client.api.payment_methods import enroll_payment_method as enroll_method
+from sfr3_payments_client.api.payments import make_payment, payment_history
 from sfr3_payments_client.models import (
     Balance,
     EnrollPaymentMethod,

@@ -30,7 +30,7 @@ from .file_upload_headers import FileUploadHeaders
 from .flat_fee import FlatFee
 from .flat_fee_terms import FlatFeeTerms
 from .gateway_error import GatewayError
-from .get_report_reports_reconciliation_day_get_format import GetReportReportsReconciliationDayGetFormat
+from .get_report_format import GetReportFormat
 from .health_day import HealthDay
 from .health_period import HealthPeriod
 from .invalid_field import InvalidField
@@ -39,7 +39,7 @@ from .lease import Lease
 from .lease_changed import LeaseChanged
 from .lease_changed_status import LeaseChangedStatus
 from .lease_status import LeaseStatus
-from .list_disputes_disputes_get_status_type_0 import ListDisputesDisputesGetStatusType0
+from .list_disputes_status_type_0 import ListDisputesStatusType0
 from .make_payment import MakePayment
 from .payment import Payment
 from .payment_accepted import PaymentAccepted
@@ -115,7 +115,7 @@ __all__ = (
     "FlatFee",
     "FlatFeeTerms",
     "GatewayError",
-    "GetReportReportsReconciliationDayGetFormat",
+    "GetReportFormat",
     "HealthDay",
     "HealthPeriod",
     "InvalidField",
@@ -124,7 +124,7 @@ __all__ = (
     "LeaseChanged",
     "LeaseChangedStatus",
     "LeaseStatus",
-    "ListDisputesDisputesGetStatusType0",
+    "ListDisputesStatusType0",
     "MakePayment",
     "Payment",
     "PaymentAccepted",

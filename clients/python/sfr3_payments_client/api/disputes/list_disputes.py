@@ -8,13 +8,13 @@ from ...client import AuthenticatedClient, Client
 from ...models.dispute_page import DisputePage
 from ...models.error_body import ErrorBody
 from ...models.gateway_error import GatewayError
-from ...models.list_disputes_disputes_get_status_type_0 import ListDisputesDisputesGetStatusType0
+from ...models.list_disputes_status_type_0 import ListDisputesStatusType0
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    status: ListDisputesDisputesGetStatusType0 | None | Unset = UNSET,
+    status: ListDisputesStatusType0 | None | Unset = UNSET,
     resident_id: None | str | Unset = UNSET,
     opened_from: None | str | Unset = UNSET,
     opened_to: None | str | Unset = UNSET,
@@ -27,7 +27,7 @@ def _get_kwargs(
     json_status: None | str | Unset
     if isinstance(status, Unset):
         json_status = UNSET
-    elif isinstance(status, ListDisputesDisputesGetStatusType0):
+    elif isinstance(status, ListDisputesStatusType0):
         json_status = status.value
     else:
         json_status = status
@@ -143,7 +143,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    status: ListDisputesDisputesGetStatusType0 | None | Unset = UNSET,
+    status: ListDisputesStatusType0 | None | Unset = UNSET,
     resident_id: None | str | Unset = UNSET,
     opened_from: None | str | Unset = UNSET,
     opened_to: None | str | Unset = UNSET,
@@ -153,7 +153,7 @@ def sync_detailed(
     """Disputes across residents (staff)
 
     Args:
-        status (ListDisputesDisputesGetStatusType0 | None | Unset):
+        status (ListDisputesStatusType0 | None | Unset):
         resident_id (None | str | Unset):
         opened_from (None | str | Unset):
         opened_to (None | str | Unset):
@@ -187,7 +187,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    status: ListDisputesDisputesGetStatusType0 | None | Unset = UNSET,
+    status: ListDisputesStatusType0 | None | Unset = UNSET,
     resident_id: None | str | Unset = UNSET,
     opened_from: None | str | Unset = UNSET,
     opened_to: None | str | Unset = UNSET,
@@ -197,7 +197,7 @@ def sync(
     """Disputes across residents (staff)
 
     Args:
-        status (ListDisputesDisputesGetStatusType0 | None | Unset):
+        status (ListDisputesStatusType0 | None | Unset):
         resident_id (None | str | Unset):
         opened_from (None | str | Unset):
         opened_to (None | str | Unset):
@@ -226,7 +226,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    status: ListDisputesDisputesGetStatusType0 | None | Unset = UNSET,
+    status: ListDisputesStatusType0 | None | Unset = UNSET,
     resident_id: None | str | Unset = UNSET,
     opened_from: None | str | Unset = UNSET,
     opened_to: None | str | Unset = UNSET,
@@ -236,7 +236,7 @@ async def asyncio_detailed(
     """Disputes across residents (staff)
 
     Args:
-        status (ListDisputesDisputesGetStatusType0 | None | Unset):
+        status (ListDisputesStatusType0 | None | Unset):
         resident_id (None | str | Unset):
         opened_from (None | str | Unset):
         opened_to (None | str | Unset):
@@ -268,7 +268,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    status: ListDisputesDisputesGetStatusType0 | None | Unset = UNSET,
+    status: ListDisputesStatusType0 | None | Unset = UNSET,
     resident_id: None | str | Unset = UNSET,
     opened_from: None | str | Unset = UNSET,
     opened_to: None | str | Unset = UNSET,
@@ -278,7 +278,7 @@ async def asyncio(
     """Disputes across residents (staff)
 
     Args:
-        status (ListDisputesDisputesGetStatusType0 | None | Unset):
+        status (ListDisputesStatusType0 | None | Unset):
         resident_id (None | str | Unset):
         opened_from (None | str | Unset):
         opened_to (None | str | Unset):

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class GetReportReportsReconciliationDayGetFormat(StrEnum):
+class GetReportFormat(StrEnum):
     CSV = "csv"
     JSON = "json"
 

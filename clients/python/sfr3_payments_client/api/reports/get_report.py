@@ -8,7 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_body import ErrorBody
 from ...models.gateway_error import GatewayError
-from ...models.get_report_reports_reconciliation_day_get_format import GetReportReportsReconciliationDayGetFormat
+from ...models.get_report_format import GetReportFormat
 from ...models.reconciliation_summary import ReconciliationSummary
 from ...types import UNSET, Response, Unset
 
@@ -16,7 +16,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     day: str,
     *,
-    format_: GetReportReportsReconciliationDayGetFormat | Unset = GetReportReportsReconciliationDayGetFormat.JSON,
+    format_: GetReportFormat | Unset = GetReportFormat.JSON,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -115,14 +115,13 @@ def sync_detailed(
     day: str,
     *,
     client: AuthenticatedClient | Client,
-    format_: GetReportReportsReconciliationDayGetFormat | Unset = GetReportReportsReconciliationDayGetFormat.JSON,
+    format_: GetReportFormat | Unset = GetReportFormat.JSON,
 ) -> Response[ErrorBody | ErrorBody | GatewayError | ReconciliationSummary]:
     """One day's reconciliation report: summary JSON or CSV (finance)
 
     Args:
         day (str):
-        format_ (GetReportReportsReconciliationDayGetFormat | Unset):  Default:
-            GetReportReportsReconciliationDayGetFormat.JSON.
+        format_ (GetReportFormat | Unset):  Default: GetReportFormat.JSON.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -148,14 +147,13 @@ def sync(
     day: str,
     *,
     client: AuthenticatedClient | Client,
-    format_: GetReportReportsReconciliationDayGetFormat | Unset = GetReportReportsReconciliationDayGetFormat.JSON,
+    format_: GetReportFormat | Unset = GetReportFormat.JSON,
 ) -> ErrorBody | ErrorBody | GatewayError | ReconciliationSummary | None:
     """One day's reconciliation report: summary JSON or CSV (finance)
 
     Args:
         day (str):
-        format_ (GetReportReportsReconciliationDayGetFormat | Unset):  Default:
-            GetReportReportsReconciliationDayGetFormat.JSON.
+        format_ (GetReportFormat | Unset):  Default: GetReportFormat.JSON.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -176,14 +174,13 @@ async def asyncio_detailed(
     day: str,
     *,
     client: AuthenticatedClient | Client,
-    format_: GetReportReportsReconciliationDayGetFormat | Unset = GetReportReportsReconciliationDayGetFormat.JSON,
+    format_: GetReportFormat | Unset = GetReportFormat.JSON,
 ) -> Response[ErrorBody | ErrorBody | GatewayError | ReconciliationSummary]:
     """One day's reconciliation report: summary JSON or CSV (finance)
 
     Args:
         day (str):
-        format_ (GetReportReportsReconciliationDayGetFormat | Unset):  Default:
-            GetReportReportsReconciliationDayGetFormat.JSON.
+        format_ (GetReportFormat | Unset):  Default: GetReportFormat.JSON.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -207,14 +204,13 @@ async def asyncio(
     day: str,
     *,
     client: AuthenticatedClient | Client,
-    format_: GetReportReportsReconciliationDayGetFormat | Unset = GetReportReportsReconciliationDayGetFormat.JSON,
+    format_: GetReportFormat | Unset = GetReportFormat.JSON,
 ) -> ErrorBody | ErrorBody | GatewayError | ReconciliationSummary | None:
     """One day's reconciliation report: summary JSON or CSV (finance)
 
     Args:
         day (str):
-        format_ (GetReportReportsReconciliationDayGetFormat | Unset):  Default:
-            GetReportReportsReconciliationDayGetFormat.JSON.
+        format_ (GetReportFormat | Unset):  Default: GetReportFormat.JSON.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

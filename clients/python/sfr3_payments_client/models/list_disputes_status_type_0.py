@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ListDisputesDisputesGetStatusType0(StrEnum):
+class ListDisputesStatusType0(StrEnum):
     LOST = "LOST"
     OPEN = "OPEN"
     UNDER_REVIEW = "UNDER_REVIEW"
