@@ -31,6 +31,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from sfr3_lambdas import wiring
+from sfr3_lambdas.api.acceptance import request_acceptance
 from sfr3_lambdas.api.contract import IDEMPOTENCY_ERRORS, answers, idempotent
 from sfr3_lambdas.api.errors import ApiError, json_response
 from sfr3_lambdas.api.policy import allow
@@ -38,7 +39,7 @@ from sfr3_lambdas.api.requests import Strict, iso, once, principal, text
 from sfr3_ledger import CURRENCY
 from sfr3_ledger.application import new_id
 from sfr3_ledger.autopay import ACTIVE, CANCELLED, PAUSED, AutopayEnrollment
-from sfr3_ledger.autopay_mandates import MandateAcceptance, create_mandate, needs_mandate
+from sfr3_ledger.autopay_mandates import create_mandate, needs_mandate
 from sfr3_ledger.errors import ConflictingFact
 from sfr3_ledger.schedules import MAX_DUE_DAY, local_date, next_period, period_name
 from sfr3_ledger.values import MAX_AMOUNT_CENTS, MIN_PAYMENT_CENTS
@@ -279,14 +280,10 @@ def _mandate(resident_id: str, enrollment_id: str, method_id: str) -> str | None
     ledger = wiring.ledger()
     if not needs_mandate(ledger, resident_id, method_id):
         return None
-    event = router.current_event
-    ip = event.request_context.identity.source_ip
-    agent = event.headers.get("User-Agent")
-    if not ip or not agent:
+    accepted = request_acceptance(router)
+    if accepted is None:
         raise ApiError(400, "An ACH autopay mandate records the request's source IP and "
                        "User-Agent: send a User-Agent header", "invalid_request")
-    accepted = MandateAcceptance(ip_address=ip, user_agent=agent[:500],
-                                 accepted_at=datetime.now(UTC))
     return create_mandate(
         ledger, wiring.provider(), resident_id, method_id=method_id,
         setup_id=f"{enrollment_id}-{method_id}-{int(accepted.accepted_at.timestamp())}",
