@@ -21,11 +21,11 @@ import boto3
 import pytest
 
 from sfr3_dev import toolchain
+from tests import unprivileged
 from tests.deploy.conftest import OSLS, osls_env
 from tests.harness.dynamodb_local import dynamodb_local_command
 from tests.harness.procs import ROOT, free_port, running
-
-HIDDEN = ("java", "javac", "node", "nodejs", "npm", "npx", "corepack")
+from tests.unprivileged import HIDDEN
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +34,8 @@ def bare_path(tmp_path_factory: pytest.TempPathFactory) -> str:
     the venv's runtimes, which the test session put in front)."""
     venv_dirs = {str(toolchain.bin_dir()), str(toolchain.node_bin()),
                  str(Path(sys.executable).parent)}
-    out = tmp_path_factory.mktemp("bare-path")
-    seen: set[str] = set()
-    for directory in os.environ["PATH"].split(os.pathsep):
-        if not directory or directory in venv_dirs or not os.path.isdir(directory):
-            continue
-        for entry in os.scandir(directory):
-            if entry.name in seen or entry.name in HIDDEN:
-                continue
-            if entry.is_file() and os.access(entry.path, os.X_OK):
-                seen.add(entry.name)
-                (out / entry.name).symlink_to(entry.path)
-    return str(out)
+    folders = [d for d in os.environ["PATH"].split(os.pathsep) if d not in venv_dirs]
+    return unprivileged.bare_path(tmp_path_factory.mktemp("bare-path"), folders)
 
 
 @pytest.fixture(scope="module")

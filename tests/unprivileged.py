@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -107,14 +108,14 @@ class User:
         raise AssertionError(f"uid {self.uid} can run no Python 3.11+ writing to {areas}")
 
 
-def bare_path(directory: Path) -> str:
-    """A PATH (one folder of links) to every program of the system's PATH except Java and
-    Node.js, so nothing can pick up a system runtime."""
+def bare_path(directory: Path, folders: Iterable[str] = SYSTEM_PATH) -> str:
+    """A PATH (one folder of links) to every program of `folders` (the system's PATH unless
+    told) except Java and Node.js, so nothing can pick up a system runtime."""
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     seen: set[str] = set()
-    for folder in SYSTEM_PATH:
-        if not os.path.isdir(folder):
+    for folder in folders:
+        if not folder or not os.path.isdir(folder):
             continue
         for entry in os.scandir(folder):
             if entry.name in seen or entry.name in HIDDEN:
