@@ -13,10 +13,8 @@ success was checked, so a route added later cannot go unchecked.
 from __future__ import annotations
 
 import re
-import time
 from datetime import date
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -25,7 +23,7 @@ import schemathesis
 from sfr3_dev.finance import reconcile
 from sfr3_lambdas import wiring
 from tests.api.test_fuzz_openapi import CHECKS, DOC
-from tests.e2e.stack import Client, Stack, charge, enroll
+from tests.e2e.stack import Client, Stack, charge, enroll, wait_for
 
 SCHEMA = schemathesis.openapi.from_path(str(DOC))
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -45,15 +43,6 @@ def conform(response: requests.Response, template: str) -> requests.Response:
     case.validate_response(response, checks=CHECKS)
     CHECKED.setdefault((method, template), set()).add(response.status_code)
     return response
-
-
-def wait_for(fetch: Any, predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if predicate(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 LEASE = {"propertyId": "prop-17", "state": "TX", "startDate": "2026-01-01",

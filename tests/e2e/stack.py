@@ -9,6 +9,7 @@ never by resetting shared state. `api` gives a small HTTP client with tokens.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -196,3 +197,14 @@ def charge(client: Client, rid: str, amount: int = 2100) -> None:
     r = client.post(f"/residents/{rid}/charges",
                     {"amount": amount, "chargeType": "RENT", "description": "Rent"})
     assert r.status_code == 201, r.text
+
+
+def wait_for(fetch: Any, predicate: Any, timeout: float = 20.0) -> Any:
+    """`fetch()` until `predicate` holds of its value or `timeout` seconds pass; the last value
+    (the caller's assertion says what was expected)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if predicate(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)

@@ -8,22 +8,12 @@ paid amount back on the balance (a chargeback); won changes nothing on the ledge
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.stack import Client, Stack, charge, enroll
+from tests.e2e.stack import Client, Stack, charge, enroll, wait_for
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def wait_for(fetch: Any, predicate: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if predicate(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 def disputed_payment(stack: Stack, resident: Client, manager: Client, rid: str) -> None:
