@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sfr3_ledger.payment_errors import ProviderRejected
 from sfr3_ledger.payment_provider import MandateResult
 from sfr3_ledger.provider_proofs import PROVIDER_ACTOR, ProviderProofs, WebhookMismatch
 
@@ -46,7 +45,7 @@ class MandateEvents(ProviderProofs):
             return f"ignored: mandate {obj.get('status')}"
         if obj.get("type") == "single_use":  # a manual ACH payment's own, used up
             return "ignored: single-use mandate"
-        mandate = self._retrieve_mandate(mandate_id)
+        mandate = self._stripe_copy("mandate", self.provider.retrieve_mandate, mandate_id)
         if mandate.status != INACTIVE:  # the event is stale or not Stripe's word
             return f"ignored: Stripe says mandate {mandate.status}"
         if not self._residents_mandate(mandate):
@@ -55,15 +54,6 @@ class MandateEvents(ProviderProofs):
         if self.ledger.mandate_revoked(mandate.resident_id, mandate_id, actor=PROVIDER_ACTOR):
             return "autopay paused: mandate revoked"
         return "ignored: mandate revocation already recorded"
-
-    def _retrieve_mandate(self, mandate_id: str) -> MandateResult:
-        try:
-            mandate: MandateResult = self._call(self.provider.retrieve_mandate, mandate_id)
-        except ProviderRejected as exc:
-            raise WebhookMismatch(f"Stripe does not know mandate {mandate_id}: {exc}") from exc
-        if mandate.id != mandate_id:
-            raise WebhookMismatch(f"Stripe answered {mandate.id} for mandate {mandate_id}")
-        return mandate
 
     def _residents_mandate(self, mandate: MandateResult) -> bool:
         """Is this the mandate the resident Stripe names enrolled autopay under?"""

@@ -10,7 +10,7 @@ parked and nothing changes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sfr3_ledger.application import LedgerApplication
 from sfr3_ledger.payment_errors import ProviderRejected
@@ -18,6 +18,14 @@ from sfr3_ledger.payment_provider import PaymentIntentResult, PaymentProvider
 from sfr3_ledger.records import Payment
 
 PROVIDER_ACTOR = "stripe"
+
+
+class _StripeObject(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_StripeObject)
 
 
 class WebhookMismatch(Exception):
@@ -91,17 +99,21 @@ class ProviderProofs:
             value = value.get("id")
         return value if isinstance(value, str) and value else None
 
+    def _stripe_copy(self, what: str, retrieve: Callable[[str], T], object_id: str) -> T:
+        """Stripe's own copy of `what` `object_id` (`retrieve`, an API read): one Stripe does
+        not know, or an answer about another id, is a mismatch (the event is parked)."""
+        try:
+            found: T = self._call(retrieve, object_id)
+        except ProviderRejected as exc:
+            raise WebhookMismatch(f"Stripe does not know {what} {object_id}: {exc}") from exc
+        if found.id != object_id:
+            raise WebhookMismatch(f"Stripe answered {found.id} for {what} {object_id}")
+        return found
+
     def _retrieve_intent(self, intent_id: str) -> PaymentIntentResult:
         """Stripe's own copy of an intent; an intent Stripe does not know is a mismatch."""
-        try:
-            intent: PaymentIntentResult = self._call(
-                self.provider.retrieve_payment_intent, intent_id
-            )
-        except ProviderRejected as exc:
-            raise WebhookMismatch(f"Stripe does not know PaymentIntent {intent_id}: {exc}") from exc
-        if intent.id != intent_id:
-            raise WebhookMismatch(f"Stripe answered {intent.id} for PaymentIntent {intent_id}")
-        return intent
+        return self._stripe_copy("PaymentIntent", self.provider.retrieve_payment_intent,
+                                 intent_id)
 
     def _same_currency(self, currency: Any) -> bool:
         return isinstance(currency, str) and currency.lower() == self.currency.lower()
