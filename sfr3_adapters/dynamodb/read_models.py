@@ -33,24 +33,20 @@ A quiet day costs the same handful of requests whatever the portfolio size.
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sfr3_adapters.dynamodb.read_model_table import (
-    SK,
-    DynamoDBReadModel,
-    pk_sk_table,
-)
-from sfr3_adapters.dynamodb.read_model_table import cancellation_codes as _cancellation_codes
+from sfr3_adapters.dynamodb.late_fee_candidates import MAX_ATTEMPTS, LateFeeCandidateItems
+from sfr3_adapters.dynamodb.read_model_table import SK, pk_sk_table
 from sfr3_adapters.dynamodb.read_model_table import key as _key
 from sfr3_adapters.dynamodb.read_model_table import n as _n
 from sfr3_adapters.dynamodb.read_model_table import pause as _pause
 from sfr3_adapters.dynamodb.read_model_table import retryable_cancel as _retryable_cancel
 from sfr3_adapters.dynamodb.read_model_table import s as _s
 from sfr3_ledger.autopay import ACTIVE, CANCELLED
-from sfr3_ledger.read_models.schedule import AutopayRow, LateFeeCandidate, LeaseRow
+from sfr3_ledger.read_models.schedule import AutopayRow, LeaseRow
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +55,6 @@ AUTOPAY_SK = "AUTOPAY"
 ZONES_PK = "ZONES"
 # The counters of a zone's registry item: it is scheduled while either is above zero.
 LEASES_COUNT, AUTOPAY_COUNT = "leases", "autopay"
-# Conflicting writers are rare (one stream shard per resident's items); a few retries.
-MAX_ATTEMPTS = 8
 
 
 def table_definition(table_name: str) -> dict[str, Any]:
@@ -84,17 +78,12 @@ def _autopay_due_key(time_zone: str, day: int, resident_id: str) -> dict[str, di
     return _key(f"APDUE#{time_zone}#{day:02d}", resident_id)
 
 
-def _late_key(time_zone: str, assess_on: date, resident_id: str,
-              charge_id: str) -> dict[str, dict[str, str]]:
-    return _key(f"LATE#{time_zone}", f"{assess_on.isoformat()}#{resident_id}#{charge_id}")
+class DynamoDBScheduleIndex(LateFeeCandidateItems):
+    """`ScheduleIndex` (sfr3_ledger.read_models.schedule) on one DynamoDB table.
 
-
-def _pointer_key(resident_id: str, charge_id: str) -> dict[str, dict[str, str]]:
-    return _key(f"CAND#{resident_id}", charge_id)
-
-
-class DynamoDBScheduleIndex(DynamoDBReadModel):
-    """`ScheduleIndex` (sfr3_ledger.read_models.schedule) on one DynamoDB table."""
+    Its late-fee candidates (`LATE#`/`CAND#` items) are `LateFeeCandidateItems`
+    (late_fee_candidates.py); leases, autopay rows, zones and job runs are here.
+    """
 
     def __init__(self, table_name: str, client: Any = None, *, endpoint_url: str | None = None,
                  region_name: str | None = None, page_size: int | None = None) -> None:
@@ -105,9 +94,6 @@ class DynamoDBScheduleIndex(DynamoDBReadModel):
 
     def table_definition(self) -> dict[str, Any]:
         return table_definition(self.table_name)
-
-    def _transact(self, items: list[dict[str, Any]]) -> None:
-        self.client.transact_write_items(TransactItems=items)
 
     # ---- leases ------------------------------------------------------------------------
 
@@ -269,117 +255,6 @@ class DynamoDBScheduleIndex(DynamoDBReadModel):
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": _s(f"APDUE#{time_zone}#{day_of_month:02d}")},
             ProjectionExpression="sk")]
-
-    # ---- late-fee candidates -----------------------------------------------------------
-
-    def add_late_candidate(self, candidate: LateFeeCandidate) -> None:
-        """One candidate per charge (like SQLite's primary key): a new assess date or zone
-        replaces the old candidate."""
-        pointer_key = _pointer_key(candidate.resident_id, candidate.charge_id)
-        for attempt in range(MAX_ATTEMPTS):
-            pointer = self._get(pointer_key)
-            if pointer is not None and (
-                pointer["time_zone"]["S"] == candidate.time_zone
-                and pointer["assess_on"]["S"] == candidate.assess_on.isoformat()
-            ):
-                return  # already there (pointer and candidate are written together)
-            writes: list[dict[str, Any]] = [
-                {"Put": {"TableName": self.table_name, "Item": {
-                    **pointer_key, "time_zone": _s(candidate.time_zone),
-                    "assess_on": _s(candidate.assess_on.isoformat())},
-                    **self._pointer_unchanged(pointer)}},
-                {"Put": {"TableName": self.table_name, "Item": {
-                    **_late_key(candidate.time_zone, candidate.assess_on,
-                                candidate.resident_id, candidate.charge_id),
-                    "resident_id": _s(candidate.resident_id),
-                    "charge_id": _s(candidate.charge_id),
-                    "assess_on": _s(candidate.assess_on.isoformat())}}},
-            ]
-            if pointer is not None:
-                writes.append({"Delete": {"TableName": self.table_name, "Key": _late_key(
-                    pointer["time_zone"]["S"], date.fromisoformat(pointer["assess_on"]["S"]),
-                    candidate.resident_id, candidate.charge_id)}})
-            try:
-                self._transact(writes)
-                return
-            except ClientError as exc:
-                if not _retryable_cancel(exc) or attempt == MAX_ATTEMPTS - 1:
-                    raise
-                _pause(attempt)
-
-    @staticmethod
-    def _pointer_unchanged(pointer: dict[str, Any] | None) -> dict[str, Any]:
-        """The condition that the pointer is still what was read."""
-        if pointer is None:
-            return {"ConditionExpression": "attribute_not_exists(pk)"}
-        return {"ConditionExpression": "time_zone = :tz AND assess_on = :on",
-                "ExpressionAttributeValues": {":tz": pointer["time_zone"],
-                                              ":on": pointer["assess_on"]}}
-
-    def late_candidates(self, time_zone: str, through: date) -> list[LateFeeCandidate]:
-        # sk starts with the ISO assess date: everything before the next day's prefix.
-        bound = (through + timedelta(days=1)).isoformat()
-        found = [
-            LateFeeCandidate(time_zone=time_zone,
-                             assess_on=date.fromisoformat(item["assess_on"]["S"]),
-                             resident_id=item["resident_id"]["S"],
-                             charge_id=item["charge_id"]["S"])
-            for item in self._query(
-                KeyConditionExpression="pk = :pk AND sk < :bound",
-                ExpressionAttributeValues={":pk": _s(f"LATE#{time_zone}"), ":bound": _s(bound)})
-        ]
-        # The key orders by "<date>#<resident>#<charge>"; order exactly as SQLite does.
-        found.sort(key=lambda c: (c.assess_on, c.resident_id, c.charge_id))
-        return found
-
-    def remove_late_candidate(self, candidate: LateFeeCandidate) -> None:
-        late_key = _late_key(candidate.time_zone, candidate.assess_on, candidate.resident_id,
-                             candidate.charge_id)
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                self._transact([
-                    {"Delete": {"TableName": self.table_name, "Key": late_key}},
-                    {"Delete": {
-                        "TableName": self.table_name,
-                        "Key": _pointer_key(candidate.resident_id, candidate.charge_id),
-                        # Only this candidate's pointer (not one a newer assess date replaced).
-                        "ConditionExpression": "attribute_not_exists(pk) OR "
-                                               "(time_zone = :tz AND assess_on = :on)",
-                        "ExpressionAttributeValues": {
-                            ":tz": _s(candidate.time_zone),
-                            ":on": _s(candidate.assess_on.isoformat())}}},
-                ])
-                return
-            except ClientError as exc:
-                if not _retryable_cancel(exc):
-                    raise
-                if "ConditionalCheckFailed" in _cancellation_codes(exc) or (
-                        attempt == MAX_ATTEMPTS - 1):
-                    break
-                _pause(attempt)  # a conflicting transaction: try both deletes again
-        # The pointer names another candidate of the charge: remove this row only.
-        self.client.delete_item(TableName=self.table_name, Key=late_key)
-
-    def remove_late_candidates_for(self, resident_id: str, charge_id: str) -> None:
-        pointer_key = _pointer_key(resident_id, charge_id)
-        for attempt in range(MAX_ATTEMPTS):
-            pointer = self._get(pointer_key)
-            if pointer is None:
-                return
-            late_key = _late_key(pointer["time_zone"]["S"],
-                                 date.fromisoformat(pointer["assess_on"]["S"]),
-                                 resident_id, charge_id)
-            try:
-                self._transact([
-                    {"Delete": {"TableName": self.table_name, "Key": late_key}},
-                    {"Delete": {"TableName": self.table_name, "Key": pointer_key,
-                                **self._pointer_unchanged(pointer)}},
-                ])
-                return
-            except ClientError as exc:
-                if not _retryable_cancel(exc) or attempt == MAX_ATTEMPTS - 1:
-                    raise
-                _pause(attempt)
 
     # ---- job runs ----------------------------------------------------------------------
 
