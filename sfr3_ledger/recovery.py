@@ -80,6 +80,11 @@ class PaymentRecovery:
         elif payment.initiated_by == AUTOPAY_ACTOR and not autopay_still_consents(
                 self.ledger.find_autopay(resident_id), payment.method_id, payment.mandate_id):
             withdrawn = "autopay paused, cancelled or moved to another method"
+        if withdrawn is not None and payment.status == PaymentStatus.PENDING:
+            # A repeat: the attempt was reserved while the consent held, but may never have
+            # reached Stripe. Never sent again from here; the recovery job's same-key
+            # re-drive decides (`_redrive`).
+            return "pending"
         if payment.status == PaymentStatus.FAILED and withdrawn is not None:
             self.ledger.cancel_retry(resident_id, payment_id, reason=withdrawn)
             cancelled = self._live(resident_id, payment_id)
