@@ -66,14 +66,25 @@ def answers(status: int, model: Any, description: str, *errors: int,
 class Resolver(APIGatewayRestResolver):
     """Powertools' REST resolver whose OpenAPI document describes what this API answers."""
 
+    def route(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        """Powertools' `route`, whose operationId defaults to the handler's own name
+        (`balance`, `make_payment`), not name + path + method: the generated client names
+        its modules after it. Set at registration, before Powertools derives anything from
+        it (a multi-parameter body's model is named after it), so every later read agrees."""
+        register = super().route(*args, **kwargs)
+
+        def named(func: F) -> F:
+            registered = register(func)
+            for route in self._static_routes + self._dynamic_routes:
+                if route.func is func and route.operation_id == route._generate_operation_id():
+                    route.operation_id = func.__name__
+            return registered
+
+        return named
+
     def get_openapi_schema(self, **options: Any) -> OpenAPI:
         from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
-        for route in self._static_routes + self._dynamic_routes:
-            # The handler's own name (`balance`, `make_payment`), not Powertools' default
-            # of name + path + method: the generated client names its modules after it.
-            if route.operation_id == route._generate_operation_id():
-                route.operation_id = route.func.__name__
         schema = super().get_openapi_schema(**options)
         doc = schema.model_dump(by_alias=True, exclude_none=True, mode="json")
         idempotent_ops = {(r.openapi_path, r.method.lower())
