@@ -17,12 +17,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sfr3_ledger.errors import DisputeNotFound
 from sfr3_ledger.records import Dispute
 from sfr3_ledger.validation import valid_text
 from sfr3_ledger.values import SYSTEM, DisputeStatus, cents
 
 if TYPE_CHECKING:
     from sfr3_ledger.ledger import ResidentLedger
+
+
+def get_dispute(ledger: ResidentLedger, dispute_id: str) -> Dispute:
+    try:
+        return ledger.disputes[dispute_id]
+    except KeyError:
+        raise DisputeNotFound(dispute_id) from None
 
 
 def open_dispute(

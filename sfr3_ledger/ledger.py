@@ -33,7 +33,6 @@ from eventsourcing.domain import Aggregate, event
 from sfr3_ledger import allocation, archiving, attempts, charges, disputes, payments, refunds
 from sfr3_ledger.allocation import Allocation, OutstandingCharge
 from sfr3_ledger.archiving import ARCHIVE_AFTER_DAYS
-from sfr3_ledger.errors import DisputeNotFound, PaymentNotFound
 from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.records import Charge, Credit, Dispute, Payment
 from sfr3_ledger.refunds import REFUND_DUPLICATE_WINDOW
@@ -145,7 +144,7 @@ class ResidentLedger(Aggregate):
         stripe_ref: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.payments[self.payment_id].stripe_ref = self.stripe_ref
+            payments.applied_submitted(aggregate, self)
 
     class PaymentSettled(LedgerEvent):
         payment_id: str
@@ -247,9 +246,7 @@ class ResidentLedger(Aggregate):
         refund_id: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.payments[self.payment_id].complete_refund_request(
-                self.request_id, self.refund_id
-            )
+            refunds.applied_request_completed(aggregate, self)
 
     class RefundApplied(LedgerEvent):
         refund_id: str
@@ -356,43 +353,15 @@ class ResidentLedger(Aggregate):
         """What a new payment may still cover: the balance less payments in flight."""
         return self.balance - self.pending_total
 
-    def get_payment(self, payment_id: str) -> Payment:
-        try:
-            return self.payments[payment_id]
-        except KeyError:
-            raise PaymentNotFound(payment_id) from None
-
-    def get_dispute(self, dispute_id: str) -> Dispute:
-        try:
-            return self.disputes[dispute_id]
-        except KeyError:
-            raise DisputeNotFound(dispute_id) from None
-
-    # Which money paid which charge (allocation.py); whether state still holds the payments
+    # A payment or dispute by id and the payments in a window (payments.py, disputes.py);
+    # which money paid which charge (allocation.py); whether state still holds the payments
     # since a date, or some were archived (archiving.py).
+    get_payment = payments.get_payment
+    payment_history = payments.payment_history
+    get_dispute = disputes.get_dispute
     allocations = allocation.allocations
     outstanding_charges = allocation.outstanding_charges
     holds_payments_since = archiving.holds_payments_since
-
-    def payment_history(
-        self,
-        *,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        method_id: str | None = None,
-    ) -> list[Payment]:
-        """Payments initiated in [start, end), newest first."""
-        return sorted(
-            (
-                p
-                for p in self.payments.values()
-                if (start is None or p.initiated_at >= start)
-                and (end is None or p.initiated_at < end)
-                and (method_id is None or p.method_id == method_id)
-            ),
-            key=lambda p: p.initiated_at,
-            reverse=True,
-        )
 
 
 def balance_of(events: Iterable[object], *, until: datetime | None = None) -> int:

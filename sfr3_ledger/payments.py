@@ -18,7 +18,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sfr3_ledger import attempts
-from sfr3_ledger.errors import AmountExceedsBalance, ConflictingFact, InvalidAmount, NoBalanceDue
+from sfr3_ledger.errors import (
+    AmountExceedsBalance,
+    ConflictingFact,
+    InvalidAmount,
+    NoBalanceDue,
+    PaymentNotFound,
+)
 from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.records import Payment
 from sfr3_ledger.retries import RetryPolicy
@@ -47,6 +53,10 @@ def applied_initiated(ledger: ResidentLedger, event: ResidentLedger.PaymentIniti
     ledger.pending_total += event.amount
 
 
+def applied_submitted(ledger: ResidentLedger, event: ResidentLedger.PaymentSubmitted) -> None:
+    ledger.payments[event.payment_id].stripe_ref = event.stripe_ref
+
+
 def applied_settled(ledger: ResidentLedger, event: ResidentLedger.PaymentSettled) -> None:
     payment = ledger.payments[event.payment_id]
     if payment.status == PaymentStatus.PENDING:
@@ -70,6 +80,36 @@ def applied_failed(ledger: ResidentLedger, event: ResidentLedger.PaymentFailed) 
     payment.stripe_ref = event.stripe_ref or payment.stripe_ref
     attempts.applied_failure(payment, event.reason, event.timestamp, event.stripe_ref,
                              event.attempt, event.retry_at, event.retryable)
+
+
+# ---- queries --------------------------------------------------------------------------
+
+def get_payment(ledger: ResidentLedger, payment_id: str) -> Payment:
+    try:
+        return ledger.payments[payment_id]
+    except KeyError:
+        raise PaymentNotFound(payment_id) from None
+
+
+def payment_history(
+    ledger: ResidentLedger,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    method_id: str | None = None,
+) -> list[Payment]:
+    """Payments initiated in [start, end), newest first."""
+    return sorted(
+        (
+            p
+            for p in ledger.payments.values()
+            if (start is None or p.initiated_at >= start)
+            and (end is None or p.initiated_at < end)
+            and (method_id is None or p.method_id == method_id)
+        ),
+        key=lambda p: p.initiated_at,
+        reverse=True,
+    )
 
 
 # ---- commands -------------------------------------------------------------------------

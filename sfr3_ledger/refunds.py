@@ -200,6 +200,12 @@ def applied_request_failed(
     request.status, request.reason = "FAILED", event.reason
 
 
+def applied_request_completed(
+    ledger: ResidentLedger, event: ResidentLedger.RefundRequestCompleted
+) -> None:
+    ledger.payments[event.payment_id].complete_refund_request(event.request_id, event.refund_id)
+
+
 def applied_refund(ledger: ResidentLedger, event: ResidentLedger.RefundApplied) -> None:
     payment = ledger.payments[event.payment_id]
     if event.request_id is not None:
