@@ -10,6 +10,7 @@ bytecode, then one zip per group of functions: serverless.yml custom.bundles). P
 `--package DIR` to measure an existing `osls package --package DIR` output, or let the
 script package into `.sfr3/bench-package` (about 30-60 s; requirements come from the cache).
 
+The bundles' packaging, unzipping and size report are `cold_start_bundles.py`.
 With bundles it also imports each function's handler from the unzipped zip that function
 ships, under the CPython 3.12 that compiled its pycs (`sfr3-payments.bytecode.json`): once
 with the zip's own pycs, once with the same files minus every pyc. `--baseline DIR` measures
@@ -28,16 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import zipfile
-from collections import Counter
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cold_start_bundles import Bundles, bundle_report, package_dir, runtime_dir
 
 REPO = Path(__file__).resolve().parents[1]
 HANDLERS = {
@@ -170,105 +171,6 @@ def measure_imports(runs: int) -> list[tuple[str, str, str]]:
     return rows
 
 
-# What the python3.12 runtime provides (serverless.yml noDeploy), precompiled as there.
-RUNTIME_LIBS = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
-
-
-def _compile_tree(python: str, directory: Path) -> None:
-    subprocess.run(
-        [
-            python,
-            "-m",
-            "compileall",
-            "-q",
-            "-j0",
-            "--invalidation-mode",
-            "unchecked-hash",
-            str(directory),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-
-
-def _runtime_dir(python: str, work: Path) -> Path:
-    """The runtime's boto3 & co (copied from this venv), compiled by 3.12, as on Lambda."""
-    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
-    runtime = work / "rt"
-    runtime.mkdir()
-    for name in RUNTIME_LIBS:
-        if (site / name).is_dir():
-            ignore = shutil.ignore_patterns("__pycache__")
-            shutil.copytree(site / name, runtime / name, ignore=ignore)
-        else:
-            shutil.copy2(site / name, runtime / name)
-    _compile_tree(python, runtime)
-    return runtime
-
-
-# Packages whose aarch64 extensions have no pure-Python fallback: on another machine, host
-# builds of the same versions (pip, cp312) stand in for them, compiled by 3.12 too.
-NATIVE = {"pydantic_core": "pydantic-core", "PIL": "pillow"}
-
-
-def _native_dir(python: str, root: Path, work: Path) -> Path | None:
-    if platform.machine() in ("aarch64", "arm64"):
-        return None
-    wanted = []
-    for package, dist in NATIVE.items():
-        if not (root / package).exists():
-            continue
-        (info,) = [p.name for p in root.glob("*.dist-info")
-                   if p.name.lower().replace("_", "-").startswith(f"{dist}-")]
-        wanted.append(f"{dist}=={info[: -len('.dist-info')].rsplit('-', 1)[1]}")
-    if not wanted:
-        return None
-    native = work / f"native-{root.name}"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(native),
-         f"--platform=manylinux2014_{platform.machine()}", "--python-version=3.12",
-         "--implementation=cp", "--only-binary=:all:", *sorted(wanted)],
-        check=True, capture_output=True, timeout=600,
-    )
-    _compile_tree(python, native)
-    return native
-
-
-def _layout(directory: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """(function -> zip file name, bundle name -> zip file name) of a package directory."""
-    report_file = directory / "sfr3-payments.bundles.json"
-    if report_file.exists():
-        report = json.loads(report_file.read_text())
-        zips = {name: info["zip"] for name, info in report["bundles"].items()}
-        return {f: zips[b] for f, b in report["functions"].items()}, zips
-    return {f: "sfr3-payments.zip" for f in HANDLERS}, {"all": "sfr3-payments.zip"}
-
-
-class Bundles:
-    """A package's zips unzipped (with and without pycs) and the sys.path of each."""
-
-    def __init__(self, python: str, directory: Path, work: Path, runtime: Path) -> None:
-        self.functions, zips = _layout(directory)
-        self.paths: dict[str, dict[str, list[Path]]] = {}
-        for zip_name in sorted(set(zips.values())):
-            with_pyc, without_pyc = work / f"{zip_name}-pyc", work / f"{zip_name}-src"
-            with zipfile.ZipFile(directory / zip_name) as bundle:
-                bundle.extractall(with_pyc)
-                for info in bundle.infolist():
-                    if "__pycache__/" not in info.filename:
-                        bundle.extract(info, without_pyc)
-            native = _native_dir(python, with_pyc, work)
-            overlay = [native] if native else []
-            self.paths[zip_name] = {
-                "bundle-pyc": [*overlay, with_pyc, runtime],
-                "bundle-src": [*overlay, without_pyc, runtime],
-            }
-
-    def path(self, function: str, label: str) -> list[Path]:
-        return self.paths[self.functions[function]][label]
-
-
 def measure_bundle_imports(runs: int, directory: Path, baseline: Path | None) -> list[str]:
     report_file = directory / "sfr3-payments.bytecode.json"
     report = json.loads(report_file.read_text()) if report_file.exists() else {}
@@ -281,9 +183,10 @@ def measure_bundle_imports(runs: int, directory: Path, baseline: Path | None) ->
         "zip without them" + ("; old = --baseline, interleaved run by run" if baseline else "")
     ]
     with tempfile.TemporaryDirectory(prefix="sfr3-bundle-") as work:
-        runtime = _runtime_dir(python, Path(work))
-        new = Bundles(python, directory, Path(work) / "new", runtime)
-        old = Bundles(python, baseline, Path(work) / "old", runtime) if baseline else None
+        runtime = runtime_dir(python, Path(work))
+        new = Bundles(python, directory, Path(work) / "new", runtime, HANDLERS)
+        old = (Bundles(python, baseline, Path(work) / "old", runtime, HANDLERS)
+               if baseline else None)
         for function, module in HANDLERS.items():
             variants = {f"{label}": new.path(function, label)
                         for label in ("bundle-pyc", "bundle-src")}
@@ -327,55 +230,6 @@ def measure_bundle_imports(runs: int, directory: Path, baseline: Path | None) ->
     return lines
 
 
-def package_dir(given: str | None) -> Path:
-    if given:
-        return Path(given)
-    out = REPO / ".sfr3" / "bench-package"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLS_"))}
-    env.update(
-        {
-            "AWS_ACCESS_KEY_ID": "dummy",
-            "AWS_SECRET_ACCESS_KEY": "dummy",
-            "AWS_REGION": "us-east-1",
-            "SLS_TELEMETRY_DISABLED": "1",
-            "SLS_NOTIFICATIONS_MODE": "off",
-            "SFR3_PYTHON_BIN": sys.executable,
-        }
-    )
-    osls = REPO / "node_modules" / ".bin" / "osls"
-    subprocess.run(
-        [str(osls), "package", "--stage", "dev", "--package", str(out)],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=900,
-    )
-    return out
-
-
-def bundle_report(directory: Path) -> list[str]:
-    functions, zips = _layout(directory)
-    lines = []
-    for zip_name in sorted(set(zips.values())):
-        zip_path = directory / zip_name
-        with zipfile.ZipFile(zip_path) as archive:
-            infos = archive.infolist()
-        by_top: Counter[str] = Counter()
-        for info in infos:
-            by_top[info.filename.split("/", 1)[0]] += info.file_size
-        unzipped = sum(by_top.values())
-        users = sorted(f for f, z in functions.items() if z == zip_name)
-        lines += [
-            f"bundle {zip_name}: {zip_path.stat().st_size / 1e6:.1f} MB zipped, "
-            f"{unzipped / 1e6:.1f} MB unzipped (Lambda limit 262.1 MB), {len(infos)} files; "
-            f"shipped by {len(users)} function(s): {', '.join(users)}",
-            "  largest parts (unzipped): " + ", ".join(
-                f"{name} {size / 1e6:.1f} MB" for name, size in by_top.most_common(6)),
-        ]
-    return lines
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -404,11 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         for line in measure_bundle_imports(args.runs, directory, baseline):
             print(line)
         print()
-        for line in bundle_report(directory):
+        for line in bundle_report(directory, HANDLERS):
             print(line)
         if baseline:
             print("baseline:")
-            for line in bundle_report(baseline):
+            for line in bundle_report(baseline, HANDLERS):
                 print(line)
     print(f"machine load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
