@@ -32,7 +32,6 @@ A quiet day costs the same handful of requests whatever the portfolio size.
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from typing import Any
 
@@ -47,8 +46,6 @@ from sfr3_adapters.dynamodb.read_model_table import retryable_cancel as _retryab
 from sfr3_adapters.dynamodb.read_model_table import s as _s
 from sfr3_ledger.autopay import ACTIVE, CANCELLED
 from sfr3_ledger.read_models.schedule import AutopayRow, LeaseRow
-
-log = logging.getLogger(__name__)
 
 LEASE_SK = "LEASE"
 AUTOPAY_SK = "AUTOPAY"
