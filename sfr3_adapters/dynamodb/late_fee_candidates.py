@@ -133,9 +133,13 @@ class LateFeeCandidateItems(DynamoDBReadModel):
             except ClientError as exc:
                 if not _retryable_cancel(exc):
                     raise
-                if "ConditionalCheckFailed" in _cancellation_codes(exc) or (
-                        attempt == MAX_ATTEMPTS - 1):
+                if "ConditionalCheckFailed" in _cancellation_codes(exc):
                     break
+                if attempt == MAX_ATTEMPTS - 1:
+                    # Still conflicting: raise, so the projection retries its batch. Removing
+                    # the row alone would leave this candidate's pointer behind, and a replay
+                    # of its add would then take it as already there.
+                    raise
                 _pause(attempt)  # a conflicting transaction: try both deletes again
         # The pointer names another candidate of the charge: remove this row only.
         self.client.delete_item(TableName=self.table_name, Key=late_key)

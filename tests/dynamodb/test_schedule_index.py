@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from sfr3_adapters.dynamodb.client import RETRY_CONFIG
 from sfr3_adapters.dynamodb.read_models import DynamoDBScheduleIndex
@@ -394,3 +395,34 @@ def test_a_quiet_day_costs_a_constant_handful_of_requests(dynamodb_local: str,
     assert calls[0] == "GetItem" and calls[-1] == "UpdateItem"
     assert set(calls[1:-1]) == {"Query"}
     client.delete_table(TableName=dynamo.table_name)
+
+
+def test_a_removal_that_keeps_conflicting_raises_and_removes_nothing(
+        dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A removal whose transaction conflicts on every attempt must fail (the projection
+    retries its batch), not delete the candidate row alone: the pointer left behind would
+    make a replayed add of the same candidate a no-op, and the late fee would be lost."""
+    index = DynamoDBScheduleIndex(f"schedule-{uuid.uuid4().hex[:12]}",
+                                  client=_client(dynamodb_local))
+    index.create_table()  # DynamoDB only: SQLite removes row and pointer in one statement
+    candidate = cand("r1", "c-1", date(2025, 3, 7))
+    index.add_late_candidate(candidate)
+    conflict = ClientError({"Error": {"Code": "TransactionCanceledException",
+                                      "Message": "Transaction cancelled"},
+                            "CancellationReasons": [{"Code": "TransactionConflict"},
+                                                    {"Code": "None"}]}, "TransactWriteItems")
+
+    def always_conflicts(writes: Any) -> None:
+        raise conflict
+
+    monkeypatch.setattr(index, "_transact", always_conflicts)
+    monkeypatch.setattr("sfr3_adapters.dynamodb.late_fee_candidates._pause", lambda _: None)
+    with pytest.raises(ClientError):
+        index.remove_late_candidate(candidate)
+    monkeypatch.undo()
+    assert index.late_candidates(NY, date(2025, 3, 31)) == [candidate]
+    index.remove_late_candidate(candidate)  # the retried batch
+    assert index.late_candidates(NY, date(2025, 3, 31)) == []
+    index.add_late_candidate(candidate)  # and a replayed add is not taken as already there
+    assert index.late_candidates(NY, date(2025, 3, 31)) == [candidate]
+    index.client.delete_table(TableName=index.table_name)
