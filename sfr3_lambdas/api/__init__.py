@@ -24,8 +24,9 @@ its answers (`contract.answers`, the success model and every error status), and
 `contract.Resolver` corrects what Powertools would otherwise claim (see `contract.py`).
 CORS (`cors.py`, `SFR3_CORS_ORIGINS`): a preflight `OPTIONS` is answered before the
 identity check (a browser sends no token with it; there is no OPTIONS route, so it can
-only ever be the resolver's preflight answer), and the gate's refusals carry the CORS
-headers too.
+only ever be the resolver's preflight answer; were one added, `policy.same_route`
+refuses it: the gate authorised nothing), and the gate's refusals carry the CORS headers
+too.
 """
 
 from __future__ import annotations
@@ -119,13 +120,12 @@ def _gate(event: dict[str, Any]) -> dict[str, Any] | tuple[auth.Principal, polic
 @http_logging(logger)  # API Gateway request id as correlation id
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """API Gateway REST (v1) proxy entry point for every resident/staff route."""
-    if _preflight(event):
-        return cors.vary(CORS, app.resolve(event, context))  # type: ignore[arg-type]
-    gate = _gate(event)
-    if isinstance(gate, dict):
-        return gate
-    principal, selected = gate
-    app.append_context(principal=principal, **{policy.AUTHORISED: selected})
+    if not _preflight(event):  # a preflight carries no token: nothing to authorise
+        gate = _gate(event)
+        if isinstance(gate, dict):
+            return gate
+        principal, selected = gate
+        app.append_context(principal=principal, **{policy.AUTHORISED: selected})
     try:
         return cors.vary(CORS, app.resolve(event, context))  # type: ignore[arg-type]
     except Exception:  # never a stack trace to the caller
