@@ -26,9 +26,9 @@ USER_AGENT_MAX = 500
 def request_acceptance(app: BaseRouter) -> MandateAcceptance | None:
     """This request's online acceptance (source IP, User-Agent, now); None without them."""
     event = app.current_event
-    headers = event.headers or {}
     ip = event.request_context.identity.source_ip
-    agent = headers.get("User-Agent") or headers.get("user-agent")
+    # Header names are case-insensitive (HTTP); API Gateway passes them as the client sent.
+    agent = event.get_header_value("User-Agent", case_sensitive=False)
     if not ip or not agent:
         return None
     return MandateAcceptance(ip_address=ip, user_agent=agent[:USER_AGENT_MAX],
