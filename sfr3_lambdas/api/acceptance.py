@@ -27,8 +27,9 @@ def request_acceptance(app: BaseRouter) -> MandateAcceptance | None:
     """This request's online acceptance (source IP, User-Agent, now); None without them."""
     event = app.current_event
     ip = event.request_context.identity.source_ip
-    # Header names are case-insensitive (HTTP); API Gateway passes them as the client sent.
-    agent = event.get_header_value("User-Agent", case_sensitive=False)
+    # Header names are case-insensitive (HTTP); API Gateway passes them as the client sent,
+    # and Powertools' `headers` is a case-insensitive mapping.
+    agent = event.headers.get("User-Agent")
     if not ip or not agent:
         return None
     return MandateAcceptance(ip_address=ip, user_agent=agent[:USER_AGENT_MAX],
