@@ -251,8 +251,35 @@ class Worker:
             return "nothing due"
         outcome, amount = self._autopay_sweep(resident_id, first, last)
         if self.sweeps is not None and time_zone is not None:
-            self.sweeps.recorded(time_zone, last, resident_id, outcome, amount)
+            tallied, cents = (outcome, amount) if outcome != "already done" else \
+                self._recorded_outcome(resident_id, first, last)
+            self.sweeps.recorded(time_zone, last, resident_id, tallied, cents)
         return outcome
+
+    def _recorded_outcome(self, resident_id: str, first: date, last: date
+                          ) -> tuple[Outcome, int]:
+        """What the enrollment recorded for the periods charged in [first, last]: the tally
+        counts the ledger's fact, whichever delivery of the item records first (two sweeps
+        of one run at once: the second finds the period done before the first tallied it)."""
+        enrollment = self.app.find_autopay(resident_id)
+        if enrollment is None:
+            return "already done", 0
+        outcome: Outcome = "already done"
+        total = 0
+        period = period_of(first)
+        while period <= last:
+            record = enrollment.outcomes.get(period_name(period))
+            if record is not None and first <= enrollment.charge_date(period) <= last:
+                kind, ref, cents = record
+                if kind == "SKIPPED":
+                    outcome = "skipped"
+                else:
+                    failed = self.app.ledger(resident_id).payments.get(ref)
+                    outcome = "declined" if failed is not None and \
+                        failed.status == PaymentStatus.FAILED else "charged"
+                    total += cents
+            period = next_period(period)
+        return outcome, total
 
     def _autopay_sweep(self, resident_id: str, first: date, last: date
                        ) -> tuple[Outcome, int]:
