@@ -74,10 +74,23 @@ def position_of(payment: Payment) -> Position:
     return Position(payment.initiated_at, payment.payment_id)
 
 
+def without_acceptance(payment: Payment) -> Payment:
+    """The payment as a row keeps it: without the resident's IP address and User-Agent.
+
+    A manual ACH payment's `mandate_acceptance` is the resident's personal data, kept as
+    proof in the ledger's own event (`PaymentInitiated`) and read from the live aggregate
+    by everything that sends it to the provider (every attempt and re-drive: retries and
+    recovery never decide on a row). No reader of a row needs it, so no row stores it.
+    """
+    if payment.mandate_acceptance is None:
+        return payment
+    return attrs.evolve(payment, mandate_acceptance=None)
+
+
 @attrs.frozen
 class PaymentRow:
     resident_id: str
-    payment: Payment
+    payment: Payment = attrs.field(converter=without_acceptance)
     version: int  # the resident ledger's version the row was read at
 
 

@@ -18,6 +18,7 @@ from sfr3_adapters.dynamodb.payments_index import DynamoDBPaymentsIndex
 from sfr3_adapters.payments_index_sqlite import SQLitePaymentsIndex
 from sfr3_ledger import LedgerApplication, PaymentStatus
 from sfr3_ledger.errors import InvalidCommand
+from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.read_models.payments import (
     PaymentsIndex,
     PaymentsProjection,
@@ -197,3 +198,39 @@ def test_a_batch_behind_the_ledger_never_marks_the_resident_current(world: World
     world.feed()
     assert world.app.payment(R, other.payment_id).status == PaymentStatus.SETTLED
     assert world.app.payment(R, named.payment_id).status == PaymentStatus.PENDING
+
+
+def _stored_text(index: PaymentsIndex) -> str:
+    """Everything the read model's table holds, as text (whatever the backend)."""
+    if isinstance(index, SQLitePaymentsIndex):
+        rows = index._db.execute("SELECT * FROM payments").fetchall()
+        return repr(rows)
+    assert isinstance(index, DynamoDBPaymentsIndex)
+    items = index.client.scan(TableName=index.table_name)["Items"]
+    assert items
+    return repr(items)
+
+
+def test_rows_never_hold_the_residents_ip_address_or_user_agent(world: World) -> None:
+    """A manual ACH payment's acceptance (IP address, User-Agent) is kept as proof in the
+    ledger's own event, which the live aggregate reads for every re-send; the read
+    model's rows (history pages, receipts) need none of it, so none is stored there."""
+    bank = world.app.enroll_payment_method(R, provider_id="pm_2", method_type="ACH",
+                                           last4="6789", actor=R).method_id
+    world.app.post_charge(R, amount=5000, charge_type="RENT", description="Rent", actor="pm")
+    acceptance = MandateAcceptance(ip_address="203.0.113.77", user_agent="Secret-Agent/9.1",
+                                   accepted_at=datetime(2026, 11, 1, tzinfo=UTC))
+    pid = world.app.initiate_payment(R, amount=5000, method_id=bank, actor=R,
+                                     mandate_acceptance=acceptance,
+                                     on_session=True).payment.payment_id
+    world.feed()
+    assert world.app.ledger(R).get_payment(pid).mandate_acceptance == acceptance
+    row = world.index.get(R, pid)
+    assert row is not None and row.mandate_acceptance is None
+    assert row.amount == 5000 and row.status == PaymentStatus.PENDING
+    text = _stored_text(world.index)
+    assert pid in text
+    assert "203.0.113.77" not in text and "Secret-Agent" not in text
+    # The payment a reader gets by id (from the row once the index is current) is the same
+    # payment, less the acceptance.
+    assert world.app.payment(R, pid).mandate_acceptance is None
