@@ -13,7 +13,7 @@ same name its metrics' `service` dimension carries); `default` is only for a pro
 it is unset (`make run` and the tests host every function in one process). On Lambda
 (`AWS_LAMBDA_FUNCTION_NAME` set), the first call of a cold start also routes the library's
 stdlib loggers (`sfr3_ledger`, `sfr3_adapters`, `sfr3_lambdas`, `eventsourcing`; boto3,
-botocore, urllib3 and s3transfer at WARNING) to that Logger's handler with Powertools'
+botocore, urllib3, s3transfer and stripe at WARNING) to that Logger's handler with Powertools'
 `copy_config_to_registered_loggers`: their lines are the same JSON, with the function's
 service, correlation id and Lambda context keys. Locally they keep going to the root logger
 (one process, many functions: no single service or correlation id applies to them).
@@ -36,9 +36,11 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 # The project's and eventsourcing's loggers, at the function's level (LOG_LEVEL).
 LIBRARY_LOGGERS = frozenset({"sfr3_ledger", "sfr3_adapters", "sfr3_lambdas", "eventsourcing"})
-# The AWS SDK's, at WARNING whatever LOG_LEVEL says (botocore logs every request at DEBUG,
-# headers included).
-SDK_LOGGERS = frozenset({"boto3", "botocore", "urllib3", "s3transfer"})
+# The SDKs', at WARNING whatever LOG_LEVEL says: botocore logs every request at DEBUG,
+# headers included, and stripe logs every request and response body at DEBUG (customer and
+# payment method ids, metadata, a bank debit's `mandate_data` with the resident's IP
+# address and User-Agent).
+SDK_LOGGERS = frozenset({"boto3", "botocore", "urllib3", "s3transfer", "stripe"})
 _routed: list[str] = []
 _routing = threading.Lock()
 

@@ -109,3 +109,35 @@ def test_every_handler_module_logs_through_function_logger() -> None:
     offenders = [str(path.relative_to(REPO)) for path in (REPO / "sfr3_lambdas").rglob("*.py")
                  if path.name != "log_context.py" and re.search(r"\bLogger\(", path.read_text())]
     assert not offenders, offenders
+
+
+STRIPE_DEBUG = """
+import logging
+# A root logger at DEBUG (a runtime's or a debugging engineer's): the stripe logger must
+# not inherit it.
+logging.basicConfig(level=logging.DEBUG)
+from sfr3_lambdas import stripe_service
+from sfr3_lambdas.log_context import http_logging
+
+@http_logging(stripe_service.logger)
+def handler(event, context):
+    # What stripe's own requestor logs (stripe._util.log_debug / the SDK's logger).
+    logging.getLogger("stripe").debug(
+        "API response body body=mandate_data ip_address=203.0.113.9 user_agent=Agent/1")
+    logging.getLogger("stripe").warning("stripe retrying request")
+    return {"statusCode": 200}
+
+handler({"requestContext": {"requestId": "req-9"}}, None)
+"""
+
+
+def test_stripe_request_bodies_never_reach_the_logs_even_at_debug() -> None:
+    """stripeService at LOG_LEVEL=DEBUG still keeps the Stripe SDK's DEBUG lines (every
+    request and response body: ids, metadata, an ACH debit's IP address and User-Agent)
+    out of its logs; the SDK's warnings are the function's JSON."""
+    result = _run(STRIPE_DEBUG, AWS_LAMBDA_FUNCTION_NAME="sfr3-dev-stripeService",
+                  POWERTOOLS_SERVICE_NAME="stripeService", LOG_LEVEL="DEBUG")
+    assert "203.0.113.9" not in result.stdout + result.stderr
+    warning = next(line for line in _json_lines(result.stdout)
+                   if line.get("message") == "stripe retrying request")
+    assert warning["service"] == "stripeService" and warning["correlation_id"] == "req-9"
