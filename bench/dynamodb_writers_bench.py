@@ -19,6 +19,9 @@ port, creates the peer's virtualenv under `.sfr3/bench-peer-venv` on first use
   exactly once. The peer's unconditional `BatchWriteItem` overwrites a version another
   writer already stored, so it loses some; ours must lose none.
 
+`--sides stream,stream-bare,peer` adds a diagnostic side: stream mode's writes on a table
+created without its DynamoDB Stream (what DynamoDB Local's stream emulation costs).
+
 Prints figures; asserts nothing (benchmarks never fail on timing).
 """
 
@@ -43,6 +46,10 @@ PEER_VENV = ROOT / ".sfr3" / "bench-peer-venv"
 PEER_REQUIREMENT = "eventsourcing-dynamodb==0.1.0"
 STATE = b'{"amount_cents":125000,"charge_id":"ch-0001","kind":"RENT","period":"2026-12"}' * 4
 TOPIC = "sfr3_ledger.ledger:ResidentLedger.ChargePosted"
+# Each side of ours and its notification mode. `stream-bare` is a diagnostic, not a
+# deployable design: stream mode's writes on a table created WITHOUT its DynamoDB Stream,
+# to separate what DynamoDB Local's stream emulation costs from what the writes cost.
+MODES = {"counter": "counter", "stream": "stream", "stream-bare": "stream"}
 RACE_WRITERS = 4
 RACE_COMMANDS = 25
 DUMMY_AWS = {  # DynamoDB Local accepts any credentials; never the caller's real ones.
@@ -68,7 +75,7 @@ def _recorder(side: str, url: str, table: str) -> Any:
     from sfr3_adapters.dynamodb.factory import Factory
 
     env = {"DYNAMODB_TABLE": table, "DYNAMODB_ENDPOINT_URL": url, "CREATE_TABLE": "no",
-           "DYNAMODB_NOTIFICATIONS": side}
+           "DYNAMODB_NOTIFICATIONS": MODES[side]}
     return Factory(Environment("bench", env)).application_recorder()
 
 
@@ -166,9 +173,14 @@ class Conductor:
             client.get_waiter("table_exists").wait(TableName=name)
         else:
             sys.path.insert(0, str(ROOT))
-            from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_tables
+            from sfr3_adapters.dynamodb import schema
+            from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_table
 
-            ensure_tables(dynamodb_client(self.url, "us-east-1"), name)
+            client = dynamodb_client(self.url, "us-east-1")
+            for definition in schema.table_definitions(name):
+                if side == "stream-bare":
+                    definition.pop("StreamSpecification", None)
+                ensure_table(client, definition)
         return name
 
     def _spawn(self, side: str, *args: str) -> subprocess.Popen[str]:
@@ -228,7 +240,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--sides", default="counter,stream,peer")
+    parser.add_argument("--sides", default="counter,stream,peer",
+                        help="any of counter, stream, peer and the diagnostic stream-bare")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from tests.harness.dynamodb_local import dynamodb_local_command
