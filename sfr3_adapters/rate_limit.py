@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         DisputeResult,
         MandateAcceptance,
         MandateResult,
+        PaymentIntentPage,
         PaymentIntentResult,
         PaymentMethodDetails,
         PaymentProvider,
@@ -157,6 +158,14 @@ class RateLimitedProvider:
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult:
         self.bucket.acquire()
         return self.provider.retrieve_payment_intent(intent_id)
+
+    def list_payment_intents_page(self, *, customer_id: str, created_from: datetime,
+                                  starting_after: str | None = None,
+                                  limit: int = 100) -> PaymentIntentPage:
+        self.bucket.acquire()
+        return self.provider.list_payment_intents_page(
+            customer_id=customer_id, created_from=created_from,
+            starting_after=starting_after, limit=limit)
 
     def refund(self, *, payment_intent_id: str, amount: int | None, idempotency_key: str,
                metadata: Mapping[str, str] | None = None) -> RefundResult:

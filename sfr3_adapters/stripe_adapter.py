@@ -37,6 +37,7 @@ from sfr3_ledger.payment_provider import (
     InvalidProviderRequest,
     MandateAcceptance,
     MandateResult,
+    PaymentIntentPage,
     PaymentIntentResult,
     PaymentMethodDetails,
     PaymentProviderError,
@@ -195,6 +196,28 @@ class StripeAdapter:
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult:
         return payment_intent_result(
             self._call(lambda: self._client.v1.payment_intents.retrieve(intent_id)))
+
+    def list_payment_intents_page(
+        self,
+        *,
+        customer_id: str,
+        created_from: datetime,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> PaymentIntentPage:
+        """`GET /v1/payment_intents?customer=&created[gte]=` (newest first), one page."""
+        params: dict[str, Any] = {"customer": customer_id,
+                                  "created": {"gte": int(created_from.timestamp())},
+                                  "limit": limit}
+        if starting_after:
+            params["starting_after"] = starting_after
+        try:
+            page = self._client.raw_request("get", "/v1/payment_intents", **params).data
+        except stripe.StripeError as exc:
+            raise translate(exc) from exc
+        return PaymentIntentPage(
+            data=[payment_intent_result(pi) for pi in page.get("data") or []],
+            has_more=bool(page.get("has_more")))
 
     # ---- mandates (off-session ACH) --------------------------------------------------------
     def create_ach_mandate(

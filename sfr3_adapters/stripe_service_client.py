@@ -42,6 +42,7 @@ from sfr3_ledger.payment_provider import (
     InvalidProviderRequest,
     MandateAcceptance,
     MandateResult,
+    PaymentIntentPage,
     PaymentIntentResult,
     PaymentMethodDetails,
     PaymentProviderError,
@@ -64,6 +65,7 @@ RESULT_TYPES: dict[str, Any] = {
     "detach_payment_method": None,
     "create_payment_intent": PaymentIntentResult,
     "retrieve_payment_intent": PaymentIntentResult,
+    "list_payment_intents_page": PaymentIntentPage,
     "create_ach_mandate": SetupIntentResult,
     "retrieve_setup_intent": SetupIntentResult,
     "retrieve_mandate": MandateResult,
@@ -298,6 +300,19 @@ class StripeServiceClient:
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult:
         result: PaymentIntentResult = self._call("retrieve_payment_intent",
                                                  {"intent_id": intent_id})
+        return result
+
+    def list_payment_intents_page(
+        self,
+        *,
+        customer_id: str,
+        created_from: datetime,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> PaymentIntentPage:
+        result: PaymentIntentPage = self._call("list_payment_intents_page", {
+            "customer_id": customer_id, "created_from": created_from.isoformat(),
+            "starting_after": starting_after, "limit": limit})
         return result
 
     def create_ach_mandate(

@@ -137,6 +137,18 @@ class ListBalanceTransactions:
 
 
 @attrs.frozen
+class ListPaymentIntentsPage:
+    customer_id: str = attrs.field(validator=_non_empty)
+    created_from: datetime = attrs.field(validator=_aware)
+    starting_after: str | None = None
+    limit: int = 100
+
+    def __attrs_post_init__(self) -> None:
+        if not 1 <= self.limit <= 100:
+            raise ValueError("limit must be between 1 and 100")
+
+
+@attrs.frozen
 class SubmitDisputeEvidence:
     dispute_id: str = attrs.field(validator=_non_empty)
     evidence: dict[str, str]
@@ -216,6 +228,7 @@ SCHEMAS: dict[str, type] = {
     "detach_payment_method": DetachPaymentMethod,
     "create_payment_intent": CreatePaymentIntent,
     "retrieve_payment_intent": RetrievePaymentIntent,
+    "list_payment_intents_page": ListPaymentIntentsPage,
     "create_ach_mandate": CreateAchMandate,
     "retrieve_setup_intent": RetrieveSetupIntent,
     "retrieve_mandate": RetrieveMandate,

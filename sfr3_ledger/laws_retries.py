@@ -40,7 +40,12 @@ from sfr3_ledger.laws_support import (
 )
 from sfr3_ledger.payment_errors import PaymentDeclined, ProviderUnavailableError
 from sfr3_ledger.payment_jobs import PaymentJobName, PaymentJobWorker, PaymentWorkItem, run
-from sfr3_ledger.payment_provider import CardDeclined, PaymentIntentResult, ProviderUnavailable
+from sfr3_ledger.payment_provider import (
+    CardDeclined,
+    PaymentIntentPage,
+    PaymentIntentResult,
+    ProviderUnavailable,
+)
 from sfr3_ledger.payment_service import PaymentService
 from sfr3_ledger.provider_events import named_attempt, named_payment
 from sfr3_ledger.read_models.payments_pending import PaymentWatchProjection
@@ -79,6 +84,12 @@ class _Provider:
 
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult:
         return self.intents[intent_id]
+
+    def list_payment_intents_page(self, *, customer_id: str, created_from: datetime,
+                                  starting_after: str | None = None,
+                                  limit: int = 100) -> PaymentIntentPage:
+        """Every intent made (one resident, one customer), newest first, one page."""
+        return PaymentIntentPage(data=list(reversed(self.intents.values())), has_more=False)
 
     def decide(self, intent_id: str, succeeded: bool, reason: str) -> None:
         old = self.intents[intent_id]

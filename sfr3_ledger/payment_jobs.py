@@ -9,7 +9,10 @@ does the item against that resident's ledger, idempotently:
 
 - a retry starts only if the ledger still has it scheduled and due (`start_retry`), so a
   redelivered or re-planned item makes no second attempt;
-- a recovery acts only on a payment still PENDING, with the same idempotency key.
+- a recovery acts only on a payment still PENDING: with the same idempotency key, or,
+  where a re-send could charge without consent (withdrawn since) or twice (a reservation
+  older than Stripe's 24 h key window), by listing what Stripe made first
+  (sfr3_ledger/recovery.py).
 
 Why a frequent scan of a read model rather than SQS delays (docs/jobs.md): SQS delays
 are at most 15 minutes, retries are hours apart. EventBridge Scheduler one-time schedules
@@ -118,7 +121,8 @@ class PaymentJobWorker:
                 self._tidy(item, RETRY, now)
             return outcome
         try:
-            outcome = self.payments.recover_payment(item.resident_id, item.payment_id)
+            outcome = self.payments.recover_payment(item.resident_id, item.payment_id,
+                                                    now=now)
         except ProviderUnavailableError:
             # Stripe unreachable: look again later (not a failed item: an outage would
             # otherwise fill the DLQ with payments that are merely waiting).

@@ -52,6 +52,15 @@ class PaymentIntentResult:
 
 
 @attrs.frozen
+class PaymentIntentPage:
+    """One page of a customer's PaymentIntents (newest first); `has_more` means ask again
+    with `starting_after` = the last id of `data`."""
+
+    data: list[PaymentIntentResult]
+    has_more: bool
+
+
+@attrs.frozen
 class RefundResult:
     id: str
     payment_intent_id: str
@@ -285,6 +294,20 @@ class PaymentProvider(Protocol):
 
     def retrieve_payment_intent(self, intent_id: str) -> PaymentIntentResult: ...
 
+    def list_payment_intents_page(
+        self,
+        *,
+        customer_id: str,
+        created_from: datetime,
+        starting_after: str | None = None,
+        limit: int = 100,
+    ) -> PaymentIntentPage:
+        """One page of the customer's intents created at or after `created_from` (Stripe's
+        `GET /v1/payment_intents?customer=&created[gte]=`): a read, never a create. What
+        recovery asks to learn whether a request whose answer was lost made an intent,
+        without re-sending it (consent withdrawn since, or its key older than Stripe keeps)."""
+        ...
+
     def refund(
         self,
         *,
@@ -335,6 +358,7 @@ __all__ = [
     "InvalidProviderRequest",
     "MandateAcceptance",
     "MandateResult",
+    "PaymentIntentPage",
     "PaymentIntentResult",
     "PaymentMethodDetails",
     "PaymentMethodType",

@@ -89,7 +89,8 @@ class StoreBase(PersistentState):
         elif created not in (None, ""):
             rows = [r for r in rows if r["created"] == int(created)]
         rows.sort(key=lambda r: r["created"], reverse=True)  # stable: newest insert first
-        limit = _int(params, "limit") or 10
+        limit = _int(params, "limit")
+        limit = 10 if limit is None else limit
         if not 1 <= limit <= 100:
             raise invalid("Invalid limit: must be between 1 and 100", param="limit")
         if params.get("starting_after"):

@@ -18,6 +18,10 @@ Controls (JSON bodies):
                                                 later charges act as that test token
   POST /_sandbox/mandates/<id>/deactivate      the customer revoked it at their bank:
                                                 `inactive`, `mandate.updated` sent
+  POST /_sandbox/idempotency/expire {"older_than"?: seconds (default 86400)}
+                                                forget idempotency keys first used that
+                                                long ago (sandbox clock), as Stripe does
+                                                after 24 h: {"forgotten": n}
   POST /_sandbox/fail {"status": 429|500|401, "count": n}   next n API calls fail
   POST /_sandbox/fail {"mode": "drop_response", "count": n, "path"?: p}
                                                 the next n calls (to p) run, answers lost
@@ -35,7 +39,7 @@ import attrs
 
 from sfr3_dev.stripe_sandbox import catalog
 from sfr3_dev.stripe_sandbox.balance_transactions import set_balance_transaction_amount
-from sfr3_dev.stripe_sandbox.errors import StripeError, invalid, unrecognized
+from sfr3_dev.stripe_sandbox.errors import DAY, StripeError, invalid, unrecognized
 from sfr3_dev.stripe_sandbox.mandates import deactivate
 
 if TYPE_CHECKING:
@@ -159,6 +163,13 @@ def _set_amount(sb: StripeSandbox, body: Body, authorised: bool, id_: str) -> An
     return set_balance_transaction_amount(sb.store, id_, int(body["amount"]))
 
 
+def _expire_keys(sb: StripeSandbox, body: Body, authorised: bool) -> Any:
+    older_than = int(body.get("older_than", DAY))
+    if older_than < 0:
+        raise invalid("older_than must be a number of seconds >= 0", param="older_than")
+    return {"forgotten": sb.store.expire_idempotency_keys(older_than)}
+
+
 def _fail(sb: StripeSandbox, body: Body, authorised: bool) -> Any:
     if body.get("mode") == "drop_response":
         with sb.store.lock:
@@ -194,5 +205,6 @@ _CONTROLS: list[tuple[str, str, Control]] = [
     ("POST", rf"payment_methods/{_SEGMENT}/behave_as", _behave_as),
     ("POST", rf"balance_transactions/{_SEGMENT}/amount", _set_amount),
     ("POST", rf"mandates/{_SEGMENT}/deactivate", _deactivate_mandate),
+    ("POST", r"idempotency/expire", _expire_keys),
     ("POST", r"fail", _fail),
 ]

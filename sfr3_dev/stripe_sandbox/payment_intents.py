@@ -1,7 +1,9 @@
 """PaymentIntents and Charges in the sandbox.
 
 `POST /v1/payment_intents` (`confirm=true` to pay at once), `GET /v1/payment_intents`
-(filter `customer`), `GET /v1/payment_intents/<id>`, `POST …/confirm`, `POST …/cancel`;
+(filters `customer` and `created[gt|gte|lt|lte]`, newest first, `limit` with
+`starting_after`/`ending_before` as Stripe pages: base.py's `_list`),
+`GET /v1/payment_intents/<id>`, `POST …/confirm`, `POST …/cancel`;
 `GET /v1/charges` (filters `customer`, `payment_intent`), `GET /v1/charges/<id>`.
 
 Confirming makes a charge and acts out the method's test behaviour (catalog.py): a card

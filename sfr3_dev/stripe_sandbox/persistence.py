@@ -124,7 +124,8 @@ class PersistentState:
         self.by_kind: dict[str, dict[str, Obj]] = {}  # the same, grouped by `object`
         self.behaviour: dict[str, catalog.TestMethod] = self._dict("behaviour")  # pm id ->
         self.pending_ach: dict[str, int] = self._dict("pending_ach")  # pi id -> settles at
-        self.idempotency: dict[str, tuple[str, int, Obj]] = self._dict("idempotency")
+        # key -> (fingerprint, status, body, first used at)
+        self.idempotency: dict[str, tuple[Any, ...]] = self._dict("idempotency")
         self.injected: list[tuple[int, Obj]] = []  # queued failure answers
         self.webhook_secrets: dict[str, str] = self._dict("webhook_secret")
         self.detached: dict[str, int] = self._dict("detached")  # pm id -> detached at

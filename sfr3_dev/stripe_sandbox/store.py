@@ -99,8 +99,23 @@ class Store(PaymentIntents, Refunds, WebhookEndpoints):
                     return seen[1], copy.deepcopy(seen[2]), True
             status, body = self._dispatch(method, path, params, idempotency_key)
             if method == "POST" and idempotency_key and status < 500:
-                self.idempotency[idempotency_key] = (fingerprint, status, copy.deepcopy(body))
+                # When the key was first used (sandbox clock): what `expire_idempotency_keys`
+                # reads, as Stripe prunes keys once they are at least 24 hours old.
+                self.idempotency[idempotency_key] = (fingerprint, status, copy.deepcopy(body),
+                                                     self.now())
             return status, body, False
+
+    def expire_idempotency_keys(self, older_than: int = DAY) -> int:
+        """Forget the keys first used at least `older_than` seconds ago (sandbox clock), as
+        Stripe does after 24 hours: a request under one of them is then a new request.
+        Keys saved without a time (an older state file) are kept. How many were forgotten."""
+        with self.transaction():
+            cutoff = self.now() - older_than
+            old = [key for key, seen in self.idempotency.items()
+                   if len(seen) > 3 and int(seen[3]) <= cutoff]
+            for key in old:
+                del self.idempotency[key]
+            return len(old)
 
     def _dispatch(self, method: str, path: str, params: Obj,
                   idem: str | None) -> tuple[int, Obj]:

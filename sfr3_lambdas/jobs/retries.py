@@ -11,7 +11,9 @@ recovery"):
   invocation re-plans the same items, and the workers are idempotent.
 * `worker_handler` (paymentJobsWorker): the queue's consumer (Powertools BatchProcessor,
   ReportBatchItemFailures; 5 receives, then the payment jobs DLQ). Each item re-reads the
-  ledger before acting (`PaymentJobWorker`). Metric `PaymentRecovered` (dimension
+  ledger before acting (`PaymentJobWorker`); a recovery whose re-send could charge without
+  consent or twice lists Stripe's intents instead (`SFR3_RECOVERY_LOOKUP_AFTER`, checked
+  when the worker is built: sfr3_ledger/recovery.py). Metric `PaymentRecovered` (dimension
   `outcome`); `PaymentRetried` (`Attempt`) and `PaymentPermanentlyFailed`
   (`FailureReason`) are counted from the ledger's facts by the stream processor
   (sfr3_adapters/payment_metrics.py), once per fact whatever the redeliveries.
@@ -154,9 +156,17 @@ def scheduler_handler(event: dict[str, Any], context: LambdaContext) -> dict[str
 # ---- worker ---------------------------------------------------------------------------
 
 def job_worker() -> payment_jobs.PaymentJobWorker:
-    """Built once per cold start, not per record (it holds only the service and the watch)."""
-    return _once("worker", lambda: payment_jobs.PaymentJobWorker(  # type: ignore[no-any-return]
-        wiring.jobs_payment_service(), payment_watch()))
+    """Built once per cold start, not per record (it holds only the service and the watch).
+    A recovery margin outside Stripe's key window refuses to build (ValueError), loudly,
+    rather than re-send keys Stripe has forgotten."""
+
+    def build() -> payment_jobs.PaymentJobWorker:
+        from sfr3_ledger.recovery import lookup_after
+
+        lookup_after(os.environ)
+        return payment_jobs.PaymentJobWorker(wiring.jobs_payment_service(), payment_watch())
+
+    return _once("worker", build)  # type: ignore[no-any-return]
 
 
 def work(record: SQSRecord) -> str:

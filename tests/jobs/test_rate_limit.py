@@ -112,6 +112,8 @@ def test_the_limited_provider_delegates_every_call_behind_the_bucket() -> None:
             payment_id="pay_1", resident_id="r", amount=100, currency="usd",
             customer_id="cus_1", payment_method_id="pm_1", metadata={"k": "v"}),
         "retrieve_payment_intent": lambda: limited.retrieve_payment_intent("pi_1"),
+        "list_payment_intents_page": lambda: limited.list_payment_intents_page(
+            customer_id="cus_1", created_from=now, starting_after="pi_1", limit=10),
         "refund": lambda: limited.refund(payment_intent_id="pi_1", amount=None,
                                          idempotency_key="re-1", metadata=None),
         "list_balance_transactions": lambda: limited.list_balance_transactions(
