@@ -88,12 +88,14 @@ def lookup_after(env: Mapping[str, str] | None) -> timedelta:
 
 
 def reserved_since(payment: Payment) -> datetime:
-    """When the current attempt was reserved, or a moment before: the first attempt's
-    initiation; a retry's is the time its retry was due (it starts no earlier)."""
+    """When the current attempt was reserved, or a moment before (wall clock, both): the
+    first attempt's initiation; a retry's is the failure of the attempt before it (it
+    starts after that is recorded). Not the retry's due time: a run judged as of a later
+    instant (`--at`) starts a retry before it is due by the clock. Earlier than the truth
+    is safe: the listing is wider and the age older (a lookup rather than a re-send)."""
     if payment.attempt <= 1 or not payment.attempts:
         return payment.initiated_at
-    last = payment.attempts[-1]
-    return max(last.retry_at or last.failed_at, payment.initiated_at)
+    return max(payment.attempts[-1].failed_at, payment.initiated_at)
 
 
 class PaymentRecovery:

@@ -64,6 +64,10 @@ def test_balance_transactions_have_our_shape(adapter: StripeAdapter) -> None:
     assert all(t.net == t.amount - t.fee and t.created.tzinfo for t in ours)
 
 
+def test_intents_are_listed_by_customer_since(adapter: StripeAdapter) -> None:
+    scenarios.intents_are_listed_by_customer_since(adapter)
+
+
 def test_bad_key_is_an_authentication_error() -> None:
     with pytest.raises(ProviderAuthenticationError):
         StripeAdapter("sk_test_not_a_real_key", max_network_retries=0).retrieve_payment_intent(

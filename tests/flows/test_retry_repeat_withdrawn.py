@@ -1,8 +1,8 @@
 """A repeat of a retry whose attempt was reserved but never reached Stripe (the provider
 was down), after the consent it rested on was withdrawn: the retry job never sends it
-again itself; the reservation waits for the recovery job's same-key re-drive, whose
-rules decide (a removed method's re-send is refused and releases it). Against the local
-Stripe server.
+again itself; the reservation waits for the recovery job, which sends nothing either:
+it lists what Stripe made for the attempt and applies it, or releases the reservation
+(tests/jobs/test_recovery_consent.py). Against the local Stripe server.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pytest
 
 from sfr3_ledger import PaymentStatus
 from sfr3_ledger.autopay import AUTOPAY_ACTOR
+from sfr3_ledger.recovery import CONSENT_WITHDRAWN
 from tests.flows.retry_harness import Harness, retry_harness  # noqa: F401 (fixture)
 
 
@@ -62,3 +63,19 @@ def test_a_repeat_after_the_method_is_removed_leaves_it_to_recovery(h: Harness) 
     assert h.app.payment(rid, pid).status == PaymentStatus.PENDING
     assert h.service.recover_payment(rid, pid) == "failed"
     assert h.app.ledger(rid).payable == 80_000, "the reservation is released"
+
+
+def test_recovery_of_that_repeat_sends_nothing_and_releases_it(h: Harness) -> None:
+    """Attempt 1's declined intent is the same customer's and payment's: it is not attempt
+    2's, so nothing is found, nothing is created, and the reservation is released."""
+    rid = "res-rrepeat-recover"
+    _, pid, _ = _reserved_retry(h, rid)
+    h.app.cancel_autopay(rid, actor=rid)
+    before = [i["id"] for i in h.intents_for(pid)]
+    assert len(before) == 1, "attempt 1's declined intent"
+    assert h.service.recover_payment(rid, pid) == "failed"
+    assert [i["id"] for i in h.intents_for(pid)] == before, "the resident is not charged"
+    payment = h.app.payment(rid, pid)
+    assert (payment.status, payment.failure_reason, payment.retry_status) == (
+        PaymentStatus.FAILED, CONSENT_WITHDRAWN, None)
+    assert h.app.ledger(rid).payable == 80_000

@@ -144,8 +144,8 @@ def test_crash_between_intent_creation_and_recording(h: Harness) -> None:
 
 def test_a_removed_method_never_hides_a_charge_stripe_made(h: Harness) -> None:
     """Stripe charged the card, the answer and the webhook were lost, then the resident
-    removed the card: recovery re-sends the same key (Stripe answers with the intent it
-    made; a new one on a detached card would be refused) and the ledger says SETTLED."""
+    removed the card: recovery sends nothing (the consent is withdrawn), finds the intent
+    Stripe made by listing the customer's intents, and the ledger says SETTLED."""
     method = _rent(h)
     h.sandbox.control("fail", {"mode": "drop_response", "count": 1,
                                "path": "/v1/payment_intents"})

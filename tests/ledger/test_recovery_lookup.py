@@ -6,7 +6,7 @@ provider that keys creates as Stripe does and can forget keys (Stripe's 24 h).""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,7 +27,8 @@ DAY = timedelta(hours=24)
 
 
 class Stripe:
-    """Intents by id, creates keyed by `pi-<payment id>` (forgettable), a clock."""
+    """Intents by id (with when they were made), creates keyed by `pi-<payment id>`
+    (keys forgettable, as Stripe forgets them after 24 h)."""
 
     def __init__(self) -> None:
         self.intents: dict[str, tuple[datetime, str, PaymentIntentResult]] = {}
@@ -36,7 +37,6 @@ class Stripe:
         self.lists: list[dict[str, Any]] = []
         self.list_down = False
         self.status = "succeeded"
-        self.now = datetime.now().astimezone()
 
     def create_payment_intent(self, *, payment_id: str, resident_id: str, amount: int,
                               currency: str, customer_id: str, payment_method_id: str,
@@ -49,7 +49,7 @@ class Stripe:
         meta = {**(metadata or {}), "resident_id": resident_id, "payment_id": payment_id}
         intent = PaymentIntentResult(id=f"pi_{len(self.intents) + 1}", status=self.status,
                                      amount=amount, currency=currency, metadata=meta)
-        self.intents[intent.id] = (self.now, customer_id, intent)
+        self.intents[intent.id] = (datetime.now(UTC), customer_id, intent)
         self.keys[key] = intent.id
         return intent
 
@@ -238,14 +238,32 @@ def test_a_retry_attempt_matches_its_own_intent_only(service: PaymentService,
     service.ledger.start_retry(R, "pay_r", now=failed.retry_at)
     retry = service.ledger.ledger(R).get_payment("pay_r")
     assert (retry.attempt, retry.stripe_ref) == (2, None)
-    assert reserved_since(retry) == failed.retry_at
+    assert failed.failed_at is not None and at <= failed.failed_at
+    assert reserved_since(retry) == failed.failed_at, "not the retry's due time"
     service.ledger.cancel_autopay(R, actor=R)
-    # Attempt 1's intent (same customer, same payment) is not attempt 2's.
+    # Attempt 1's intent (same customer, same payment, listed) is not attempt 2's.
     assert service.recover_payment(R, "pay_r", now=failed.retry_at + timedelta(hours=1)) \
         == "failed"
-    assert stripe.creates == []
+    assert stripe.lists and stripe.creates == []
     assert service.ledger.payment(R, "pay_r").failure_reason == CONSENT_WITHDRAWN
-    assert at <= failed.retry_at
+
+
+def test_a_retry_attempts_own_intent_is_found(service: PaymentService,
+                                              stripe: Stripe) -> None:
+    _reserve(service, "pay_r2")
+    service.ledger.fail_payment(R, "pay_r2", reason="insufficient_funds")
+    failed = service.ledger.payment(R, "pay_r2")
+    assert failed.retry_at is not None
+    # Started by a run judged as of its due time, hours before the clock gets there.
+    service.ledger.start_retry(R, "pay_r2", now=failed.retry_at)
+    made = stripe.lost_answer(service, "pay_r2")
+    assert made.metadata["payment_id"] == "pay_r2-a2"
+    service.ledger.pause_autopay(R, actor=R)
+    assert service.recover_payment(R, "pay_r2", now=failed.retry_at) == "settled"
+    payment = service.ledger.payment(R, "pay_r2")
+    assert (payment.status, payment.attempt, payment.stripe_ref) == (
+        PaymentStatus.SETTLED, 2, made.id)
+    assert stripe.creates == []
 
 
 def test_a_found_intent_still_processing_is_recorded_and_synced_later(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -145,3 +146,35 @@ def webhook_signatures_are_checked(provider: PaymentProvider, secret: str) -> No
     ]:
         with pytest.raises(WebhookSignatureInvalid):
             provider.verify_webhook(payload=bad_payload, signature_header=bad_header)
+
+
+def intents_are_listed_by_customer_since(provider: PaymentProvider) -> None:
+    """A customer's intents since an instant, newest first, paged by `starting_after`: what
+    recovery reads instead of re-sending (never another customer's, nothing created)."""
+    def customer_with(count: int) -> tuple[str, list[str]]:
+        resident = unique("res")
+        customer = provider.create_customer(resident_id=resident)
+        method = provider.attach_payment_method(customer_id=customer,
+                                                payment_method_id="pm_card_visa")
+        return customer, [provider.create_payment_intent(
+            payment_id=unique("pay"), resident_id=resident, amount=5_000 + n,
+            currency="usd", customer_id=customer, payment_method_id=method.provider_id,
+            metadata={"n": str(n)}).id for n in range(count)]
+
+    customer, made = customer_with(3)
+    customer_with(1)  # another customer's: never listed
+    since = datetime.now(UTC) - timedelta(hours=1)
+    first = provider.list_payment_intents_page(customer_id=customer, created_from=since,
+                                               limit=2)
+    assert len(first.data) == 2 and first.has_more
+    rest = provider.list_payment_intents_page(customer_id=customer, created_from=since,
+                                              starting_after=first.data[-1].id, limit=2)
+    assert not rest.has_more
+    listed = first.data + rest.data
+    # Each once (the order of intents made within one second is Stripe's to choose).
+    assert sorted(i.id for i in listed) == sorted(made) and len(listed) == 3
+    assert sorted(i.metadata["n"] for i in listed) == ["0", "1", "2"]
+    assert all(i.status == "succeeded" for i in listed)
+    later = datetime.now(UTC) + timedelta(days=3650)
+    empty = provider.list_payment_intents_page(customer_id=customer, created_from=later)
+    assert (empty.data, empty.has_more) == ([], False)

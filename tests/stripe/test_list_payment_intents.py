@@ -5,7 +5,7 @@ the sandbox's control that forgets idempotency keys older than Stripe keeps them
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,39 +16,8 @@ from tests.stripe import scenarios
 pytestmark = pytest.mark.stripe_sandbox
 
 
-def _customer_with_intents(provider: PaymentProvider, count: int) -> tuple[str, list[str]]:
-    resident = scenarios.unique("res")
-    customer = provider.create_customer(resident_id=resident)
-    method = provider.attach_payment_method(customer_id=customer,
-                                            payment_method_id="pm_card_visa")
-    made = [provider.create_payment_intent(
-        payment_id=scenarios.unique("pay"), resident_id=resident, amount=5_000 + n,
-        currency="usd", customer_id=customer, payment_method_id=method.provider_id,
-        metadata={"n": str(n)}).id for n in range(count)]
-    return customer, made
-
-
 def test_pages_through_a_customers_intents_newest_first(provider: PaymentProvider) -> None:
-    customer, made = _customer_with_intents(provider, 3)
-    _customer_with_intents(provider, 1)  # another customer's: never listed
-    since = datetime.now(UTC) - timedelta(hours=1)
-    first = provider.list_payment_intents_page(customer_id=customer, created_from=since,
-                                               limit=2)
-    assert len(first.data) == 2 and first.has_more
-    rest = provider.list_payment_intents_page(customer_id=customer, created_from=since,
-                                              starting_after=first.data[-1].id, limit=2)
-    assert not rest.has_more
-    listed = [i.id for i in first.data + rest.data]
-    assert sorted(listed) == sorted(made) and len(set(listed)) == 3
-    assert {i.metadata["n"] for i in first.data + rest.data} == {"0", "1", "2"}
-    assert all(i.status == "succeeded" for i in first.data + rest.data)
-
-
-def test_created_from_leaves_out_older_intents(provider: PaymentProvider) -> None:
-    customer, _ = _customer_with_intents(provider, 1)
-    later = datetime.now(UTC) + timedelta(days=3650)
-    page = provider.list_payment_intents_page(customer_id=customer, created_from=later)
-    assert (page.data, page.has_more) == ([], False)
+    scenarios.intents_are_listed_by_customer_since(provider)
 
 
 def test_a_bad_limit_is_refused(provider: PaymentProvider) -> None:
