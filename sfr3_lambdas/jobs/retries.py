@@ -178,6 +178,14 @@ def work(record: SQSRecord) -> str:
     # however often an item is redelivered; the recovery outcome is counted here.
     if item.job == "payment-recovery" and outcome in ("settled", "failed", "submitted"):
         _count("PaymentRecovered", "outcome", outcome)
+    elif item.job == "payment-recovery" and outcome == "mismatch":
+        # Stripe's intent contradicts the payment (amount, currency, another intent): it
+        # stays PENDING, reserved, for a person; RecoveryMismatchAlarm tells engineering.
+        # Counted on every run that finds it so, until someone resolves it.
+        logger.error("payment recovery mismatch: left PENDING for a person",
+                     extra=item.to_json())
+        metrics.add_metric(name="RecoveryMismatch", unit=MetricUnit.Count, value=1)
+        metrics.flush_metrics()
     return outcome
 
 
