@@ -205,5 +205,9 @@ class RateLimitedProvider:
     def verify_webhook(self, *, payload: bytes, signature_header: str) -> ProviderEvent:
         return self.provider.verify_webhook(payload=payload, signature_header=signature_header)
 
+    def retrieve_event(self, event_id: str) -> ProviderEvent:
+        self.bucket.acquire()  # a Stripe read, unlike the signature check above
+        return self.provider.retrieve_event(event_id)
+
 
 __all__ = ["DEFAULT_RATE_PER_SECOND", "RateLimitedProvider", "TokenBucket", "per_process_rate"]

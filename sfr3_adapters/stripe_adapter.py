@@ -21,6 +21,7 @@ from sfr3_adapters.stripe_objects import (
     mandate_result,
     payment_intent_result,
     payment_method_details,
+    provider_event,
     setup_intent_result,
 )
 from sfr3_adapters.stripe_objects import plain as _plain
@@ -372,8 +373,19 @@ class StripeAdapter:
         except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as exc:
             raise WebhookSignatureInvalid("Webhook signature verification failed.") from exc
         try:
-            return ProviderEvent(id=event["id"], type=event["type"],
-                                 created=_ts(event["created"]),
-                                 object=dict(event["data"]["object"]))
-        except (KeyError, TypeError) as exc:
+            return provider_event(event)
+        except (KeyError, TypeError, ValueError) as exc:
             raise WebhookSignatureInvalid("Webhook payload is not a Stripe event.") from exc
+
+    def retrieve_event(self, event_id: str) -> ProviderEvent:
+        """`GET /v1/events/{id}`: Stripe's copy (it keeps events 30 days), as plain JSON
+        (`for_json`: what a delivery's body holds, so both paths build the same value)."""
+        try:
+            event = self._client.v1.events.retrieve(event_id).to_dict(for_json=True)
+        except stripe.StripeError as exc:
+            raise translate(exc) from exc
+        try:
+            return provider_event(event)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PaymentProviderError("Stripe answered something that is not an event.",
+                                       code="invalid_event") from exc

@@ -16,6 +16,7 @@ from sfr3_ledger.payment_provider import (
     MandateResult,
     PaymentIntentResult,
     PaymentMethodDetails,
+    ProviderEvent,
     SetupIntentResult,
 )
 
@@ -111,3 +112,11 @@ def balance_transaction(txn: Mapping[str, Any]) -> BalanceTransaction:
         fee=int(txn["fee"]), net=int(txn["net"]), currency=txn["currency"],
         created=timestamp(txn["created"]), source=ref_id(source), payment_intent_id=ref_id(pi),
         reporting_category=txn.get("reporting_category"))
+
+
+def provider_event(event: Mapping[str, Any]) -> ProviderEvent:
+    """A Stripe event (delivered and verified, or fetched by id) as the port's value: the
+    same fields whichever way it came. KeyError/TypeError when it is not a Stripe event."""
+    return ProviderEvent(id=str(event["id"]), type=str(event["type"]),
+                         created=timestamp(event["created"]),
+                         object=dict(event["data"]["object"]))

@@ -76,6 +76,7 @@ RESULT_TYPES: dict[str, Any] = {
     "upload_dispute_file": str,
     "retrieve_dispute": DisputeDetails,
     "verify_webhook": ProviderEvent,
+    "retrieve_event": ProviderEvent,
 }
 ACTIONS = frozenset(RESULT_TYPES)
 
@@ -404,4 +405,8 @@ class StripeServiceClient:
             raise WebhookSignatureInvalid("Webhook payload is not UTF-8.") from exc
         result: ProviderEvent = self._call("verify_webhook",
                                            {"payload": text, "signature_header": signature_header})
+        return result
+
+    def retrieve_event(self, event_id: str) -> ProviderEvent:
+        result: ProviderEvent = self._call("retrieve_event", {"event_id": event_id})
         return result

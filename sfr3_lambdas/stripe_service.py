@@ -216,6 +216,19 @@ class RetrieveMandate:
     mandate_id: str = attrs.field(validator=_non_empty)
 
 
+def _event_id(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    """Stripe's event ids are `evt_` and letters/digits; anything else names no event (and
+    an id from a queued body must not shape the request path)."""
+    if not (value.startswith("evt_") and len(value) <= 255
+            and value[4:].replace("_", "").isalnum() and value[4:].isascii()):
+        raise ValueError(f"{attribute.name} must be a Stripe event id (evt_...)")
+
+
+@attrs.frozen
+class RetrieveEvent:
+    event_id: str = attrs.field(validator=_event_id)
+
+
 @attrs.frozen
 class VerifyWebhook:
     payload: str
@@ -239,6 +252,7 @@ SCHEMAS: dict[str, type] = {
     "upload_dispute_file": UploadDisputeFile,
     "retrieve_dispute": RetrieveDispute,
     "verify_webhook": VerifyWebhook,
+    "retrieve_event": RetrieveEvent,
 }
 assert set(SCHEMAS) == ACTIONS
 

@@ -28,6 +28,17 @@ retry queue (`WEBHOOK_RETRY_QUEUE_URL`, SQS) and answered 200 at once: `queue_ha
 applies it again through the same idempotent step (same event-id key), up to 5 receives,
 then the webhook DLQ holds it (14 days, alarmed: docs/operations.md says how to redrive).
 Only if parking fails too is the answer 503, and Stripe redelivers (for up to 3 days).
+
+The queue is not the signature: whoever can send to it could write an event Stripe never
+sent, and the ledger's cross-checks catch an inconsistent event, not a false one. So the
+queued body only names the event: the consumer fetches it from Stripe by `id`
+(`GET /v1/events/{id}`, `retrieve_event` through stripeService) and applies Stripe's copy;
+the body's `object` is never read. A body naming no event id, an id Stripe does not know
+(never sent, or past Stripe's 30 days) or Stripe's copy of another `type` is refused: an
+error log, `WebhookQueuedEventsRefused` (alarmed), nothing applied, and the message moved
+as it was to the DLQ (`WEBHOOK_RETRY_DLQ_URL`) for a person; kept, not dropped, because a
+refusal may be our own misconfiguration (a key of another Stripe account). Stripe
+unreachable is no refusal: the record fails and SQS redelivers it.
 Without the queue (local runs) a failure is 503 as before. Stripe's own redelivery is not
 the only net either way: a payment whose webhook never arrives is resolved by the
 payment-recovery job, which asks Stripe (sfr3_ledger/recovery.py).
@@ -39,7 +50,6 @@ import base64
 import json
 import os
 import warnings
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -61,6 +71,7 @@ from sfr3_lambdas.http_input import (
 )
 from sfr3_lambdas.log_context import function_logger, http_logging
 from sfr3_ledger.payment_provider import (
+    InvalidProviderRequest,
     PaymentProviderError,
     ProviderEvent,
     WebhookSignatureInvalid,
@@ -192,14 +203,10 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
 # ---- the retry queue: verified events whose processing failed ----------------------------
 
 def event_json(event: ProviderEvent) -> dict[str, Any]:
+    """What is parked (this shape since issue 13, so queued messages keep parsing): only
+    `id` is read back, `type` checked against Stripe's copy, the rest is for people."""
     return {"id": event.id, "type": event.type, "created": event.created.isoformat(),
             "object": event.object}
-
-
-def event_from_json(data: dict[str, Any]) -> ProviderEvent:
-    return ProviderEvent(id=str(data["id"]), type=str(data["type"]),
-                         created=datetime.fromisoformat(str(data["created"])),
-                         object=dict(data.get("object") or {}))
 
 
 def _park(event: ProviderEvent) -> bool:
@@ -221,11 +228,81 @@ def _park(event: ProviderEvent) -> bool:
 queue_processor = BatchProcessor(event_type=EventType.SQS)
 
 
+# stripeService's answers meaning "Stripe has no such event": 404 `resource_missing`, or an
+# id its params schema refuses (no `evt_` id). Any other refusal (say `unknown_action`, a
+# stripeService older than this consumer mid-deploy) fails the record: redelivered.
+NO_SUCH_EVENT = frozenset({"resource_missing", "invalid_params"})
+
+
+class Refused(Exception):
+    """A queued message that names no event Stripe sent us (as named): never applied."""
+
+    def __init__(self, reason: str, detail: str, event_id: str | None = None) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.event_id = event_id
+
+
+def _stripe_copy(body: str) -> ProviderEvent:
+    """The event the queued body names, as Stripe has it (`GET /v1/events/{id}`).
+
+    Only the body's `id` is used, and its `type` must be Stripe's: the queue is not the
+    signature, so what it says about the event (its object, amount, intent) is ignored.
+    Refused when the body names no event id, Stripe does not know the id (never sent, or
+    older than Stripe's 30 days) or Stripe's copy is of another type. Stripe unreachable
+    (or rate limiting, or our key refused) propagates: the record fails and is redelivered.
+    """
+    try:
+        queued = json.loads(body)
+    except ValueError:
+        raise Refused("malformed", "the body is not JSON") from None
+    if not isinstance(queued, dict) or not isinstance(queued.get("id"), str) \
+            or not str(queued["id"]).startswith("evt_"):
+        raise Refused("malformed", "the body names no Stripe event id")
+    event_id, queued_type = str(queued["id"]), queued.get("type")
+    try:
+        event = wiring.provider().retrieve_event(event_id)
+    except InvalidProviderRequest as err:
+        if err.code not in NO_SUCH_EVENT:
+            raise
+        raise Refused("unknown_event", f"Stripe has no event {event_id} ({err.code})",
+                      event_id) from None
+    if event.id != event_id or event.type != queued_type:
+        raise Refused("type_mismatch",
+                      f"queued as {queued_type!r}, Stripe's {event.id} is {event.type!r}",
+                      event_id)
+    return event
+
+
+def _refuse(record: SQSRecord, refused: Refused) -> str:
+    """Log, count and move the message to the webhook DLQ (kept 14 days, its depth alarmed):
+    a refusal may be our own fault (a key of another Stripe account), so nothing is dropped.
+    With no DLQ configured, or the move failing, the record fails: SQS redelivers it, then its
+    redrive policy puts it in the same DLQ after 5 receives."""
+    logger.error("queued webhook refused: not applied", extra={
+        "reason": refused.reason, "detail": str(refused), "event_id": refused.event_id,
+        "message_id": record.message_id})
+    metrics.add_metric(name="WebhookQueuedEventsRefused", unit=MetricUnit.Count, value=1)
+    url = os.environ.get("WEBHOOK_RETRY_DLQ_URL")
+    if not url:
+        raise refused
+    attributes = {"refused": {"DataType": "String", "StringValue": refused.reason}}
+    if refused.event_id:
+        attributes["eventId"] = {"DataType": "String", "StringValue": refused.event_id}
+    aws_client("sqs").send_message(QueueUrl=url, MessageBody=record.body,
+                                   MessageAttributes=attributes)
+    return f"refused: {refused.reason}"
+
+
 def _retry_record(record: SQSRecord, lambda_context: Any = None) -> str:
-    """One queued event. BatchProcessor passes the Lambda context, so the idempotency
-    record of an invocation that times out mid-event expires with that invocation
-    instead of blocking every redelivery (then the DLQ) for the key's days."""
-    event = event_from_json(json.loads(record.body))
+    """One queued event, applied as Stripe has it (`_stripe_copy`), never as queued.
+    BatchProcessor passes the Lambda context, so the idempotency record of an invocation
+    that times out mid-event expires with that invocation instead of blocking every
+    redelivery (then the DLQ) for the key's days."""
+    try:
+        event = _stripe_copy(record.body)
+    except Refused as refused:
+        return _refuse(record, refused)
     result = _process_once(event, lambda_context)
     logger.info("queued webhook applied", extra={"event_id": event.id,
                                                  "outcome": result.get("outcome")})

@@ -42,8 +42,10 @@ from sfr3_ledger.payment_errors import PaymentDeclined, ProviderUnavailableError
 from sfr3_ledger.payment_jobs import PaymentJobName, PaymentJobWorker, PaymentWorkItem, run
 from sfr3_ledger.payment_provider import (
     CardDeclined,
+    InvalidProviderRequest,
     PaymentIntentPage,
     PaymentIntentResult,
+    ProviderEvent,
     ProviderUnavailable,
 )
 from sfr3_ledger.payment_service import PaymentService
@@ -90,6 +92,10 @@ class _Provider:
                                   limit: int = 100) -> PaymentIntentPage:
         """Every intent made (one resident, one customer), newest first, one page."""
         return PaymentIntentPage(data=list(reversed(self.intents.values())), has_more=False)
+
+    def retrieve_event(self, event_id: str) -> ProviderEvent:
+        """The laws deliver no webhooks: Stripe knows no event of theirs."""
+        raise InvalidProviderRequest(f"No such event: '{event_id}'", code="resource_missing")
 
     def decide(self, intent_id: str, succeeded: bool, reason: str) -> None:
         old = self.intents[intent_id]

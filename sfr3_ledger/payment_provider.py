@@ -346,6 +346,13 @@ class PaymentProvider(Protocol):
 
     def verify_webhook(self, *, payload: bytes, signature_header: str) -> ProviderEvent: ...
 
+    def retrieve_event(self, event_id: str) -> ProviderEvent:
+        """Stripe's own copy of an event (`GET /v1/events/{id}`), built as `verify_webhook`
+        builds a delivered one. What the webhook retry queue's consumer applies instead of
+        the queued body, so a message Stripe never sent moves nothing. Stripe keeps events
+        30 days: an unknown (or older) id is `InvalidProviderRequest` (`resource_missing`)."""
+        ...
+
 
 __all__ = [
     "IDEMPOTENCY_ERROR",

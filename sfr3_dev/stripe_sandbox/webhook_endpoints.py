@@ -1,8 +1,9 @@
 """Events and webhook endpoints in the sandbox.
 
 `GET /v1/events` (filters `type` or `types[]`, with `*` and `prefix.*` wildcards),
-`GET /v1/events/<id>`; `POST /v1/webhook_endpoints` (answers the `whsec_…` signing
-secret once, as Stripe does), `GET /v1/webhook_endpoints[/<id>]`, `POST
+`GET /v1/events/<id>` (only events of the last 30 days, as Stripe keeps them: an older one
+is 404 `resource_missing`, like an id never issued); `POST /v1/webhook_endpoints` (answers
+the `whsec_…` signing secret once, as Stripe does), `GET /v1/webhook_endpoints[/<id>]`, `POST
 /v1/webhook_endpoints/<id>` (`url`, `enabled_events`, `disabled`), `DELETE …/<id>`.
 Events are made by `StoreBase._emit`; `endpoints_for` tells the server where each one goes
 (webhooks.py delivers it).
@@ -13,13 +14,16 @@ from __future__ import annotations
 import secrets
 
 from sfr3_dev.stripe_sandbox.base import Route, StoreBase, _type_match, get_route, list_route
-from sfr3_dev.stripe_sandbox.errors import ID, Obj, _bool, _str_map, invalid, new_id
+from sfr3_dev.stripe_sandbox.errors import DAY, ID, Obj, _bool, _str_map, invalid, missing, new_id
+
+EVENT_RETENTION = 30 * DAY  # "Retrieves the details of an event if it was created in the
+# last 30 days" (Stripe's API reference, Events)
 
 
 def routes(store: WebhookEndpoints) -> list[Route]:
     return [
         ("GET", r"/v1/events", store.list_events),
-        get_route(store, "event"),
+        ("GET", rf"/v1/events/{ID}", store.retrieve_event),
         ("POST", r"/v1/webhook_endpoints", store.create_webhook_endpoint),
         list_route(store, "webhook_endpoint"),
         get_route(store, "webhook_endpoint"),
@@ -35,6 +39,12 @@ class WebhookEndpoints(StoreBase):
         if types:
             rows = [e for e in rows if any(_type_match(t, e["type"]) for t in types)]
         return self._list("event", {**params, "type": None}, (), rows)
+
+    def retrieve_event(self, params: Obj, id_: str) -> Obj:
+        event = self._get("event", id_)
+        if self.now() - int(event["created"]) > EVENT_RETENTION:
+            raise missing("event", id_)
+        return event
 
     def create_webhook_endpoint(self, params: Obj) -> Obj:
         url = params.get("url")

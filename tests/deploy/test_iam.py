@@ -100,7 +100,7 @@ WATCH = ("PaymentWatchTable", "Arn")
 OWN["StripeWebhookLambdaFunction"] |= {("WebhookRetryQueue", "Arn")}
 SERVICES["StripeWebhookLambdaFunction"] |= {"sqs"}
 OWN["StripeWebhookRetryLambdaFunction"] = LEDGER_READ | IDEMPOTENCY | {
-    ("WebhookRetryQueue", "Arn")}
+    ("WebhookRetryQueue", "Arn"), ("WebhookRetryDLQ", "Arn")}  # refused messages: to the DLQ
 SERVICES["StripeWebhookRetryLambdaFunction"] = {"logs", "xray", "dynamodb", "sqs"}
 OWN["PaymentJobsSchedulerLambdaFunction"] = {("PaymentWatchTable", "Arn/index/due"),
                                              ("PaymentJobsQueue", "Arn"),

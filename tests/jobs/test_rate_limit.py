@@ -131,6 +131,7 @@ def test_the_limited_provider_delegates_every_call_behind_the_bucket() -> None:
             filename="a.pdf", content_type="application/pdf", content=b"%PDF"),
         "retrieve_dispute": lambda: limited.retrieve_dispute("dp_1"),
         "verify_webhook": lambda: limited.verify_webhook(payload=b"{}", signature_header="t=1"),
+        "retrieve_event": lambda: limited.retrieve_event("evt_1"),
     }
     assert set(calls) == methods
     for name, call in calls.items():

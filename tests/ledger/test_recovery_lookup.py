@@ -15,8 +15,10 @@ from sfr3_ledger import LedgerApplication, PaymentStatus
 from sfr3_ledger.autopay import AUTOPAY_ACTOR
 from sfr3_ledger.payment_errors import ProviderUnavailableError
 from sfr3_ledger.payment_provider import (
+    InvalidProviderRequest,
     PaymentIntentPage,
     PaymentIntentResult,
+    ProviderEvent,
     ProviderUnavailable,
 )
 from sfr3_ledger.payment_service import PaymentService
@@ -87,6 +89,9 @@ class Stripe:
         if starting_after is not None:
             rows = rows[ids.index(starting_after) + 1:]
         return PaymentIntentPage(data=rows[:limit], has_more=len(rows) > limit)
+
+    def retrieve_event(self, event_id: str) -> ProviderEvent:
+        raise InvalidProviderRequest(f"No such event: '{event_id}'", code="resource_missing")
 
 
 @pytest.fixture
