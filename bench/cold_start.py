@@ -18,8 +18,12 @@ an older package the same way, interleaved run by run with the new one (same mac
 and prints new/old per function; an older package with one `sfr3-payments.zip` for every
 function is understood too (the layout before issue 17).
 
+Then the API's cold start with its first request (`cold_start_requests.py`): import + one
+request (a balance; autopay, a lease, a report: code imported on first use), each in a
+fresh interpreter, so what laziness moves from the import to the first request shows.
+
 Usage: .venv/bin/python bench/cold_start.py [--runs 7] [--package DIR] [--baseline DIR]
-       [--no-bundle] [--no-checkout]
+       [--no-bundle] [--no-checkout] [--no-requests]
 Target (issues 7, 17): the API handler imports in 300 ms or less from the 3.12 bundle with
 bytecode on a quiet machine; no stripe outside stripeService; no PDF stack outside receipts.
 """
@@ -39,6 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cold_start_bundles import Bundles, bundle_report, package_dir, runtime_dir
+from cold_start_requests import first_request_report
 
 REPO = Path(__file__).resolve().parents[1]
 HANDLERS = {
@@ -171,7 +176,8 @@ def measure_imports(runs: int) -> list[tuple[str, str, str]]:
     return rows
 
 
-def measure_bundle_imports(runs: int, directory: Path, baseline: Path | None) -> list[str]:
+def measure_bundle_imports(runs: int, directory: Path, baseline: Path | None,
+                           requests: bool = True) -> list[str]:
     report_file = directory / "sfr3-payments.bytecode.json"
     report = json.loads(report_file.read_text()) if report_file.exists() else {}
     if report.get("status") != "compiled":
@@ -227,6 +233,11 @@ def measure_bundle_imports(runs: int, directory: Path, baseline: Path | None) ->
                            f"cpu {'OVER' if cpu_over else 'within'}")
             zip_name = new.functions[function]
             lines.append(f"{function:20} {zip_name:26} " + "  ".join(figures) + verdict)
+        if requests:
+            env = {"PATH": os.environ.get("PATH", ""), **LAMBDA_ENV}
+            lines += ["", *first_request_report(
+                runs, python, env, new.path("api", "bundle-pyc"),
+                old.path("api", "bundle-pyc") if old is not None else None)]
     return lines
 
 
@@ -236,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package", help="an existing `osls package --package DIR` output")
     parser.add_argument("--baseline", help="an older package output to compare with")
     parser.add_argument("--no-bundle", action="store_true", help="import times only")
+    parser.add_argument("--no-requests", action="store_true",
+                        help="no api first-request figures (cold_start_requests.py)")
     parser.add_argument("--no-checkout", action="store_true",
                         help="bundle imports only (not from this checkout under this Python)")
     args = parser.parse_args(argv)
@@ -255,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         directory = package_dir(args.package)
         baseline = Path(args.baseline) if args.baseline else None
         print()
-        for line in measure_bundle_imports(args.runs, directory, baseline):
+        for line in measure_bundle_imports(args.runs, directory, baseline,
+                                           requests=not args.no_requests):
             print(line)
         print()
         for line in bundle_report(directory, HANDLERS):

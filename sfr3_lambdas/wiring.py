@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sfr3_ledger import LedgerApplication
-from sfr3_ledger.payment_service import PaymentService
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from sfr3_ledger.autopay_runs import AutopaySweeps
     from sfr3_ledger.jobs import WorkQueue
     from sfr3_ledger.payment_provider import PaymentProvider
+    from sfr3_ledger.payment_service import PaymentService
     from sfr3_ledger.ports import ReceiptStore
     from sfr3_ledger.read_models.payments import PaymentsIndex
     from sfr3_ledger.read_models.schedule import ScheduleIndex
@@ -127,7 +127,15 @@ def provider() -> PaymentProvider:
 
 
 def payment_service() -> PaymentService:
-    return _once("service", lambda: PaymentService(ledger(), provider()))  # type: ignore[no-any-return]
+    """Imported on first use: the API's reads (a balance, a lease) never need the payment
+    flows' modules (payment_service, payment_provider, recovery, ...)."""
+
+    def build() -> PaymentService:
+        from sfr3_ledger.payment_service import PaymentService
+
+        return PaymentService(ledger(), provider())
+
+    return _once("service", build)  # type: ignore[no-any-return]
 
 
 def idempotency_store(purpose: str) -> BasePersistenceLayer:
@@ -279,6 +287,7 @@ def jobs_payment_service() -> PaymentService:
 
     def build() -> PaymentService:
         from sfr3_adapters.rate_limit import RateLimitedProvider
+        from sfr3_ledger.payment_service import PaymentService
 
         return PaymentService(ledger(), RateLimitedProvider.from_env(provider()))
 

@@ -3,15 +3,21 @@
 An enrollment names one of the resident's own active payment methods; its time zone is
 the lease's (the sweep runs at 06:00 property time), or DEFAULT_TIME_ZONE for a resident
 without a lease.
+
+The autopay aggregate module is imported on first use, not with the application: its
+event classes cost ~18 ms to create (eventsourcing makes each a dataclass), which a cold
+API Lambda whose first request is, say, a balance would pay for nothing (issue 17).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sfr3_ledger.autopay import AutopayEnrollment, AutopayNotFound
 from sfr3_ledger.errors import PaymentMethodNotFound
+
+if TYPE_CHECKING:
+    from sfr3_ledger.autopay import AutopayEnrollment
 
 T = TypeVar("T")
 DEFAULT_TIME_ZONE = "America/Chicago"
@@ -26,6 +32,8 @@ class AutopayCommands:
     payment_methods: Callable[..., Any]
 
     def _autopay_update(self, resident_id: str, command: Callable[[AutopayEnrollment], T]) -> T:
+        from sfr3_ledger.autopay import AutopayEnrollment
+
         result: T = self._update(AutopayEnrollment, resident_id, command,
                                  opener=lambda: AutopayEnrollment(resident_id=resident_id))
         return result
@@ -89,12 +97,16 @@ class AutopayCommands:
         return self._autopay_update(resident_id, command)
 
     def find_autopay(self, resident_id: str) -> AutopayEnrollment | None:
+        from sfr3_ledger.autopay import AutopayEnrollment
+
         found: AutopayEnrollment | None = self._load(AutopayEnrollment, resident_id)
         return found if found is not None and found.enrollment_id is not None else None
 
     def autopay(self, resident_id: str) -> AutopayEnrollment:
         found = self.find_autopay(resident_id)
         if found is None:
+            from sfr3_ledger.autopay import AutopayNotFound
+
             raise AutopayNotFound(resident_id)
         return found
 

@@ -27,44 +27,90 @@ identity check (a browser sends no token with it; there is no OPTIONS route, so 
 only ever be the resolver's preflight answer; were one added, `policy.same_route`
 refuses it: the gate authorised nothing), and the gate's refusals carry the CORS headers
 too.
+
+Each resource's router is imported and included by the first request for it (issue 17's
+cold start: a Lambda answering balances never builds the lease or dispute routes, their
+models, or the domain modules behind them): `router_module` names the resource's module
+from the path, before the gate selects the route. A path that names no resource, and a
+CORS preflight (its Allow-Methods lists every route's methods), include every router.
+`app` read from outside this module (the OpenAPI document, the tests) has every route
+too, in the order of `ROUTERS`; the handler itself uses `_app`. The ledger application's
+own modules are imported with the handler (below): every ledger request needs them.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
+import threading
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sfr3_lambdas import auth
-from sfr3_lambdas.api import (
-    analytics,
-    autopay,
-    charges,
-    contract,
-    cors,
-    disputes,
-    errors,
-    leases,
-    payment_methods,
-    payments,
-    policy,
-    reports,
-)
+from sfr3_lambdas.api import contract, cors, errors, policy
 from sfr3_lambdas.http_input import BadInput, check_path, parse_object
 from sfr3_lambdas.log_context import function_logger, http_logging
+
+# The ledger application's modules load with the handler, not with its first request:
+# every resident route builds the application, whose aggregates (ResidentLedger,
+# PaymentMethods, Lease's terms) are needed by its first request anyway. What a request
+# may not need (a resource's routes, autopay, the payment flows) comes on first use.
+from sfr3_ledger import application as _application  # noqa: F401
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = function_logger("api")
 CORS = cors.cors_config()  # None unless SFR3_CORS_ORIGINS lists origins
-app = contract.Resolver(enable_validation=True, cors=CORS)
-errors.register(app)
-for _resource in (payment_methods, charges, payments, leases, autopay):
-    app.include_router(_resource.router)
-for _finance in (disputes, reports):  # /disputes and /reports (issue 14)
-    app.include_router(_finance.router)
-app.include_router(analytics.router)  # /analytics/payment-health (issue 15)
-app.use([policy.same_route])
+_app = contract.Resolver(enable_validation=True, cors=CORS)
+errors.register(_app)
+_app.use([policy.same_route])
+
+# The route modules, one Router each, in the order `app` includes them all.
+ROUTERS = ("payment_methods", "charges", "payments", "leases", "autopay",  # /residents/<id>/…
+           "disputes", "reports",  # /disputes and /reports (issue 14)
+           "analytics")  # /analytics/payment-health (issue 15)
+# `/residents/<residentId>/<segment>/…` -> the module whose router holds those routes.
+RESIDENT_RESOURCES = {"payment-methods": "payment_methods", "charges": "charges",
+                      "payments": "payments", "balance": "payments", "lease": "leases",
+                      "autopay": "autopay"}
+TOP_RESOURCES = {"disputes": "disputes", "reports": "reports", "analytics": "analytics"}
+_included: set[str] = set()
+_including = threading.RLock()
+
+
+def router_module(path: str) -> str | None:
+    """The module of ROUTERS whose router holds every route `path` could match (None: no
+    resource's; tests/api/test_lazy_routes.py checks it against every route)."""
+    parts = path.split("/")
+    if len(parts) > 3 and parts[0] == "" and parts[1] == "residents":
+        return RESIDENT_RESOURCES.get(parts[3])
+    if len(parts) > 1 and parts[0] == "":
+        return TOP_RESOURCES.get(parts[1])
+    return None
+
+
+def _include(names: Iterable[str]) -> None:
+    """Import these route modules and include their routers, once each."""
+    with _including:
+        for name in names:
+            if name not in _included:
+                module = importlib.import_module(f"{__name__}.{name}")
+                _app.include_router(module.router)
+                _included.add(name)
+
+
+def _include_for(path: str) -> None:
+    name = router_module(path)
+    _include(ROUTERS if name is None else (name,))
+
+
+def __getattr__(name: str) -> Any:
+    """`app`, with every router included (PEP 562: read as `api.app` from outside)."""
+    if name == "app":
+        _include(ROUTERS)
+        return _app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _body_text(event: dict[str, Any]) -> str | None:
@@ -97,7 +143,8 @@ def _gate(event: dict[str, Any]) -> dict[str, Any] | tuple[auth.Principal, polic
         principal = auth.principal_from_claims(auth.claims_of(event))
         path = str(event.get("path") or "")
         check_path(path)
-        selected = policy.select(app, str(event.get("httpMethod") or ""), path)
+        _include_for(path)
+        selected = policy.select(_app, str(event.get("httpMethod") or ""), path)
         if selected is not None:
             policy.authorize(principal, selected)
         headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
@@ -120,16 +167,18 @@ def _gate(event: dict[str, Any]) -> dict[str, Any] | tuple[auth.Principal, polic
 @http_logging(logger)  # API Gateway request id as correlation id
 def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """API Gateway REST (v1) proxy entry point for every resident/staff route."""
-    if not _preflight(event):  # a preflight carries no token: nothing to authorise
+    if _preflight(event):  # a preflight carries no token: nothing to authorise
+        _include(ROUTERS)  # its Access-Control-Allow-Methods: every route's methods
+    else:
         gate = _gate(event)
         if isinstance(gate, dict):
             return gate
         principal, selected = gate
-        app.append_context(principal=principal, **{policy.AUTHORISED: selected})
+        _app.append_context(principal=principal, **{policy.AUTHORISED: selected})
     try:
-        return cors.vary(CORS, app.resolve(event, context))  # type: ignore[arg-type]
+        return cors.vary(CORS, _app.resolve(event, context))  # type: ignore[arg-type]
     except Exception:  # never a stack trace to the caller
         logger.exception("unhandled error")
         return _refuse(event, 500, errors.error_body("Internal error", "internal_error"))
     finally:
-        app.clear_context()
+        _app.clear_context()

@@ -30,7 +30,7 @@ Day = Annotated[str | None, Query(alias="asOf", pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Window(Out):

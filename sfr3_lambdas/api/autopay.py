@@ -71,7 +71,7 @@ class EmptyBody(Strict):
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ChargedPeriod(Out):

@@ -45,7 +45,7 @@ class PostCharge(Strict):
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class PostedCharge(Out):

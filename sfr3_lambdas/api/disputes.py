@@ -65,7 +65,7 @@ class SubmitEvidence(Strict):
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Dispute(Out):

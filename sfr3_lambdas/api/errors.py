@@ -35,7 +35,7 @@ class ApiError(Exception):
 class InvalidField(BaseModel):
     """One field a request failed validation on."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
     field: str = Field(description="Dotted path of the field (`body` for the whole body)")
     in_: str = Field(alias="in", description="body, path, query or header")
     message: str
@@ -46,7 +46,7 @@ class ErrorBody(BaseModel):
     `amount_exceeds_balance`, `paymentId`/`status` with `payment_declined`, `details` with
     `invalid_request` from validation."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     error: str = Field(min_length=1, description="Human-readable message")
     code: str = Field(min_length=1, description="Stable machine-readable code")
     details: list[InvalidField] = Field(default_factory=list,
@@ -57,7 +57,7 @@ class GatewayError(BaseModel):
     """What API Gateway (and the local gateway, `make run`) answers itself, before any
     function runs: no or a bad bearer token is 401 `{"message": "Unauthorized"}`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     message: str
 
 

@@ -130,7 +130,7 @@ class EndLease(Strict):
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 Cap = Annotated[int | SkipJsonSchema[None], Field(default=None,

@@ -35,7 +35,7 @@ class EnrollPaymentMethod(Strict):
 class PaymentMethod(BaseModel):
     """A payment method as the API shows it (never the Stripe token)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     methodId: str
     type: Literal["card", "us_bank_account", "wallet"]
     last4: str
@@ -47,7 +47,7 @@ class PaymentMethod(BaseModel):
 
 
 class PaymentMethodList(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     residentId: str
     paymentMethods: list[PaymentMethod]
 

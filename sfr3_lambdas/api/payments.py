@@ -45,7 +45,7 @@ class Refund(Strict):
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class PaymentAccepted(Out):

@@ -29,18 +29,19 @@ _KEY = re.compile(r"^reconciliation/(\d{4})/(\d{2})/(\d{2})/summary\.json$")
 
 
 class ReportDay(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     day: date
     counts: dict[str, int] | None = Field(description="Items per reconciliation status")
     mismatches: int | None
 
 
 class ReportIndex(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     reports: list[ReportDay]
 
 
 class ClassTotals(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     stripeAmount: int
     fee: int
     net: int
@@ -48,6 +49,7 @@ class ClassTotals(BaseModel):
 
 
 class StripeTotals(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     amount: int
     fee: int
     net: int
@@ -56,7 +58,7 @@ class StripeTotals(BaseModel):
 class ReconciliationSummary(BaseModel):
     """`summary.json` as the reconciliation job wrote it (sfr3_ledger/reconciliation.py)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
     day: date
     firstRunId: str | None
     counts: dict[str, int]

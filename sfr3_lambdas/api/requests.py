@@ -54,7 +54,10 @@ def text(max_length: int, *, min_length: int = 0) -> Any:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # defer_build (every model of the API has it): pydantic builds a model's validator on
+    # its first use, not at import. A cold start then builds only the models its request
+    # validates; the response models are built only for the OpenAPI document (issue 17).
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 def principal(app: BaseRouter) -> auth.Principal:
