@@ -101,7 +101,9 @@ def stripe() -> Stripe:
 
 @pytest.fixture
 def service(stripe: Stripe) -> PaymentService:
-    app = LedgerApplication()
+    # Its own in-memory store, whatever the environment says (a test before it may have
+    # left PERSISTENCE_MODULE pointing at a shared store).
+    app = LedgerApplication(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     service = PaymentService(app, stripe)  # type: ignore[arg-type]
     method = app.enroll_payment_method(R, provider_id="pm_card_visa", method_type="CARD",
                                        last4="4242", actor=R).method_id
