@@ -37,8 +37,8 @@ COLD = r"""
 import json, sys
 import sfr3_lambdas.api as api
 
-def ask(method, path, claims, headers=None):
-    event = {"httpMethod": method, "path": path, "headers": headers or {}, "body": None,
+def ask(method, path, claims, headers=None, body=None):
+    event = {"httpMethod": method, "path": path, "headers": headers or {}, "body": body,
              "isBase64Encoded": False, "queryStringParameters": None,
              "requestContext": {"requestId": "r", "stage": "dev",
                                 "authorizer": {"claims": claims} if claims else None}}
@@ -53,8 +53,8 @@ def loaded():
 
 me = {"sub": "u-1", "custom:residentId": "r-1"}
 steps = {"import": [None, loaded()]}
-for name, method, path, claims, headers in json.loads(sys.argv[1]):
-    steps[name] = [ask(method, path, claims or None, headers), loaded()]
+for name, method, path, claims, headers, *body in json.loads(sys.argv[1]):
+    steps[name] = [ask(method, path, claims or None, headers, *body), loaded()]
 if len(sys.argv) > 2:
     steps["all_methods"] = sorted({r.method for r in api.app._static_routes
                                    + api.app._dynamic_routes} | {"OPTIONS"})
@@ -62,9 +62,10 @@ print("COLD " + json.dumps(steps))
 """
 
 
-def cold(steps: list[tuple[str, str, str, dict[str, str] | None, dict[str, str] | None]],
-         *, extra_env: dict[str, str] | None = None, all_methods: bool = False
-         ) -> dict[str, Any]:
+def cold(steps: list[tuple[Any, ...]], *, extra_env: dict[str, str] | None = None,
+         all_methods: bool = False) -> dict[str, Any]:
+    """Run `steps` (name, method, path, claims, headers[, body]) on a fresh interpreter's
+    handler; each step's answer and the sfr3 modules imported after it."""
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR")
            if key in os.environ}
     env.update({"PERSISTENCE_MODULE": "eventsourcing.popo", "AWS_DEFAULT_REGION": "us-east-1",
@@ -143,3 +144,23 @@ def test_a_cold_preflight_allows_every_routes_method() -> None:
     allowed = sorted(m.strip() for m in headers["Access-Control-Allow-Methods"].split(","))
     assert allowed == steps["all_methods"]
     assert {"DELETE", "PATCH", "POST", "GET"} <= set(allowed)
+
+
+def test_a_cold_write_runs_on_the_router_it_includes() -> None:
+    """A staff charge on a cold handler: the router included for it reads the principal,
+    validates its (deferred) body model and answers; the balance then sees the charge."""
+    staff = {"sub": "pm-1", "cognito:groups": "property-managers"}
+    me = {"sub": "u-1", "custom:residentId": "r-1"}
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "cold-charge-1"}
+    body = json.dumps({"amount": 2100, "chargeType": "RENT", "description": "Rent"})
+    bad = json.dumps({"amount": "2100", "chargeType": "RENT", "description": "Rent"})
+    steps = cold([("invalid", "POST", "/residents/r-1/charges", staff, headers, bad),
+                  ("charge", "POST", "/residents/r-1/charges", staff, headers, body),
+                  ("balance", "GET", "/residents/r-1/balance", me, None)])
+    (status, answer, _), _ = steps["invalid"]
+    assert (status, answer["code"]) == (400, "invalid_request")
+    (status, answer, _), after = steps["charge"]
+    assert (status, answer["amount"], answer["chargeType"]) == (201, 2100, "RENT")
+    assert "sfr3_lambdas.api.charges" in after and "sfr3_lambdas.api.payments" not in after
+    (status, answer, _), _ = steps["balance"]
+    assert (status, answer["balance"]) == (200, 2100)
