@@ -251,9 +251,18 @@ _FONTS = """<?xml version="1.0"?>
 
 
 def _library_dirs(root: Path) -> list[Path]:
+    """Where the unpacked libraries are: Chromium's own directory, each multiarch directory,
+    and any directory below one holding shared libraries. The last are private library
+    directories that a package's libraries find by an absolute RUNPATH, which points into
+    the system's /usr/lib, not this tree: libpulse.so.0 needs
+    `<multiarch>/pulseaudio/libpulsecommon-<v>.so`, so on a machine without libpulse0
+    Chromium failed to start ("libpulsecommon-16.1.so: cannot open shared object file")."""
     found = [root / BINARY.parent]
     for base in ("usr/lib", "lib"):
-        found += sorted(p for p in (root / base).glob("*-linux-gnu*") if p.is_dir())
+        for multiarch in sorted(p for p in (root / base).glob("*-linux-gnu*") if p.is_dir()):
+            found.append(multiarch)
+            found += sorted(d for d in multiarch.rglob("*")
+                            if d.is_dir() and any(d.glob("lib*.so*")))
     return found
 
 
@@ -275,9 +284,14 @@ def write_launcher(root: Path) -> Path:
     launcher = root / "bin" / "chromium"
     launcher.parent.mkdir(parents=True, exist_ok=True)
     libs = ":".join(f"$ROOT/{p.relative_to(root)}" for p in _library_dirs(root))
-    launcher.write_text(_LAUNCHER.format(root=shlex.quote(str(root)), libs=libs,
-                                         binary=BINARY))
-    launcher.chmod(0o755)
+    text = _LAUNCHER.format(root=shlex.quote(str(root)), libs=libs, binary=BINARY)
+    if launcher.exists() and launcher.read_text() == text:
+        return launcher
+    # Replaced whole, never truncated in place: another session may be starting it.
+    staged = launcher.with_name(f".{launcher.name}.{os.getpid()}")
+    staged.write_text(text)
+    staged.chmod(0o755)
+    os.replace(staged, launcher)
     return launcher
 
 
@@ -306,7 +320,9 @@ def fetch(dest: Path, *, debs: Path | None = None, base: str = "system",
         record = dest / "packages.txt"
         if launcher.exists() and record.exists() and \
                 record.read_text().splitlines()[:1] == [f"release: {release} base: {base}"]:
-            return launcher
+            # A tree unpacked by an older version of this module gets today's launcher
+            # (its library path) without a new download.
+            return write_launcher(dest)
         staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}-"))
         try:
             text = DPKG_STATUS.read_text(errors="replace")
