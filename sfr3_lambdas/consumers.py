@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+if TYPE_CHECKING:  # imported by `sqs_batch` when a batch comes: a function that only
+    # emits metrics (the webhook's HTTP path) never pays for the batch utility.
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 
 def metrics_for(service: str) -> Metrics:
@@ -29,6 +32,8 @@ def sqs_batch(event: dict[str, Any], record_handler: Callable[[SQSRecord], Any],
               processor: BatchProcessor, logger: Logger, failed: str,
               context: Any = None) -> dict[str, Any]:
     """The batch's partial response; `failed` is the log message for each failed record."""
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context)
     for exc_info in processor.exceptions:

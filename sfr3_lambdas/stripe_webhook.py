@@ -53,8 +53,6 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -78,6 +76,8 @@ from sfr3_ledger.payment_provider import (
 )
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = function_logger("stripeWebhook")
@@ -225,7 +225,18 @@ def _park(event: ProviderEvent) -> bool:
     return True
 
 
-queue_processor = BatchProcessor(event_type=EventType.SQS)
+_queue_processors: list[BatchProcessor] = []
+
+
+def queue_processor() -> BatchProcessor:
+    """The retry consumer's BatchProcessor, made by its first batch: Powertools' batch
+    utility (with asyncio and the event data classes it imports, ~36 ms) is never
+    imported by a webhook request, whose cold start it would only slow down."""
+    if not _queue_processors:
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+        _queue_processors.append(BatchProcessor(event_type=EventType.SQS))
+    return _queue_processors[0]
 
 
 # stripeService's answers meaning "Stripe has no such event": 404 `resource_missing`, or an
@@ -310,7 +321,7 @@ def _retry_record(record: SQSRecord, lambda_context: Any = None) -> str:
 
 
 def handle_queue(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return sqs_batch(event, _retry_record, queue_processor, logger,
+    return sqs_batch(event, _retry_record, queue_processor(), logger,
                      "queued webhook failed again", context)
 
 
