@@ -15,7 +15,12 @@ and worked by the same `PaymentJobWorker`. After every step:
 - a retry is made only for a retryable reason, never before its time, and a payment out
   of attempts is EXHAUSTED exactly when its last failure was retryable;
 - the ledger's reservations are the PENDING payments' amounts; money settled is exactly
-  what the provider says succeeded.
+  what the provider says succeeded;
+- no intent is created once consent is withdrawn: after a payment's method is removed,
+  no new intent is made for that payment (a retry is cancelled; a payment left PENDING
+  by a crash, whether or not its create reached the provider, is looked up by recovery,
+  never re-sent), and such a payment ends with the intent the provider made applied, or
+  released.
 
 Run with `check_retry_laws(env, make_watch)` against any backend.
 """
@@ -50,6 +55,7 @@ from sfr3_ledger.payment_provider import (
 )
 from sfr3_ledger.payment_service import PaymentService
 from sfr3_ledger.provider_events import named_attempt, named_payment
+from sfr3_ledger.provider_proofs import attempt_metadata
 from sfr3_ledger.read_models.payments_pending import PaymentWatchProjection
 from sfr3_ledger.retries import is_retryable
 from sfr3_ledger.values import PaymentStatus
@@ -138,6 +144,8 @@ def retry_laws(env: Mapping[str, str], make_watch: Any) -> type[RuleBasedStateMa
                 last4="4242", actor=self.resident).method_id
             app.link_customer(self.resident, f"cus_{self.resident}")
             self.amounts: dict[str, list[int]] = {}  # payment -> amount of each attempt
+            # Removed methods -> the intents the provider had made when they were removed.
+            self.withdrawn: dict[str, set[str]] = {}
             self.retried_at: list[tuple[datetime, datetime]] = []  # (retry_at, started)
 
         def feed(self) -> None:
@@ -181,6 +189,31 @@ def retry_laws(env: Mapping[str, str], make_watch: Any) -> type[RuleBasedStateMa
                                  actor=self.resident, payment_id=pid)
             self.amounts[pid] = [amount]
             self.provider.next = []
+
+        @precondition(lambda self: app.ledger(self.resident).payable >= 5_000)
+        @rule(share=st.integers(min_value=1, max_value=100), reached=st.booleans())
+        def pay_and_crash(self, share: int, reached: bool) -> None:
+            """The process dies after the reservation; the create reached the provider
+            (its answer lost, no webhook) or never left."""
+            amount = max(5_000, self.ledger().payable * share // 100)
+            pid = f"pay_{uuid.uuid4().hex[:12]}"
+            app.initiate_payment(self.resident, amount=amount, method_id=self.method,
+                                 actor=self.resident, payment_id=pid)
+            self.amounts[pid] = [amount]
+            if reached:
+                with contextlib.suppress(CardDeclined):
+                    self.provider.create_payment_intent(
+                        payment_id=pid, amount=amount, currency="usd",
+                        metadata=attempt_metadata(self.resident, pid, 1))
+
+        @rule()
+        def method_removed(self) -> None:
+            """The resident removes the method (consent withdrawn) and enrolls another."""
+            self.withdrawn[self.method] = set(self.provider.intents)
+            app.remove_payment_method(self.resident, self.method, actor=self.resident)
+            self.method = app.enroll_payment_method(
+                self.resident, provider_id=f"pm_card_{len(self.withdrawn)}",
+                method_type="CARD", last4="4242", actor=self.resident).method_id
 
         @precondition(lambda self: app.ledger(self.resident).payable >= 100)
         @rule(share=st.integers(min_value=1, max_value=100))
@@ -256,6 +289,18 @@ def retry_laws(env: Mapping[str, str], make_watch: Any) -> type[RuleBasedStateMa
                     assert attempt.reason
                 if payment.status == PaymentStatus.SETTLED:
                     assert succeeded, "settled only on the provider's word"
+
+        @invariant()
+        def nothing_created_after_consent_was_withdrawn(self) -> None:
+            ledger = self.ledger()
+            for intent in self.provider.intents.values():
+                owner = named_payment(intent.metadata)
+                assert owner is not None
+                payment = ledger.payments[owner[1]]
+                made_before = self.withdrawn.get(payment.method_id)
+                if made_before is not None:
+                    assert intent.id in made_before, (
+                        f"{intent.id} was created after {payment.method_id} was removed")
 
         @invariant()
         def retries_follow_the_policy(self) -> None:
