@@ -3,8 +3,9 @@
 It speaks the stripeService contract — `POST {STRIPE_SERVICE_URL}/internal/stripe` with
 `{"action": <port method>, "params": {...}}` and an `x-api-key` header — and maps answers
 back to the port's value objects and typed errors, so callers cannot tell it from the
-adapter. The wire codec (value objects <-> JSON, errors <-> JSON) lives here too because the
-service and its client must agree on it byte for byte; the service imports it from here.
+adapter. The wire codec (value objects <-> JSON, errors <-> JSON) that the service and its
+client must agree on byte for byte is `sfr3_adapters.stripe_service_wire`; its names are
+re-exported here for the callers that import them from the client.
 
 Retries: only on connection failures and on 502s the service marks retryable (provider
 unavailable / rate limited). That is safe because every create carries an idempotency key
@@ -30,23 +31,29 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import cattrs
-
+from sfr3_adapters.stripe_service_wire import (
+    ACTIONS,
+    API_KEY_HEADER,
+    ERROR_KINDS,
+    PATH,
+    RESULT_TYPES,
+    converter,
+    decode_result,
+    encode_result,
+    error_from_response,
+    error_from_wire,
+    error_to_wire,
+)
 from sfr3_ledger.payment_provider import (
     BalanceTransaction,
     BalanceTransactionPage,
-    CardDeclined,
     DisputeDetails,
     DisputeResult,
-    InsufficientFunds,
-    InvalidProviderRequest,
     MandateAcceptance,
     MandateResult,
     PaymentIntentPage,
     PaymentIntentResult,
     PaymentMethodDetails,
-    PaymentProviderError,
-    ProviderAuthenticationError,
     ProviderEvent,
     ProviderRateLimited,
     ProviderUnavailable,
@@ -55,82 +62,10 @@ from sfr3_ledger.payment_provider import (
     WebhookSignatureInvalid,
 )
 
-PATH = "/internal/stripe"
-API_KEY_HEADER = "x-api-key"
-
-# The allow-list: exactly the port's methods, with the type each one answers.
-RESULT_TYPES: dict[str, Any] = {
-    "create_customer": str,
-    "attach_payment_method": PaymentMethodDetails,
-    "detach_payment_method": None,
-    "create_payment_intent": PaymentIntentResult,
-    "retrieve_payment_intent": PaymentIntentResult,
-    "list_payment_intents_page": PaymentIntentPage,
-    "create_ach_mandate": SetupIntentResult,
-    "retrieve_setup_intent": SetupIntentResult,
-    "retrieve_mandate": MandateResult,
-    "refund": RefundResult,
-    "list_balance_transactions": list[BalanceTransaction],
-    "submit_dispute_evidence": DisputeResult,
-    "list_balance_transactions_page": BalanceTransactionPage,
-    "upload_dispute_file": str,
-    "retrieve_dispute": DisputeDetails,
-    "verify_webhook": ProviderEvent,
-    "retrieve_event": ProviderEvent,
-}
-ACTIONS = frozenset(RESULT_TYPES)
-
-# Wire names of the typed errors, most specific first (InsufficientFunds is a CardDeclined).
-ERROR_KINDS: list[tuple[str, type[PaymentProviderError]]] = [
-    ("insufficient_funds", InsufficientFunds),
-    ("card_declined", CardDeclined),
-    ("provider_authentication", ProviderAuthenticationError),
-    ("rate_limited", ProviderRateLimited),
-    ("provider_unavailable", ProviderUnavailable),
-    ("invalid_provider_request", InvalidProviderRequest),
-    ("webhook_signature_invalid", WebhookSignatureInvalid),
-    ("provider_error", PaymentProviderError),
-]
-
-
-def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter()
-    conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
-    conv.register_structure_hook(datetime, lambda v, _: datetime.fromisoformat(v))
-    return conv
-
-
-converter = _make_converter()
-
-
-def encode_result(value: Any) -> Any:
-    return converter.unstructure(value)
-
-
-def decode_result(action: str, value: Any) -> Any:
-    kind = RESULT_TYPES[action]
-    return None if kind is None else converter.structure(value, kind)
-
-
-def error_to_wire(err: PaymentProviderError) -> dict[str, Any]:
-    kind = next(name for name, cls in ERROR_KINDS if isinstance(err, cls))
-    body: dict[str, Any] = {"kind": kind, "code": err.code, "message": err.message}
-    if err.payment_intent_id:
-        body["payment_intent_id"] = err.payment_intent_id
-    if isinstance(err, CardDeclined):
-        body["decline_code"] = err.decline_code
-    return body
-
-
-def error_from_wire(body: Mapping[str, Any]) -> PaymentProviderError:
-    cls = dict(ERROR_KINDS).get(str(body.get("kind")), PaymentProviderError)
-    message = str(body.get("message") or "Payment provider error.")
-    code = body.get("code")
-    pi = body.get("payment_intent_id")
-    if issubclass(cls, CardDeclined):
-        return cls(message, decline_code=body.get("decline_code"), code=code,
-                   payment_intent_id=pi)
-    return cls(message, code=code, payment_intent_id=pi)
+# The wire names are re-exported: callers and tests import them from the client.
+__all__ = ["ACTIONS", "API_KEY_HEADER", "ERROR_KINDS", "PATH", "RESULT_TYPES",
+           "StripeServiceClient", "converter", "decode_result", "encode_result",
+           "error_from_wire", "error_to_wire"]
 
 
 # A reused connection that the peer closed while idle fails with one of these on its next use.
@@ -236,26 +171,11 @@ class StripeServiceClient:
             else:
                 if status < 400:
                     return decode_result(action, json.loads(body)["result"])
-                err = self._error(status, body)
+                err = error_from_response(status, body)
                 retryable = isinstance(err, (ProviderUnavailable, ProviderRateLimited))
                 if not retryable or attempt > self._max_retries:
                     raise err from None
             time.sleep(self._backoff * 2 ** (attempt - 1))
-
-    @staticmethod
-    def _error(status: int, raw: bytes) -> PaymentProviderError:
-        try:
-            body = json.loads(raw or b"{}").get("error") or {}
-        except (ValueError, AttributeError):
-            body = {}
-        if body.get("kind") in dict(ERROR_KINDS):  # a provider error, typed by the service
-            return error_from_wire(body)
-        message = str(body.get("message") or f"stripeService answered {status}")
-        if status in (401, 403):
-            return ProviderAuthenticationError(message, code="stripe_service_auth")
-        if status >= 500:
-            return ProviderUnavailable(message, code="provider_unavailable")
-        return InvalidProviderRequest(message, code=str(body.get("kind") or "bad_request"))
 
     # ---- the port ------------------------------------------------------------------------
     def create_customer(self, *, resident_id: str, email: str | None = None) -> str:
