@@ -36,6 +36,10 @@ CORS preflight (its Allow-Methods lists every route's methods), include every ro
 `app` read from outside this module (the OpenAPI document, the tests) has every route
 too, in the order of `ROUTERS`; the handler itself uses `_app`. The ledger application's
 own modules are imported with the handler (below): every ledger request needs them.
+Powertools' `event_handler` and `utilities.data_classes` packages are registered first with
+their `__init__`s deferred (`sfr3_lambdas/lean_imports.py`): those only re-export, and
+would import every other resolver (AppSync's asyncio among them) and every event source's
+data class, none of which any request here uses.
 """
 
 from __future__ import annotations
@@ -46,16 +50,22 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sfr3_lambdas import auth
-from sfr3_lambdas.api import contract, cors, errors, policy
-from sfr3_lambdas.http_input import BadInput, check_path, parse_object
-from sfr3_lambdas.log_context import function_logger, http_logging
+from sfr3_lambdas import auth, lean_imports
+
+# Before any Powertools resolver is imported: their packages' `__init__`s would import every
+# resolver (AppSync's asyncio, ...) and every event's data class (sfr3_lambdas/lean_imports).
+for _package in lean_imports.POWERTOOLS_REEXPORTS:
+    lean_imports.defer(_package)
+
+from sfr3_lambdas.api import contract, cors, errors, policy  # noqa: E402
+from sfr3_lambdas.http_input import BadInput, check_path, parse_object  # noqa: E402
+from sfr3_lambdas.log_context import function_logger, http_logging  # noqa: E402
 
 # The ledger application's modules load with the handler, not with its first request:
 # every resident route builds the application, whose aggregates (ResidentLedger,
 # PaymentMethods, Lease's terms) are needed by its first request anyway. What a request
 # may not need (a resource's routes, autopay, the payment flows) comes on first use.
-from sfr3_ledger import application as _application  # noqa: F401
+from sfr3_ledger import application as _application  # noqa: E402, F401
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.api_gateway import Route
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response, Route
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from sfr3_lambdas import auth
