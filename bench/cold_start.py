@@ -19,11 +19,13 @@ and prints new/old per function; an older package with one `sfr3-payments.zip` f
 function is understood too (the layout before issue 17).
 
 Then the API's cold start with its first request (`cold_start_requests.py`): import + one
-request (a balance; autopay, a lease, a report: code imported on first use), each in a
-fresh interpreter, so what laziness moves from the import to the first request shows.
+request (a balance; autopay, a lease, a report: code imported on first use), then the
+DynamoDB client a deployed ledger request builds, each in a fresh interpreter, so what
+laziness moves from the import to the first request shows. `--only api,stripeWebhook`
+times those functions only (more runs in the same time).
 
 Usage: .venv/bin/python bench/cold_start.py [--runs 7] [--package DIR] [--baseline DIR]
-       [--no-bundle] [--no-checkout] [--no-requests]
+       [--no-bundle] [--no-checkout] [--no-requests] [--only api,stripeWebhook]
 Target (issues 7, 17): the API handler imports in 300 ms or less from the 3.12 bundle with
 bytecode on a quiet machine; no stripe outside stripeService; no PDF stack outside receipts.
 """
@@ -251,7 +253,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="no api first-request figures (cold_start_requests.py)")
     parser.add_argument("--no-checkout", action="store_true",
                         help="bundle imports only (not from this checkout under this Python)")
+    parser.add_argument("--only", help="these functions only (comma-separated), e.g. "
+                        "api,stripeWebhook: more runs of them in the same time")
     args = parser.parse_args(argv)
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - set(HANDLERS)
+        if unknown:
+            parser.error(f"unknown functions: {', '.join(sorted(unknown))}")
+        for function in set(HANDLERS) - wanted:
+            del HANDLERS[function]
 
     print(f"machine: {os.cpu_count()} cores, load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
