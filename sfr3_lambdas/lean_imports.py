@@ -111,6 +111,10 @@ def _deferred_package(names: dict[str, tuple[str, str]]) -> type[ModuleType]:
                 return _import(f"{self.__name__}.{name}")
             raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
 
+        def __dir__(self) -> list[str]:
+            """The names the `__init__` would have bound, resolved or not."""
+            return sorted(set(vars(self)) | set(names))
+
         def __setattr__(self, name: str, value: Any) -> None:
             """Importing a submodule binds it on its package; where the `__init__` would
             have rebound that name to what it re-exports from it (`data_classes.event_source`
