@@ -26,6 +26,17 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from sfr3_ledger.autopay_commands import AutopayCommands
 from sfr3_ledger.charge_commands import ChargeCommands
 from sfr3_ledger.errors import ConcurrencyConflict, InvalidCommand
+from sfr3_ledger.fact_records import (
+    ChargeRecord,
+    CreditRecord,
+    FactRecord,
+    check_repeat,
+    departed,
+    new_facts,
+    record_id,
+    record_of,
+    records_of_new_facts,
+)
 from sfr3_ledger.lease_commands import LeaseCommands
 from sfr3_ledger.ledger import Allocation, OutstandingCharge, ResidentLedger, balance_of
 from sfr3_ledger.method_commands import MethodCommands
@@ -38,7 +49,7 @@ from sfr3_ledger.read_models.payments import (
     check_limit,
     history_page,
 )
-from sfr3_ledger.records import Payment
+from sfr3_ledger.records import Charge, Credit, Payment
 from sfr3_ledger.refund_commands import RefundCommands
 from sfr3_ledger.retry_commands import RetryCommands
 from sfr3_ledger.transcodings import register_ledger_transcodings
@@ -115,17 +126,56 @@ class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCo
                 # Jittered backoff so racing writers stop colliding in lockstep.
                 time.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
             aggregate = self._load(cls, resident_id) or opener()
+            held = _held_facts(aggregate)
             result = command(aggregate)
             if not aggregate.pending_events:
                 return result
+            # A ledger command's new charges and credits are saved with their records,
+            # atomically (fact_records.py); after a failed save, a new fact may repeat
+            # an archived one, so its record is looked up first.
+            records = (self._fact_records(aggregate, held, recheck=attempt > 0)
+                       if isinstance(aggregate, ResidentLedger) else [])
             try:
-                self.save(aggregate)
+                self.save(aggregate, *records)
             except IntegrityError:
                 continue
             return result
         raise ConcurrencyConflict(
             f"Too many concurrent updates for resident {resident_id}; try again"
         )
+
+    def _fact_records(
+        self,
+        ledger: ResidentLedger,
+        held: tuple[dict[str, Charge], dict[str, Credit]] | None,
+        *,
+        recheck: bool,
+    ) -> list[FactRecord]:
+        """The records to save with the ledger's new events: one per charge or credit
+        they post, and one per fact they archive that has none yet (posted before records
+        existed). Raises AlreadyRecorded or ConflictingFact when a new fact's id has a
+        record (`recheck`: only after a failed save, so the common path reads nothing)."""
+        rid = ledger.resident_id
+        records = records_of_new_facts(rid, new_facts(ledger.pending_events),
+                                       ledger.charges, ledger.credits)
+        if recheck:
+            for record in records:
+                found = self._stored_record(record.id)
+                if found is not None:
+                    check_repeat(found, record)
+        if held is not None:
+            for kind, fact_id, fact in departed(*held, ledger.charges, ledger.credits):
+                if not self.recorder.select_events(record_id(rid, kind, fact_id), limit=1):
+                    records.append(record_of(rid, fact))
+        return records
+
+    def _stored_record(self, record_id: UUID) -> FactRecord | None:
+        try:
+            found: object = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(found, ChargeRecord | CreditRecord)
+        return found
 
     def _ledger_update(self, resident_id: str, command: Callable[[ResidentLedger], T]) -> T:
         return self._update(
@@ -248,3 +298,10 @@ class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCo
 
     def payment_methods(self, resident_id: str) -> PaymentMethods:
         return self._load(PaymentMethods, resident_id) or PaymentMethods(resident_id=resident_id)
+
+
+def _held_facts(aggregate: object) -> tuple[dict[str, Charge], dict[str, Credit]] | None:
+    """The charges and credits a loaded ledger holds, to tell which the command archives."""
+    if not isinstance(aggregate, ResidentLedger):
+        return None
+    return dict(aggregate.charges), dict(aggregate.credits)

@@ -4,6 +4,9 @@ late fees and credits.
 Each runs one ResidentLedger command on fresh state through the application's retrying
 `_ledger_update`; the rules themselves are in `charges.py`. A charge posted without a
 home takes the resident's lease's property and US state, so reports by state work.
+Ids are unique for ever, archived facts included (fact_records.py): a repeat of an
+archived charge is answered with the charge as posted, of an archived credit with the
+balance, and other details under a known id are a ConflictingFact (409).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, TypeVar
 
+from sfr3_ledger.fact_records import AlreadyRecorded, ChargeRecord
 from sfr3_ledger.ledger import ResidentLedger
 from sfr3_ledger.records import Charge
 from sfr3_ledger.values import SYSTEM, new_id
@@ -49,19 +53,15 @@ class ChargeCommands:
             lease = self.find_lease(resident_id)
             if lease is not None:
                 property_id, us_state = lease.property_id, lease.us_state
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.post_charge(
-                charge_id=charge_id,
-                charge_type=charge_type,
-                amount=amount,
-                description=description,
-                due_date=due_date,
-                actor=actor,
-                property_id=property_id,
-                us_state=us_state,
-            ),
-        )
+        try:
+            return self._ledger_update(resident_id, lambda ledger: ledger.post_charge(
+                charge_id=charge_id, charge_type=charge_type, amount=amount,
+                description=description, due_date=due_date, actor=actor,
+                property_id=property_id, us_state=us_state))
+        except AlreadyRecorded as repeat:
+            # Posted before and archived since: a retry, answered with the charge as posted.
+            assert isinstance(repeat.record, ChargeRecord)
+            return repeat.record.as_charge()
 
     def apply_late_fee(
         self,
@@ -74,13 +74,13 @@ class ChargeCommands:
         due_date: date | None = None,
     ) -> Charge:
         fee_id = fee_id or f"late_{charge_id}"
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.apply_late_fee(
+        try:
+            return self._ledger_update(resident_id, lambda ledger: ledger.apply_late_fee(
                 fee_id=fee_id, late_fee_for=charge_id, amount=amount, actor=actor,
-                due_date=due_date,
-            ),
-        )
+                due_date=due_date))
+        except AlreadyRecorded as repeat:
+            assert isinstance(repeat.record, ChargeRecord)
+            return repeat.record.as_charge()
 
     def apply_credit(
         self,
@@ -91,10 +91,10 @@ class ChargeCommands:
         actor: str,
         credit_id: str | None = None,
     ) -> int:
+        """Credit the resident once per credit id (for ever); returns the balance after."""
         credit_id = credit_id or new_id("crd")
-        return self._ledger_update(
-            resident_id,
-            lambda ledger: ledger.apply_credit(
-                credit_id=credit_id, amount=amount, reason=reason, actor=actor
-            ),
-        )
+        try:
+            return self._ledger_update(resident_id, lambda ledger: ledger.apply_credit(
+                credit_id=credit_id, amount=amount, reason=reason, actor=actor))
+        except AlreadyRecorded:
+            return self._ledger_update(resident_id, lambda ledger: ledger.balance)

@@ -30,6 +30,7 @@ from eventsourcing.domain import DomainEventProtocol
 
 from sfr3_ledger.autopay import AutopayEnrollment
 from sfr3_ledger.autopay_runs import SWEEP_COMPLETED
+from sfr3_ledger.fact_records import ChargeRecord, CreditRecord
 from sfr3_ledger.leases import Lease
 from sfr3_ledger.ledger import ResidentLedger
 from sfr3_ledger.payment_methods import PaymentMethods
@@ -108,8 +109,10 @@ EVENT_TYPES: dict[type[Any], tuple[str, str]] = {
 # Bookkeeping events that deliberately produce no envelope.
 LEASE_OPENED: type[Any] = vars(Lease)["Opened"]
 AUTOPAY_OPENED: type[Any] = vars(AutopayEnrollment)["Opened"]
+# A charge's or credit's id record (fact_records.py) repeats its ledger event's fact.
 SKIPPED: frozenset[type[Any]] = frozenset(
-    {LEDGER_OPENED, METHODS_OPENED, LEASE_OPENED, AUTOPAY_OPENED, M.CustomerLinked}
+    {LEDGER_OPENED, METHODS_OPENED, LEASE_OPENED, AUTOPAY_OPENED, M.CustomerLinked,
+     vars(ChargeRecord)["Recorded"], vars(CreditRecord)["Recorded"]}
 )
 
 # Optional per-fact fields: envelope name -> event attribute.
