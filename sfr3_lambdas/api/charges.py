@@ -12,6 +12,7 @@ whose charges were archived).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -26,6 +27,7 @@ from sfr3_lambdas.api.policy import allow
 from sfr3_lambdas.api.requests import Cents, Strict, iso, once, principal, text
 from sfr3_ledger import CURRENCY, ChargeType
 from sfr3_ledger.ledger import ResidentLedger
+from sfr3_ledger.paid_charge_books import late_fee_of
 from sfr3_ledger.records import Charge
 
 router = Router()
@@ -135,9 +137,10 @@ def _status(charge: Charge) -> str:
     return "PARTIALLY_PAID" if charge.paid else "UNPAID"
 
 
-def charge_json(charge: Charge, ledger: ResidentLedger) -> dict[str, Any]:
-    fee_id = ledger.late_fees.get(charge.charge_id)
-    fee = ledger.charges.get(fee_id) if fee_id else None
+def charge_json(charge: Charge, ledger: ResidentLedger,
+                by_id: Mapping[str, Charge]) -> dict[str, Any]:
+    fee_id = late_fee_of(ledger, charge)
+    fee = by_id.get(fee_id) if fee_id else None
     return {
         "chargeId": charge.charge_id,
         "chargeType": charge.charge_type.value,
@@ -161,10 +164,11 @@ def charge_json(charge: Charge, ledger: ResidentLedger) -> dict[str, Any]:
             responses=answers(200, Statement, "The statement"))
 @allow("read")
 def statement(residentId: Id) -> Response[str]:
-    ledger = wiring.ledger().ledger(residentId)
-    charges = sorted(ledger.charges.values(),
-                     key=lambda c: (c.effective_due, c.posted_at, c.charge_id), reverse=True)
-    listed = [charge_json(c, ledger) for c in charges]
+    # Open charges are in the ledger's state, paid ones in its book (paid_charges.py).
+    ledger, charges = wiring.ledger().statement(residentId)
+    by_id = {c.charge_id: c for c in charges}
+    charges.sort(key=lambda c: (c.effective_due, c.posted_at, c.charge_id), reverse=True)
+    listed = [charge_json(c, ledger, by_id) for c in charges]
     return json_response(200, {
         "residentId": residentId, "currency": CURRENCY,
         "balance": ledger.balance, "pendingPayments": ledger.pending_total,
