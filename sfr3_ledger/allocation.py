@@ -10,7 +10,11 @@ commands, and so the whole "oldest due first" policy can be read in one place:
   `unallocated` for the next charge;
 - money back out (a refund, a chargeback) undoes that source's allocations latest due
   first, and what it cannot undo becomes `unassigned_debt`;
-- a new charge takes what is waiting in `unallocated` first.
+- a new charge takes what is waiting in `unallocated` first;
+- once the ledger's paid charges leave its state (`paid_charges_leave`), money in and
+  money back out end with `depart_paid`: what is paid in full leaves the state for the
+  resident's book (paid_charges.py), and a reversal first `reinstate`s the paid charges its
+  event carries, so it re-opens them as if they had never left.
 
 These functions change the ledger in place and must only be called from an event's
 `apply` (directly or through those methods), so a replay recomputes the same result.
@@ -18,6 +22,7 @@ These functions change the ledger in place and must only be called from an event
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -64,6 +69,7 @@ def fund(ledger: ResidentLedger, source: str, amount: int, at: datetime) -> None
             amount -= take
     if amount:
         ledger.unallocated[source] = ledger.unallocated.get(source, 0) + amount
+    depart_paid(ledger)
 
 
 def unfund(ledger: ResidentLedger, source: str, amount: int) -> None:
@@ -86,6 +92,52 @@ def unfund(ledger: ResidentLedger, source: str, amount: int) -> None:
             del charge.paid_by[source]
         amount -= take
     ledger.unassigned_debt += amount
+    depart_paid(ledger)
+
+
+def depart_paid(ledger: ResidentLedger) -> None:
+    """Charges paid in full leave the state (for the resident's book), taking their late
+    fee's link with them. Only once the ledger's paid charges leave it, and never in a
+    full-history replay (`archive_after_days == 0` keeps every fact in state)."""
+    if not (ledger.paid_charges_leave and ledger.archive_after_days):
+        return
+    for charge_id, charge in list(ledger.charges.items()):
+        if charge.remaining <= 0:
+            del ledger.charges[charge_id]
+            charge.late_fee_id = ledger.late_fees.pop(charge_id, None)
+
+
+def reached_by(
+    ledger: ResidentLedger, source: str, amount: int, paid_out: Sequence[Charge]
+) -> list[Charge]:
+    """Which of `paid_out` (charges `source` paid, out of the state) undoing `amount` of
+    `source` reaches, in `unfund`'s order: what waits unallocated first, then latest due
+    first among these and the charges in the state that `source` paid. Those are what the
+    reversal's event carries back into the state; the rest stay paid, and out."""
+    amount -= min(amount, ledger.unallocated.get(source, 0))
+    candidates = [c for c in ledger.charges.values() if source in c.paid_by]
+    out = {c.charge_id for c in paid_out}
+    candidates += [c for c in paid_out if c.charge_id not in ledger.charges]
+    reached: list[Charge] = []
+    for charge in sorted(candidates, key=due_order, reverse=True):
+        if amount <= 0:
+            break
+        amount -= charge.paid_by[source]
+        if charge.charge_id in out:
+            reached.append(charge)
+    return reached
+
+
+def reinstate(ledger: ResidentLedger, charges: Sequence[Charge] | None) -> None:
+    """A reversal's carried paid charges come back into the state (copies: the event's
+    records never change), with their late fee's link; ones never gone stay as they are."""
+    for charge in charges or ():
+        if charge.charge_id in ledger.charges:
+            continue
+        ledger.charges[charge.charge_id] = attrs.evolve(
+            charge, paid_by=dict(charge.paid_by), late_fee_id=None)
+        if charge.late_fee_id is not None:
+            ledger.late_fees[charge.charge_id] = charge.late_fee_id
 
 
 def charge_added(ledger: ResidentLedger, charge: Charge, at: datetime) -> None:

@@ -15,12 +15,13 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from sfr3_ledger.autopay_commands import AutopayCommands
@@ -31,15 +32,16 @@ from sfr3_ledger.fact_records import (
     CreditRecord,
     FactRecord,
     check_repeat,
-    departed,
     new_facts,
     record_id,
     record_of,
     records_of_new_facts,
 )
 from sfr3_ledger.lease_commands import LeaseCommands
-from sfr3_ledger.ledger import Allocation, OutstandingCharge, ResidentLedger, balance_of
+from sfr3_ledger.ledger import OutstandingCharge, ResidentLedger, balance_of
 from sfr3_ledger.method_commands import MethodCommands
+from sfr3_ledger.paid_charge_books import PaidChargeBooks
+from sfr3_ledger.paid_charges import BOOK_SNAPSHOT_INTERVAL, PaidCharges
 from sfr3_ledger.payment_commands import PaymentCommands
 from sfr3_ledger.payment_commands import PaymentStarted as PaymentStarted  # its old home
 from sfr3_ledger.payment_methods import PaymentMethods
@@ -49,7 +51,7 @@ from sfr3_ledger.read_models.payments import (
     check_limit,
     history_page,
 )
-from sfr3_ledger.records import Charge, Credit, Payment
+from sfr3_ledger.records import Payment
 from sfr3_ledger.refund_commands import RefundCommands
 from sfr3_ledger.retry_commands import RetryCommands
 from sfr3_ledger.transcodings import register_ledger_transcodings
@@ -60,10 +62,14 @@ A = TypeVar("A", ResidentLedger, PaymentMethods)
 
 DEFAULT_SNAPSHOT_INTERVAL = 10
 MAX_ATTEMPTS = 20
+# Id records written per save when a ledger from before them adopts them: 2 items each in
+# DynamoDB's counter mode, so 40 stay well inside a 100-item transaction.
+RECORDS_PER_SAVE = 40
 
 
 class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCommands,
-                        AutopayCommands, RefundCommands, RetryCommands, Application[UUID]):
+                        AutopayCommands, RefundCommands, RetryCommands, PaidChargeBooks,
+                        Application[UUID]):
     """Resident ledgers and payment methods, with snapshots every N events.
 
     The use cases are mixins, one module per concept (charge_commands, payment_commands,
@@ -126,48 +132,90 @@ class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCo
                 # Jittered backoff so racing writers stop colliding in lockstep.
                 time.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
             aggregate = self._load(cls, resident_id) or opener()
-            held = _held_facts(aggregate)
+            if isinstance(aggregate, ResidentLedger) and not aggregate.paid_charges_leave:
+                # A ledger opened before paid charges left the state adopts the rule in
+                # saves of its own (paid_charges.py); the command then runs on the result.
+                self._adopt_paid_charges_rule(aggregate)
+                continue
+            held = dict(aggregate.charges) if isinstance(aggregate, ResidentLedger) else {}
             result = command(aggregate)
             if not aggregate.pending_events:
                 return result
             # A ledger command's new charges and credits are saved with their records,
-            # atomically (fact_records.py); after a failed save, a new fact may repeat
-            # an archived one, so its record is looked up first.
-            records = (self._fact_records(aggregate, held, recheck=attempt > 0)
-                       if isinstance(aggregate, ResidentLedger) else [])
+            # and the charges it paid in full with the resident's book, atomically
+            # (fact_records.py, paid_charges.py); after a failed save, a new fact may
+            # repeat an archived one, so its record is looked up first.
+            companions: list[Aggregate | DomainEventProtocol[UUID]] = []
+            if isinstance(aggregate, ResidentLedger):
+                companions += self._fact_records(aggregate, recheck=attempt > 0)
+                companions += self._book_changes(aggregate, held)
             try:
-                self.save(aggregate, *records)
+                self.save(aggregate, *companions)
             except IntegrityError:
                 continue
+            self._snapshot_book(companions)
             return result
         raise ConcurrencyConflict(
             f"Too many concurrent updates for resident {resident_id}; try again"
         )
 
-    def _fact_records(
-        self,
-        ledger: ResidentLedger,
-        held: tuple[dict[str, Charge], dict[str, Credit]] | None,
-        *,
-        recheck: bool,
-    ) -> list[FactRecord]:
+    def _fact_records(self, ledger: ResidentLedger, *, recheck: bool) -> list[FactRecord]:
         """The records to save with the ledger's new events: one per charge or credit
-        they post, and one per fact they archive that has none yet (posted before records
-        existed). Raises AlreadyRecorded or ConflictingFact when a new fact's id has a
+        they post. Raises AlreadyRecorded or ConflictingFact when a new fact's id has a
         record (`recheck`: only after a failed save, so the common path reads nothing)."""
-        rid = ledger.resident_id
-        records = records_of_new_facts(rid, new_facts(ledger.pending_events),
+        records = records_of_new_facts(ledger.resident_id, new_facts(ledger.pending_events),
                                        ledger.charges, ledger.credits)
         if recheck:
             for record in records:
                 found = self._stored_record(record.id)
                 if found is not None:
                     check_repeat(found, record)
-        if held is not None:
-            for kind, fact_id, fact in departed(*held, ledger.charges, ledger.credits):
-                if not self.recorder.select_events(record_id(rid, kind, fact_id), limit=1):
-                    records.append(record_of(rid, fact))
         return records
+
+    def _adopt_paid_charges_rule(self, ledger: ResidentLedger) -> None:
+        """Give a ledger from before the rule its id records, then its PaidChargesLeave.
+
+        First the charges and credits in its state that have no record yet get one (posted
+        before records existed; a few per save, so no write exceeds DynamoDB's transaction
+        limits; a record already there is left alone, so a crash between saves is only
+        resumed), then the ledger's paid charges leave its state for the book in one
+        save with the event. A concurrent writer makes that save fail, and the caller's
+        loop starts again from fresh state."""
+        missing = [record_of(ledger.resident_id, fact)
+                   for kind, facts in (("charge", ledger.charges), ("credit", ledger.credits))
+                   for fact_id, fact in facts.items()
+                   if not self.recorder.select_events(
+                       record_id(ledger.resident_id, kind, fact_id), limit=1)]
+        for start in range(0, len(missing), RECORDS_PER_SAVE):
+            try:
+                self.save(*missing[start:start + RECORDS_PER_SAVE])
+            except IntegrityError:
+                return  # written meanwhile by another writer: start again from fresh state
+        held = dict(ledger.charges)
+        ledger.leave_paid_charges()
+        book = self._book_changes(ledger, held)
+        try:
+            self.save(ledger, *book)
+        except IntegrityError:
+            return
+        self._snapshot_book(book)
+
+    def _snapshot_book(self, saved: Sequence[object]) -> None:
+        """After a save: a snapshot of the book every BOOK_SNAPSHOT_INTERVAL versions
+        (none when snapshots are off), so a reader loads a snapshot and at most one event,
+        never its history. Its events are appended without loading it (paid_charges.py),
+        so the library, which snapshots the aggregates it saves, cannot take these."""
+        interval = BOOK_SNAPSHOT_INTERVAL
+        if self.snapshots is None or not self.snapshotting_intervals:
+            return
+        versions = [e.originator_version for e in saved if isinstance(e, PaidCharges.Event)]
+        if versions and max(versions) // interval > (min(versions) - 1) // interval:
+            self.take_snapshot(book_id_of(saved), version=max(versions))
+
+    def _last_version(self, originator_id: UUID) -> int | None:
+        """An aggregate's last version, from one indexed read (None: not stored)."""
+        last = self.recorder.select_events(originator_id, desc=True, limit=1)
+        return last[0].originator_version if last else None
 
     def _stored_record(self, record_id: UUID) -> FactRecord | None:
         try:
@@ -182,7 +230,8 @@ class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCo
             ResidentLedger,
             resident_id,
             command,
-            opener=lambda: ResidentLedger(resident_id=resident_id, property_id="", us_state=""),
+            opener=lambda: ResidentLedger(resident_id=resident_id, property_id="", us_state="",
+                                          paid_charges_leave=True),
         )
 
     def _methods_update(self, resident_id: str, command: Callable[[PaymentMethods], T]) -> T:
@@ -198,7 +247,7 @@ class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCo
     def ledger(self, resident_id: str) -> ResidentLedger:
         """The resident's ledger (an empty one if nothing was ever recorded)."""
         return self._load(ResidentLedger, resident_id) or ResidentLedger(
-            resident_id=resident_id, property_id="", us_state=""
+            resident_id=resident_id, property_id="", us_state="", paid_charges_leave=True
         )
 
     def balance(self, resident_id: str) -> int:
@@ -286,9 +335,6 @@ class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCo
     def outstanding_charges(self, resident_id: str) -> list[OutstandingCharge]:
         return self.ledger(resident_id).outstanding_charges()
 
-    def allocations(self, resident_id: str) -> list[Allocation]:
-        return self.ledger(resident_id).allocations()
-
     def balance_as_of(self, resident_id: str, at: datetime) -> int:
         """The balance at instant `at`, folded from the stored events (not snapshots)."""
         if at.tzinfo is None:
@@ -300,8 +346,9 @@ class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCo
         return self._load(PaymentMethods, resident_id) or PaymentMethods(resident_id=resident_id)
 
 
-def _held_facts(aggregate: object) -> tuple[dict[str, Charge], dict[str, Credit]] | None:
-    """The charges and credits a loaded ledger holds, to tell which the command archives."""
-    if not isinstance(aggregate, ResidentLedger):
-        return None
-    return dict(aggregate.charges), dict(aggregate.credits)
+def book_id_of(saved: Sequence[object]) -> UUID:
+    """The id of the book whose events are among `saved` (one book per save)."""
+    for item in saved:
+        if isinstance(item, PaidCharges.Event):
+            return UUID(str(item.originator_id))
+    raise ValueError("no book event saved")

@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, TypeVar
+from uuid import UUID
 
-from sfr3_ledger.fact_records import AlreadyRecorded, ChargeRecord
+from sfr3_ledger.errors import FactLeftState
+from sfr3_ledger.fact_records import AlreadyRecorded, ChargeRecord, FactRecord
 from sfr3_ledger.ledger import ResidentLedger
 from sfr3_ledger.records import Charge
 from sfr3_ledger.values import SYSTEM, new_id
@@ -33,6 +35,13 @@ class ChargeCommands:
         ) -> T: ...
 
         def find_lease(self, resident_id: str) -> Lease | None: ...  # LeaseCommands
+
+        def _stored_record(self, record_id: UUID) -> FactRecord | None: ...
+
+    def _charge_record(self, resident_id: str, charge_id: str) -> ChargeRecord:
+        record = self._stored_record(ChargeRecord.create_id(resident_id, charge_id))
+        assert isinstance(record, ChargeRecord)
+        return record
 
     def post_charge(
         self,
@@ -81,6 +90,8 @@ class ChargeCommands:
         except AlreadyRecorded as repeat:
             assert isinstance(repeat.record, ChargeRecord)
             return repeat.record.as_charge()
+        except FactLeftState as paid:  # the fee exists, paid and out of the state
+            return self._charge_record(resident_id, paid.fact_id).as_charge()
 
     def apply_credit(
         self,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sfr3_ledger.errors import ChargeNotFound, ConflictingFact, InvalidCommand
+from sfr3_ledger.errors import ChargeNotFound, ConflictingFact, FactLeftState, InvalidCommand
 from sfr3_ledger.records import Charge, Credit
 from sfr3_ledger.validation import valid_text, valid_us_state
 from sfr3_ledger.values import SYSTEM, ChargeType, cents
@@ -137,7 +137,10 @@ def apply_late_fee(
     if late_fee_for not in ledger.charges:
         raise ChargeNotFound(late_fee_for)
     if late_fee_for in ledger.late_fees:
-        return ledger.charges[ledger.late_fees[late_fee_for]]
+        fee = ledger.charges.get(ledger.late_fees[late_fee_for])
+        if fee is None:  # paid, and out of the state (paid_charges.py)
+            raise FactLeftState(ledger.late_fees[late_fee_for])
+        return fee
     if fee_id in ledger.charges:
         raise ConflictingFact(f"Charge {fee_id} already exists")
     overdue = ledger.charges[late_fee_for]

@@ -15,10 +15,12 @@ stored topics point) are the only code that changes state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from sfr3_ledger import allocation
 from sfr3_ledger.errors import DisputeNotFound
-from sfr3_ledger.records import Dispute
+from sfr3_ledger.records import Charge, Dispute
 from sfr3_ledger.validation import valid_text
 from sfr3_ledger.values import SYSTEM, DisputeStatus, cents
 
@@ -61,8 +63,11 @@ def submit_dispute_evidence(ledger: ResidentLedger, *, dispute_id: str, actor: s
     return dispute
 
 
-def close_dispute(ledger: ResidentLedger, *, dispute_id: str, won: bool) -> Dispute:
-    """WON changes no balance; LOST reinstates what we still held of the payment."""
+def close_dispute(
+    ledger: ResidentLedger, *, dispute_id: str, won: bool, paid_out: Sequence[Charge] = (),
+) -> Dispute:
+    """WON changes no balance; LOST reinstates what we still held of the payment, and
+    re-opens the charges it paid (`paid_out`: those out of the state, as for a refund)."""
     dispute = ledger.get_dispute(dispute_id)
     if dispute.status in (DisputeStatus.WON, DisputeStatus.LOST):
         return dispute
@@ -70,12 +75,14 @@ def close_dispute(ledger: ResidentLedger, *, dispute_id: str, won: bool) -> Disp
     if won:
         ledger._trigger(ledger.DisputeWon, SYSTEM, dispute_id=dispute_id)
     else:
+        amount = min(dispute.amount, payment.net_collected)
         ledger._trigger(
             ledger.ChargebackApplied,
             SYSTEM,
             dispute_id=dispute_id,
             payment_id=payment.payment_id,
-            amount=min(dispute.amount, payment.net_collected),
+            amount=amount,
+            reopened=allocation.reached_by(ledger, payment.payment_id, amount, paid_out) or None,
             property_id=payment.property_id,
             us_state=payment.us_state,
         )
@@ -114,4 +121,5 @@ def applied_chargeback(ledger: ResidentLedger, event: ResidentLedger.ChargebackA
     dispute.chargeback = event.amount
     ledger.payments[event.payment_id].charged_back += event.amount
     ledger.balance += event.amount
+    allocation.reinstate(ledger, event.reopened)
     ledger._unfund(event.payment_id, event.amount)

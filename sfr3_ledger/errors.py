@@ -133,6 +133,15 @@ class ConflictingFact(LedgerError):
     status = 409
 
 
+class FactLeftState(Exception):
+    """The command repeats a fact that is no longer in the ledger's state (a paid charge):
+    the application answers it from the fact's record (fact_records.py)."""
+
+    def __init__(self, fact_id: str) -> None:
+        super().__init__(fact_id)
+        self.fact_id = fact_id
+
+
 class ConcurrencyConflict(LedgerError):
     """Too many writers raced on one resident; the command was not applied."""
 

@@ -14,9 +14,10 @@ an aggregate can be written once on every backend (SQLite's primary key, DynamoD
 condition, POPO's check), so the second write of an id fails whatever the ledger still
 holds, and the retry that follows finds the record and answers as for a known id.
 
-Facts posted before records existed get theirs when they leave the state: the command
-whose event archives them writes the missing records in the same save. Facts archived
-before that (older than 540 days when records began) stay unknown, as they were.
+Facts posted before records existed get theirs when their ledger adopts the rule that
+paid charges leave the state (`LedgerApplication._adopt_paid_charges_rule`, before its
+first command since): every charge and credit still in its state gets its record. Facts
+archived before that (older than 540 days) stay unknown, as they were.
 
 The records are bookkeeping, not money facts: they move no balance, publish no
 integration event, and nothing else reads them.
@@ -164,17 +165,6 @@ def records_of_new_facts(
         else CreditRecord.of(resident_id, credits[fact_id])
         for kind, fact_id in facts
     ]
-
-
-def departed(
-    before_charges: Mapping[str, Charge], before_credits: Mapping[str, Credit],
-    charges: Mapping[str, Charge], credits: Mapping[str, Credit],
-) -> list[tuple[str, str, Charge | Credit]]:
-    """(kind, id, fact) of the facts this command's events archived."""
-    gone: list[tuple[str, str, Charge | Credit]] = [
-        ("charge", cid, c) for cid, c in before_charges.items() if cid not in charges]
-    gone += [("credit", cid, c) for cid, c in before_credits.items() if cid not in credits]
-    return gone
 
 
 def record_of(resident_id: str, fact: Charge | Credit) -> FactRecord:

@@ -33,6 +33,7 @@ from sfr3_ledger.autopay_runs import SWEEP_COMPLETED
 from sfr3_ledger.fact_records import ChargeRecord, CreditRecord
 from sfr3_ledger.leases import Lease
 from sfr3_ledger.ledger import ResidentLedger
+from sfr3_ledger.paid_charges import PaidCharges
 from sfr3_ledger.payment_methods import PaymentMethods
 from sfr3_ledger.values import CURRENCY
 
@@ -109,10 +110,13 @@ EVENT_TYPES: dict[type[Any], tuple[str, str]] = {
 # Bookkeeping events that deliberately produce no envelope.
 LEASE_OPENED: type[Any] = vars(Lease)["Opened"]
 AUTOPAY_OPENED: type[Any] = vars(AutopayEnrollment)["Opened"]
-# A charge's or credit's id record (fact_records.py) repeats its ledger event's fact.
+# A charge's or credit's id record (fact_records.py) repeats its ledger event's fact; the
+# book of paid charges (paid_charges.py) and the ledger's adoption of it move no money.
 SKIPPED: frozenset[type[Any]] = frozenset(
     {LEDGER_OPENED, METHODS_OPENED, LEASE_OPENED, AUTOPAY_OPENED, M.CustomerLinked,
-     vars(ChargeRecord)["Recorded"], vars(CreditRecord)["Recorded"]}
+     vars(ChargeRecord)["Recorded"], vars(CreditRecord)["Recorded"],
+     L.PaidChargesLeave, vars(PaidCharges)["Opened"], PaidCharges.Added,
+     PaidCharges.Reopened}
 )
 
 # Optional per-fact fields: envelope name -> event attribute.

@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError
 from sfr3_ledger.application import LedgerApplication
 from sfr3_ledger.errors import (
     AmountExceedsBalance,
+    ChargeNotFound,
     ConflictingFact,
     InvalidAmount,
     LedgerError,
@@ -273,7 +274,15 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
         @rule(data=st.data(), amount=st.integers(min_value=1, max_value=10_000))
         def late_fee(self, data: st.DataObject, amount: int) -> None:
             charge_id = data.draw(st.sampled_from(self.model.rent_charges))
-            self.app.apply_late_fee(self.resident, charge_id, amount=amount)
+            try:
+                self.app.apply_late_fee(self.resident, charge_id, amount=amount)
+            except ChargeNotFound:
+                # Paid in full, so out of the state (paid_charges.py): no fee on it.
+                _, charges = self.app.statement(self.resident)
+                paid = {c.charge_id: c.remaining for c in charges}
+                assert paid.get(charge_id) == 0, "a charge still owed was not found"
+                self.unchanged()
+                return
             if charge_id in self.model.fined:
                 self.unchanged()
                 return
@@ -310,6 +319,16 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
                 model.history.append((ledger.modified_on, model.balance))
 
             check_agreement(ledger, model, list(self.app.events.get(ledger_id)))
+            # Paid charges leave the state for the book and come back when a reversal
+            # re-opens them (paid_charges.py): every charge is in exactly one of the two,
+            # the state holds every charge still owed, and the statement adds up.
+            _, statement = self.app.statement(self.resident)
+            ids = [c.charge_id for c in statement]
+            assert len(ids) == len(set(ids)), "a charge both in the state and in the book"
+            assert sum(c.amount for c in statement) == model.charges + model.late_fees
+            assert all(c.charge_id in ledger.charges for c in statement if c.remaining > 0)
+            owed = sum(c.remaining for c in statement)
+            assert owed == sum(o.remaining for o in ledger.outstanding_charges())
 
     return LedgerLaws
 

@@ -39,6 +39,7 @@ from sfr3_ledger.laws_support import (
     st,
 )
 from sfr3_ledger.leases import LeaseTerms
+from sfr3_ledger.paid_charge_books import late_fee_of
 from sfr3_ledger.payment_provider import PaymentIntentResult
 from sfr3_ledger.payment_service import PaymentService
 from sfr3_ledger.read_models.schedule import ScheduleIndex, ScheduleProjection
@@ -295,11 +296,14 @@ def schedule_laws(env: Mapping[str, str],
                 if START <= due <= last:
                     expected[self.rent_id(period)] = (terms.monthly_rent, due)
                 period = next_period(period)
-            posted = {c.charge_id: (c.amount, c.due_date) for c in ledger.charges.values()
+            # Paid charges are out of the state (paid_charges.py): the statement has all.
+            _, charges = app.statement(self.resident)
+            by_id = {c.charge_id: c for c in charges}
+            posted = {c.charge_id: (c.amount, c.due_date) for c in charges
                       if c.charge_type.value == "RENT"}
             assert posted == expected, "rent posted differs from the lease's schedule"
-            fees = {charge_id: ledger.charges[fee_id].amount
-                    for charge_id, fee_id in ledger.late_fees.items()}
+            fees = {c.charge_id: by_id[fee_id].amount for c in charges
+                    if (fee_id := late_fee_of(ledger, c)) is not None}
             assert fees == self.expected_fees, "late fees differ from the rules"
             assert not self.never_fined & set(fees)
             # Autopay: at most one payment per enrollment and period, never more than was

@@ -54,8 +54,15 @@ class ResidentLedger(Aggregate):
     def create_id(resident_id: str) -> UUID:
         return uuid5(LEDGER_NAMESPACE, resident_id)
 
+    # Ledgers opened before paid charges left the state read this until their
+    # `PaidChargesLeave` event (their snapshots lack the attribute).
+    paid_charges_leave: bool = False
+
     @event("Opened")
-    def __init__(self, resident_id: str, property_id: str, us_state: str) -> None:
+    def __init__(
+        self, resident_id: str, property_id: str, us_state: str,
+        paid_charges_leave: bool = False,
+    ) -> None:
         self.resident_id = resident_id
         self.property_id = property_id
         self.us_state = us_state
@@ -75,6 +82,8 @@ class ResidentLedger(Aggregate):
         self.archive_after_days = ARCHIVE_AFTER_DAYS
         self.archived_at: datetime | None = None
         self.archived_payments = 0
+        # Paid charges leave the state for the resident's book (paid_charges.py).
+        self.paid_charges_leave = paid_charges_leave
 
     # ---- events -------------------------------------------------------------------
 
@@ -255,6 +264,9 @@ class ResidentLedger(Aggregate):
         stripe_ref: str | None
         # The request this refund answers (None for refunds made outside our API).
         request_id: str | None = None
+        # The paid charges (out of the state, paid_charges.py) the refund re-opens as they
+        # were; None before paid charges left the state, or when it re-opens none of them.
+        reopened: list[Charge] | None = None
 
         def balance_effect(self) -> int:
             return self.amount
@@ -289,6 +301,7 @@ class ResidentLedger(Aggregate):
         dispute_id: str
         payment_id: str
         amount: int
+        reopened: list[Charge] | None = None  # as RefundApplied's
 
         def balance_effect(self) -> int:
             return self.amount
@@ -306,6 +319,14 @@ class ResidentLedger(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             charges.applied_credit(aggregate, self)
+
+    class PaidChargesLeave(LedgerEvent):
+        """From here on a charge paid in full leaves the state (paid_charges.py): the
+        ledger's paid charges leave it now. Once, on a ledger opened before that rule."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.paid_charges_leave = True
+            allocation.depart_paid(aggregate)
 
     # ---- allocation.py and archiving.py (called only from events' apply) ------------
 
@@ -345,6 +366,11 @@ class ResidentLedger(Aggregate):
     open_dispute = disputes.open_dispute
     submit_dispute_evidence = disputes.submit_dispute_evidence
     close_dispute = disputes.close_dispute
+
+    def leave_paid_charges(self) -> None:
+        """Adopt the rule that paid charges leave the state (a ledger opened before it)."""
+        if not self.paid_charges_leave:
+            self._trigger(self.PaidChargesLeave, SYSTEM)
 
     # ---- queries --------------------------------------------------------------------
 

@@ -30,6 +30,9 @@ class Charge:
     # Which payment or credit paid how much of this charge, and when it was last paid.
     paid_by: dict[str, int] = attrs.Factory(dict)
     paid_at: datetime | None = None
+    # The late fee assessed on it, kept with the charge while it is out of the ledger's
+    # state (paid_charges.py); in the state, `ResidentLedger.late_fees` holds the link.
+    late_fee_id: str | None = None
 
     @property
     def effective_due(self) -> date:

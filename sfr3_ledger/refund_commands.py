@@ -1,7 +1,9 @@
 """The refund and dispute use cases of LedgerApplication (a mixin, like lease_commands.py).
 
 Each runs one ResidentLedger command on fresh state through the application's retrying
-`_ledger_update`: the rules themselves are in `refunds.py` and `disputes.py`.
+`_ledger_update`: the rules themselves are in `refunds.py` and `disputes.py`. A refund
+or a lost dispute is given the paid charges (out of the state, paid_charges.py) that its
+payment paid, so it re-opens them.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from sfr3_ledger.ledger import ResidentLedger
-from sfr3_ledger.records import Dispute, Payment, RefundRequest
+from sfr3_ledger.records import Charge, Dispute, Payment, RefundRequest
 from sfr3_ledger.values import new_id
 
 T = TypeVar("T")
@@ -21,6 +23,8 @@ class RefundCommands:
         def _ledger_update(
             self, resident_id: str, command: Callable[[ResidentLedger], T]
         ) -> T: ...
+
+        def _paid_out(self, ledger: ResidentLedger, payment_id: str) -> list[Charge]: ...
 
     def request_refund(
         self,
@@ -76,6 +80,7 @@ class RefundCommands:
                 actor=actor,
                 stripe_ref=stripe_ref,
                 request_id=request_id,
+                paid_out=self._paid_out(ledger, payment_id),
             ),
         )
 
@@ -97,5 +102,11 @@ class RefundCommands:
 
     def close_dispute(self, resident_id: str, dispute_id: str, *, won: bool) -> Dispute:
         return self._ledger_update(
-            resident_id, lambda ledger: ledger.close_dispute(dispute_id=dispute_id, won=won)
+            resident_id, lambda ledger: ledger.close_dispute(
+                dispute_id=dispute_id, won=won,
+                paid_out=() if won else self._paid_out_disputed(ledger, dispute_id)),
         )
+
+    def _paid_out_disputed(self, ledger: ResidentLedger, dispute_id: str) -> list[Charge]:
+        dispute = ledger.disputes.get(dispute_id)
+        return self._paid_out(ledger, dispute.payment_id) if dispute is not None else []

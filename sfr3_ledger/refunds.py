@@ -18,16 +18,18 @@ stored topics point) are the only code that changes state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sfr3_ledger import allocation
 from sfr3_ledger.errors import (
     ConflictingFact,
     DuplicateRefund,
     PaymentNotRefundable,
     RefundExceedsPayment,
 )
-from sfr3_ledger.records import Payment, RefundRequest
+from sfr3_ledger.records import Charge, Payment, RefundRequest
 from sfr3_ledger.validation import valid_text
 from sfr3_ledger.values import SYSTEM, PaymentStatus, cents
 
@@ -133,11 +135,14 @@ def apply_refund(
     actor: str,
     stripe_ref: str | None = None,
     request_id: str | None = None,
+    paid_out: Sequence[Charge] = (),
 ) -> Payment:
     """Record a refund the provider made (once per refund id, whichever path is first).
 
     A refund is a fact: it may take up to all that is unrefunded, whatever requests
-    are in flight (those were reserved so that *we* never ask for more).
+    are in flight (those were reserved so that *we* never ask for more). `paid_out`: the
+    paid charges out of the state that this payment paid (the application reads them from
+    the book, paid_charges.py); the event carries those it reaches, and re-opens them.
     """
     known = ledger.refund_index.get(refund_id)
     if known is not None:
@@ -171,6 +176,7 @@ def apply_refund(
         amount=amount,
         stripe_ref=stripe_ref,
         request_id=request.request_id if request and request.status == "PENDING" else None,
+        reopened=allocation.reached_by(ledger, payment_id, amount, paid_out) or None,
         property_id=payment.property_id,
         us_state=payment.us_state,
     )
@@ -219,4 +225,5 @@ def applied_refund(ledger: ResidentLedger, event: ResidentLedger.RefundApplied) 
     )
     ledger.refund_index[event.refund_id] = event.payment_id
     ledger.balance += event.amount
+    allocation.reinstate(ledger, event.reopened)
     ledger._unfund(event.payment_id, event.amount)

@@ -13,7 +13,6 @@ import pytest
 from eventsourcing.utils import get_topic, resolve_topic
 
 from sfr3_ledger import LedgerApplication, ResidentLedger
-from sfr3_ledger import application as application_module
 from sfr3_ledger.errors import ConflictingFact
 from sfr3_ledger.fact_records import ChargeRecord, CreditRecord
 from sfr3_ledger.integration_events import ResidentResolver, envelopes_for
@@ -101,21 +100,34 @@ def test_records_are_saved_with_the_fact_and_read_back(app: LedgerApplication) -
     assert charge.as_charge().description == "Rent Jan 2020"
 
 
-def test_a_fact_posted_before_records_gets_its_record_when_it_is_archived(
-    app: LedgerApplication, clock: Clock, monkeypatch: pytest.MonkeyPatch
+def test_facts_posted_before_records_get_theirs_before_the_next_command(
+    app: LedgerApplication, clock: Clock
 ) -> None:
-    with monkeypatch.context() as legacy:  # the code before records: none written at post
-        legacy.setattr(application_module, "records_of_new_facts", lambda *a, **k: [])
-        method = start(app)
-    record_id = ChargeRecord.create_id(R, "chg_rent_2020_01")
-    assert not app.recorder.select_events(record_id)
-    paid_years(app, clock, method, 24)
-    assert "chg_rent_2020_01" not in app.ledger(R).charges
-    assert app.recorder.select_events(record_id), "written by the command that archived it"
+    from datetime import date
+
+    method = app.enroll_payment_method(R, provider_id="pm_1", method_type="CARD",
+                                       last4="4242", actor=R).method_id
+    # A ledger as the code before records wrote it: its events appended by the
+    # aggregate's own commands, no records, opened before paid charges left the state.
+    old = ResidentLedger(resident_id=R, property_id="", us_state="")
+    for n in range(45):  # more than one save of records (RECORDS_PER_SAVE)
+        old.post_charge(charge_id=f"chg_{n}", charge_type="RENT", amount=100,
+                        description=f"Rent {n}", due_date=date(2020, 1, 1), actor="pm")
+    old.apply_credit(credit_id="crd_1", amount=10_00, reason="goodwill", actor="fin")
+    app.save(old)
+    assert not app.recorder.select_events(ChargeRecord.create_id(R, "chg_0"))
+
+    pid = app.initiate_payment(R, amount=100, method_id=method, actor=R).payment.payment_id
+    app.settle_payment(R, pid, stripe_ref="pi_first")  # any command would do
+    for n in range(45):
+        assert app.recorder.select_events(ChargeRecord.create_id(R, f"chg_{n}"))
     assert app.recorder.select_events(CreditRecord.create_id(R, "crd_1"))
-    version = app.ledger(R).version
-    app.post_charge(R, amount=1_500_00, charge_type="RENT", description="Rent Jan 2020",
-                    actor="pm", charge_id="chg_rent_2020_01")
+    paid_years(app, clock, method, 24)
+    ledger = app.ledger(R)
+    assert "chg_0" not in ledger.charges and ledger.balance == 0
+    version = ledger.version
+    app.post_charge(R, amount=100, charge_type="RENT", description="Rent 0", actor="pm",
+                    charge_id="chg_0")
     assert app.ledger(R).version == version and app.balance(R) == 0
 
 

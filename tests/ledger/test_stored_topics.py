@@ -43,6 +43,7 @@ EVENT_NAMES = [
     "DisputeWon",
     "ChargebackApplied",
     "CreditApplied",
+    "PaidChargesLeave",
 ]
 
 
