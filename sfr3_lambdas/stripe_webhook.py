@@ -67,6 +67,7 @@ from sfr3_lambdas.http_input import (
     BadInput,
     parse_object,
 )
+from sfr3_lambdas.lean_imports import freeze_imported
 from sfr3_lambdas.log_context import function_logger, http_logging
 from sfr3_ledger.payment_provider import (
     InvalidProviderRequest,
@@ -330,3 +331,8 @@ def handle_queue(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 def queue_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """stripeWebhookRetry: the webhook retry queue's consumer (5 receives, then its DLQ)."""
     return handle_queue(event, context)
+
+
+# Last: the import's objects are exempt from the first event's full collection (and all
+# later ones); sfr3_lambdas/lean_imports.freeze_imported says why.
+freeze_imported()

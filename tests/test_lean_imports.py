@@ -37,12 +37,12 @@ NEVER_FOR_THE_API = (
 )
 
 
-def fresh(code: str, *argv: str) -> Any:
+def fresh(code: str, *argv: str, env_extra: dict[str, str] | None = None) -> Any:
     """Run `code` in a new interpreter; it prints one `OUT <json>` line."""
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR")
            if key in os.environ}
     env.update({"PERSISTENCE_MODULE": "eventsourcing.popo", "AWS_DEFAULT_REGION": "us-east-1",
-                "AWS_REGION": "us-east-1"})
+                "AWS_REGION": "us-east-1", **(env_extra or {})})
     result = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -164,3 +164,24 @@ def test_a_package_already_imported_is_left_as_it_is() -> None:
 
     assert lean_imports.defer("aws_lambda_powertools.event_handler") is False
     assert sys.modules["aws_lambda_powertools.event_handler"] is usual
+
+
+FROZEN = """
+import gc, importlib, json, sys
+before = gc.get_freeze_count()
+importlib.import_module(sys.argv[1])
+print("OUT " + json.dumps(gc.get_freeze_count() - before))
+"""
+WEBHOOK_ENV = {"STRIPE_SERVICE_URL": "http://127.0.0.1:9/dev/internal/stripe",
+               "STRIPE_SERVICE_API_KEY": "cold-import-key"}
+
+
+@pytest.mark.parametrize("handler", ["sfr3_lambdas.api", "sfr3_lambdas.stripe_webhook"])
+def test_in_lambda_a_handlers_import_is_left_out_of_later_collections(handler: str) -> None:
+    # gc.freeze() after the import: the first request's full collection (and every later
+    # one) skips the import's tens of thousands of objects. Only where Lambda runs it.
+    in_lambda = fresh(FROZEN, handler, env_extra={
+        **WEBHOOK_ENV, "AWS_LAMBDA_FUNCTION_NAME": "sfr3-dev-test"})
+    elsewhere = fresh(FROZEN, handler, env_extra=WEBHOOK_ENV)
+    assert in_lambda > 10_000
+    assert elsewhere == 0

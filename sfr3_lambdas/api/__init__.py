@@ -192,3 +192,8 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
         return _refuse(event, 500, errors.error_body("Internal error", "internal_error"))
     finally:
         _app.clear_context()
+
+
+# Last: the import's objects are exempt from the first request's full collection (and all
+# later ones); sfr3_lambdas/lean_imports.freeze_imported says why.
+lean_imports.freeze_imported()
