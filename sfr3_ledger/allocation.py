@@ -13,8 +13,8 @@ commands, and so the whole "oldest due first" policy can be read in one place:
 - a new charge takes what is waiting in `unallocated` first;
 - once the ledger's paid charges leave its state (`paid_charges_leave`), money in and
   money back out end with `depart_paid`: what is paid in full leaves the state for the
-  resident's book (paid_charges.py), and a reversal first `reinstate`s the paid charges its
-  event carries, so it re-opens them as if they had never left.
+  resident's book (paid_charges.py), and the paid charges a reversal reaches are first
+  `reinstate`d (ChargesReinstated), so it re-opens them as if they had never left.
 
 These functions change the ledger in place and must only be called from an event's
 `apply` (directly or through those methods), so a replay recomputes the same result.
@@ -113,7 +113,7 @@ def reached_by(
     """Which of `paid_out` (charges `source` paid, out of the state) undoing `amount` of
     `source` reaches, in `unfund`'s order: what waits unallocated first, then latest due
     first among these and the charges in the state that `source` paid. Those are what the
-    reversal's event carries back into the state; the rest stay paid, and out."""
+    ChargesReinstated events bring back before the reversal; the rest stay paid, and out."""
     amount -= min(amount, ledger.unallocated.get(source, 0))
     candidates = [c for c in ledger.charges.values() if source in c.paid_by]
     out = {c.charge_id for c in paid_out}
@@ -129,7 +129,7 @@ def reached_by(
 
 
 def reinstate(ledger: ResidentLedger, charges: Sequence[Charge] | None) -> None:
-    """A reversal's carried paid charges come back into the state (copies: the event's
+    """Paid charges a reversal reaches come back into the state (copies: the event's
     records never change), with their late fee's link; ones never gone stay as they are."""
     for charge in charges or ():
         if charge.charge_id in ledger.charges:

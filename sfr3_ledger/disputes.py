@@ -76,13 +76,13 @@ def close_dispute(
         ledger._trigger(ledger.DisputeWon, SYSTEM, dispute_id=dispute_id)
     else:
         amount = min(dispute.amount, payment.net_collected)
+        ledger._reinstate(allocation.reached_by(ledger, payment.payment_id, amount, paid_out))
         ledger._trigger(
             ledger.ChargebackApplied,
             SYSTEM,
             dispute_id=dispute_id,
             payment_id=payment.payment_id,
             amount=amount,
-            reopened=allocation.reached_by(ledger, payment.payment_id, amount, paid_out) or None,
             property_id=payment.property_id,
             us_state=payment.us_state,
         )
@@ -121,5 +121,4 @@ def applied_chargeback(ledger: ResidentLedger, event: ResidentLedger.ChargebackA
     dispute.chargeback = event.amount
     ledger.payments[event.payment_id].charged_back += event.amount
     ledger.balance += event.amount
-    allocation.reinstate(ledger, event.reopened)
     ledger._unfund(event.payment_id, event.amount)

@@ -115,7 +115,7 @@ AUTOPAY_OPENED: type[Any] = vars(AutopayEnrollment)["Opened"]
 SKIPPED: frozenset[type[Any]] = frozenset(
     {LEDGER_OPENED, METHODS_OPENED, LEASE_OPENED, AUTOPAY_OPENED, M.CustomerLinked,
      vars(ChargeRecord)["Recorded"], vars(CreditRecord)["Recorded"],
-     L.PaidChargesLeave, vars(PaidCharges)["Opened"], PaidCharges.Added,
+     L.PaidChargesLeave, L.ChargesReinstated, vars(PaidCharges)["Opened"], PaidCharges.Added,
      PaidCharges.Reopened}
 )
 

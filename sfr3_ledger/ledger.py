@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 LEDGER_NAMESPACE = UUID("4b0d5d0e-5a3c-4c52-9a57-0b8a3f1f5e21")
+# Charges per ChargesReinstated event (~500 bytes each): well inside DynamoDB's 400 KB item.
+REINSTATED_PER_EVENT = 200
 
 
 class ResidentLedger(Aggregate):
@@ -264,9 +266,6 @@ class ResidentLedger(Aggregate):
         stripe_ref: str | None
         # The request this refund answers (None for refunds made outside our API).
         request_id: str | None = None
-        # The paid charges (out of the state, paid_charges.py) the refund re-opens as they
-        # were; None before paid charges left the state, or when it re-opens none of them.
-        reopened: list[Charge] | None = None
 
         def balance_effect(self) -> int:
             return self.amount
@@ -301,7 +300,6 @@ class ResidentLedger(Aggregate):
         dispute_id: str
         payment_id: str
         amount: int
-        reopened: list[Charge] | None = None  # as RefundApplied's
 
         def balance_effect(self) -> int:
             return self.amount
@@ -319,6 +317,17 @@ class ResidentLedger(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             charges.applied_credit(aggregate, self)
+
+    class ChargesReinstated(LedgerEvent):
+        """Paid charges (out of the state, paid_charges.py) come back into it as they were,
+        just before the refund or chargeback that re-opens them (in events of at most
+        REINSTATED_PER_EVENT, so a payment that paid many charges still fits a stored
+        event): the reversal then undoes them as if they had never left."""
+
+        charges: list[Charge]
+
+        def apply(self, aggregate: Any) -> None:
+            allocation.reinstate(aggregate, self.charges)
 
     class PaidChargesLeave(LedgerEvent):
         """From here on a charge paid in full leaves the state (paid_charges.py): the
@@ -366,6 +375,12 @@ class ResidentLedger(Aggregate):
     open_dispute = disputes.open_dispute
     submit_dispute_evidence = disputes.submit_dispute_evidence
     close_dispute = disputes.close_dispute
+
+    def _reinstate(self, charges: list[Charge]) -> None:
+        """Bring back the paid charges a reversal about to be triggered reaches."""
+        for start in range(0, len(charges), REINSTATED_PER_EVENT):
+            self._trigger(self.ChargesReinstated, SYSTEM,
+                          charges=charges[start:start + REINSTATED_PER_EVENT])
 
     def leave_paid_charges(self) -> None:
         """Adopt the rule that paid charges leave the state (a ledger opened before it)."""

@@ -16,9 +16,10 @@ whatever the book holds. The book is loaded only by the readers of paid charges:
 
 - the statement (`LedgerApplication.statement`), which lists them;
 - a reversal (refund, chargeback): the application reads the charges the payment paid
-  from the book, and the reversal's event carries them (`reopened`), so its `apply`
-  re-opens them exactly as before (latest due first) and a replay needs nothing else;
-  the re-opened charges leave the book in the same save.
+  from the book, and those the reversal reaches come back into the state first
+  (`ResidentLedger.ChargesReinstated`), so the reversal re-opens them exactly as before
+  (latest due first) and a replay needs nothing else; they leave the book in the same
+  save.
 
 A charge id posted again is answered from the id records (`fact_records.py`). Ledgers
 that began before this change adopt it before their next command (`PaidChargesLeave`

@@ -142,7 +142,7 @@ def apply_refund(
     A refund is a fact: it may take up to all that is unrefunded, whatever requests
     are in flight (those were reserved so that *we* never ask for more). `paid_out`: the
     paid charges out of the state that this payment paid (the application reads them from
-    the book, paid_charges.py); the event carries those it reaches, and re-opens them.
+    the book, paid_charges.py); those it reaches come back first (ChargesReinstated).
     """
     known = ledger.refund_index.get(refund_id)
     if known is not None:
@@ -168,6 +168,7 @@ def apply_refund(
     if amount > payment.unrefunded:
         raise RefundExceedsPayment(payment.unrefunded)
     request = payment.refund_requests.get(request_id or "")
+    ledger._reinstate(allocation.reached_by(ledger, payment_id, amount, paid_out))
     ledger._trigger(
         ledger.RefundApplied,
         actor,
@@ -176,7 +177,6 @@ def apply_refund(
         amount=amount,
         stripe_ref=stripe_ref,
         request_id=request.request_id if request and request.status == "PENDING" else None,
-        reopened=allocation.reached_by(ledger, payment_id, amount, paid_out) or None,
         property_id=payment.property_id,
         us_state=payment.us_state,
     )
@@ -225,5 +225,4 @@ def applied_refund(ledger: ResidentLedger, event: ResidentLedger.RefundApplied) 
     )
     ledger.refund_index[event.refund_id] = event.payment_id
     ledger.balance += event.amount
-    allocation.reinstate(ledger, event.reopened)
     ledger._unfund(event.payment_id, event.amount)

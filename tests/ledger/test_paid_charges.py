@@ -213,3 +213,62 @@ def test_state_and_snapshot_are_bounded_by_open_charges(app: LedgerApplication) 
     book = app.snapshots.recorder.select_events(PaidCharges.create_id("res-many"))
     assert [s.originator_version for s in book] == [2, 4, 6, 8, 10, 12]
     assert len(app.repository.get(PaidCharges.create_id("res-many")).charges) == 120
+
+
+def test_a_refund_of_a_payment_that_paid_many_charges_fits_the_store(
+    app: LedgerApplication,
+) -> None:
+    """The charges a reversal brings back come in events of at most 200 (a DynamoDB item
+    holds 400 KB; 450 charges in one event would not fit)."""
+    method = enroll(app)
+    for n in range(450):
+        app.post_charge(R, amount=100, charge_type="UTILITY", description=f"Day {n}",
+                        actor="pm", charge_id=f"d{n}")
+    pid = pay(app, method, 45_000, "pi_all")
+    assert not app.ledger(R).charges
+    app.apply_refund(R, pid, refund_id="re_all", amount=45_000, actor="fin")
+    ledger = app.ledger(R)
+    assert len(ledger.charges) == 450 and ledger.balance == 45_000
+    names = [s.topic.rsplit(".", 1)[-1] for s in app.recorder.select_events(ledger.id)]
+    assert names[-4:] == ["ChargesReinstated"] * 3 + ["RefundApplied"]
+    assert not app.repository.get(PaidCharges.create_id(R)).charges
+
+
+def test_a_statement_read_while_a_refund_is_saved_reads_again(
+    app: LedgerApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    method = enroll(app)
+    post(app, "c1", 1000, "2020-01-01")
+    pid = pay(app, method, 1000, "pi_1")
+    original = LedgerApplication.paid_charges
+    refunded: list[bool] = []
+
+    def racing(self: LedgerApplication, ledger: ResidentLedger) -> list:  # type: ignore[type-arg]
+        if not refunded:  # another writer saves a refund between the two reads
+            refunded.append(True)
+            self.apply_refund(R, pid, refund_id="re_1", amount=1000, actor="fin")
+        return original(self, ledger)
+
+    monkeypatch.setattr(LedgerApplication, "paid_charges", racing)
+    ledger, charges = app.statement(R)
+    assert [(c.charge_id, c.remaining) for c in charges] == [("c1", 1000)]
+    assert ledger.balance == 1000
+
+
+def test_a_reversal_after_the_archive_window_reopens_nothing_it_had_archived(
+    app: LedgerApplication, clock: Clock
+) -> None:
+    """As before: a charge paid more than 540 days ago is archived; a chargeback of the
+    payment that paid it (kept by its open dispute) is owed as unassigned debt."""
+    from datetime import timedelta
+
+    method = enroll(app)
+    post(app, "c1", 1000, "2020-01-01")
+    pid = pay(app, method, 1000, "pi_1")
+    app.open_dispute(R, dispute_id="dp_1", payment_id=pid, amount=1000, reason="fraud")
+    clock.now += timedelta(days=600)
+    post(app, "c2", 500, "2021-09-01")  # its event sweeps the archive
+    app.close_dispute(R, "dp_1", won=False)
+    ledger = app.ledger(R)
+    assert ledger.unassigned_debt == 1000 and sorted(ledger.charges) == ["c2"]
+    assert ledger.balance == 1500

@@ -44,6 +44,7 @@ EVENT_NAMES = [
     "ChargebackApplied",
     "CreditApplied",
     "PaidChargesLeave",
+    "ChargesReinstated",
 ]
 
 
