@@ -135,7 +135,11 @@ def test_finance_is_told_once_and_reminded_before_the_evidence_is_due(
     provider = wiring.provider()
     early = due - timedelta(days=5)
     assert did not in reminders(stack.local.finance, provider, early)
-    near = due - timedelta(days=2)
+    # 09:00 UTC (the scheduler's hour) two days before the due day: within the 3 days, and
+    # an hour later is the same UTC day (reminders are once per UTC day; `due - 2 days`
+    # itself, after 23:00, put the hour later on the next day and the test failed then).
+    near = datetime.combine((due - timedelta(days=2)).date(), datetime.min.time().replace(hour=9),
+                            UTC)
     assert did in reminders(stack.local.finance, provider, near)
     assert did not in reminders(stack.local.finance, provider, near + timedelta(hours=1))
     assert len(mails("Dispute evidence due")) == 1
