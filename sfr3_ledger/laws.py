@@ -322,7 +322,8 @@ def ledger_laws(env: Mapping[str, str]) -> type[RuleBasedStateMachine]:
             # Paid charges leave the state for the book and come back when a reversal
             # re-opens them (paid_charges.py): every charge is in exactly one of the two,
             # the state holds every charge still owed, and the statement adds up.
-            _, statement = self.app.statement(self.resident)
+            # (The ledger just loaded plus its book: the statement without a second load.)
+            statement = [*ledger.charges.values(), *self.app.paid_charges(ledger)]
             ids = [c.charge_id for c in statement]
             assert len(ids) == len(set(ids)), "a charge both in the state and in the book"
             assert sum(c.amount for c in statement) == model.charges + model.late_fees
