@@ -24,6 +24,9 @@ from sfr3_ledger.values import SYSTEM, ChargeType, cents
 if TYPE_CHECKING:
     from sfr3_ledger.ledger import ResidentLedger
 
+# Charges per ChargesReinstated event (~500 bytes each): well inside DynamoDB's 400 KB item.
+REINSTATED_PER_EVENT = 200
+
 
 # ---- state changes (called only from the events' apply) -----------------------------
 
@@ -170,3 +173,17 @@ def apply_credit(
         return ledger.balance
     ledger._trigger(ledger.CreditApplied, actor, credit_id=credit_id, amount=amount, reason=reason)
     return ledger.balance
+
+
+def reinstate_paid(ledger: ResidentLedger, charges: list[Charge]) -> None:
+    """Bring back the paid charges (out of the state, paid_charges.py) that a reversal
+    about to be triggered reaches, in events small enough for any store."""
+    for start in range(0, len(charges), REINSTATED_PER_EVENT):
+        ledger._trigger(ledger.ChargesReinstated, SYSTEM,
+                        charges=charges[start:start + REINSTATED_PER_EVENT])
+
+
+def leave_paid_charges(ledger: ResidentLedger) -> None:
+    """Adopt the rule that paid charges leave the state (a ledger opened before it)."""
+    if not ledger.paid_charges_leave:
+        ledger._trigger(ledger.PaidChargesLeave, SYSTEM)

@@ -45,8 +45,6 @@ __all__ = [
 ]
 
 LEDGER_NAMESPACE = UUID("4b0d5d0e-5a3c-4c52-9a57-0b8a3f1f5e21")
-# Charges per ChargesReinstated event (~500 bytes each): well inside DynamoDB's 400 KB item.
-REINSTATED_PER_EVENT = 200
 
 
 class ResidentLedger(Aggregate):
@@ -56,8 +54,7 @@ class ResidentLedger(Aggregate):
     def create_id(resident_id: str) -> UUID:
         return uuid5(LEDGER_NAMESPACE, resident_id)
 
-    # Ledgers opened before paid charges left the state read this until their
-    # `PaidChargesLeave` event (their snapshots lack the attribute).
+    # Read by ledgers from before the rule until their `PaidChargesLeave` (old snapshots).
     paid_charges_leave: bool = False
 
     @event("Opened")
@@ -319,10 +316,8 @@ class ResidentLedger(Aggregate):
             charges.applied_credit(aggregate, self)
 
     class ChargesReinstated(LedgerEvent):
-        """Paid charges (out of the state, paid_charges.py) come back into it as they were,
-        just before the refund or chargeback that re-opens them (in events of at most
-        REINSTATED_PER_EVENT, so a payment that paid many charges still fits a stored
-        event): the reversal then undoes them as if they had never left."""
+        """Paid charges (out of the state, paid_charges.py) back as they were, just before
+        the reversal that re-opens them (at most charges.REINSTATED_PER_EVENT per event)."""
 
         charges: list[Charge]
 
@@ -376,16 +371,9 @@ class ResidentLedger(Aggregate):
     submit_dispute_evidence = disputes.submit_dispute_evidence
     close_dispute = disputes.close_dispute
 
-    def _reinstate(self, charges: list[Charge]) -> None:
-        """Bring back the paid charges a reversal about to be triggered reaches."""
-        for start in range(0, len(charges), REINSTATED_PER_EVENT):
-            self._trigger(self.ChargesReinstated, SYSTEM,
-                          charges=charges[start:start + REINSTATED_PER_EVENT])
-
-    def leave_paid_charges(self) -> None:
-        """Adopt the rule that paid charges leave the state (a ledger opened before it)."""
-        if not self.paid_charges_leave:
-            self._trigger(self.PaidChargesLeave, SYSTEM)
+    # Paid charges out of the state and back (charges.py, paid_charges.py).
+    _reinstate = charges.reinstate_paid
+    leave_paid_charges = charges.leave_paid_charges
 
     # ---- queries --------------------------------------------------------------------
 
