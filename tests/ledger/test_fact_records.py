@@ -6,7 +6,6 @@ after its archive (paid, 540 days on) the same id posted again was a second char
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,20 +15,9 @@ from sfr3_ledger import LedgerApplication, ResidentLedger
 from sfr3_ledger.errors import ConflictingFact
 from sfr3_ledger.fact_records import ChargeRecord, CreditRecord
 from sfr3_ledger.integration_events import ResidentResolver, envelopes_for
-from sfr3_ledger.laws_fact_ids import Clock, check_fact_id_laws, simulated_clock
+from sfr3_ledger.laws_fact_ids import Clock, check_fact_id_laws
 
 R = "res-ids"
-
-
-@pytest.fixture
-def clock() -> Iterator[Clock]:
-    with simulated_clock() as clock:
-        yield clock
-
-
-@pytest.fixture
-def app(ledger_env: dict[str, str], clock: Clock) -> LedgerApplication:
-    return LedgerApplication(env=ledger_env)
 
 
 def paid_years(app: LedgerApplication, clock: Clock, method: str, months: int) -> None:

@@ -6,27 +6,14 @@ the book, and every rule behaves as when paid charges stayed in the state (issue
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from sfr3_ledger import LedgerApplication, ResidentLedger
 from sfr3_ledger.errors import ChargeNotFound
-from sfr3_ledger.laws_fact_ids import Clock, simulated_clock
+from sfr3_ledger.laws_fact_ids import Clock
 from sfr3_ledger.paid_charges import PaidCharges
 
 R = "res-books"
-
-
-@pytest.fixture
-def clock() -> Iterator[Clock]:
-    with simulated_clock() as clock:
-        yield clock
-
-
-@pytest.fixture
-def app(ledger_env: dict[str, str], clock: Clock) -> LedgerApplication:
-    return LedgerApplication(env=ledger_env)
 
 
 def enroll(app: LedgerApplication) -> str:
