@@ -146,7 +146,11 @@ def idempotency_store(purpose: str) -> BasePersistenceLayer:
         if table:
             from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-            return DynamoDBPersistenceLayer(table_name=table)
+            from sfr3_adapters.aws_clients import client
+
+            # The process's session: a client from a session of its own would load
+            # DynamoDB's model again in the first request (see aws_clients).
+            return DynamoDBPersistenceLayer(table_name=table, boto3_client=client("dynamodb"))
         from sfr3_adapters.idempotency_sqlite import SQLitePersistenceLayer
 
         path = os.environ.get("IDEMPOTENCY_SQLITE_PATH")
@@ -175,10 +179,13 @@ def once_per_event(react: Callable[..., T]) -> tuple[Callable[..., T], Idempoten
         idempotent_function,
     )
 
+    from sfr3_adapters.aws_clients import client as aws_client
+
     config = IdempotencyConfig(event_key_jmespath="eventId",
                                expires_after_seconds=BACKBONE_DEDUP_SECONDS)
     once = idempotent_function(data_keyword_argument="envelope",
-                               persistence_store=DynamoDBPersistenceLayer(table_name=table),
+                               persistence_store=DynamoDBPersistenceLayer(
+                                   table_name=table, boto3_client=aws_client("dynamodb")),
                                config=config)(react)
     return once, config
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from sfr3_adapters import aws_clients
 from sfr3_adapters.dynamodb import schema
 
 RETRY_CONFIG = Config(
@@ -35,13 +35,14 @@ _lock = threading.Lock()
 
 def dynamodb_client(endpoint_url: str | None, region_name: str | None) -> Any:
     """One client per endpoint and region for the process (clients are thread-safe and
-    slow to build). Without an explicit endpoint boto3 still honours the environment
+    slow to build), from the process's one boto3 session (`aws_clients.new_client`).
+    Without an explicit endpoint boto3 still honours the environment
     (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL)."""
     key = (endpoint_url, region_name)
     with _lock:
         client = _clients.get(key)
         if client is None:
-            client = boto3.session.Session().client(
+            client = aws_clients.new_client(
                 "dynamodb",
                 endpoint_url=endpoint_url or None,
                 region_name=region_name or None,
