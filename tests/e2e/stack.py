@@ -20,6 +20,7 @@ import requests
 
 from sfr3_dev import tokens
 from sfr3_dev.local_stack import LocalStack
+from tests.harness.dynamodb_local import tables_without_stream
 
 
 class Stack:
@@ -81,8 +82,10 @@ def backend_env(name: str, request: pytest.FixtureRequest) -> dict[str, str]:
         return {}
     if name == "dynamodb":
         endpoint = request.getfixturevalue("dynamodb_local")
+        table = f"e2e-{uuid.uuid4().hex[:10]}"
+        tables_without_stream(endpoint, table)  # the local backbone follows the log
         return {"PERSISTENCE_MODULE": "sfr3_adapters.dynamodb",
-                "DYNAMODB_TABLE": f"e2e-{uuid.uuid4().hex[:10]}",
+                "DYNAMODB_TABLE": table,
                 "DYNAMODB_ENDPOINT_URL": endpoint, "CREATE_TABLE": "y"}
     raise ValueError(name)
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.dynamodb_local import tables_without_stream
+
 BACKENDS = ["popo", "sqlite", "dynamodb"]
 
 
@@ -26,9 +28,11 @@ def backend_env(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> di
         }
     if name == "dynamodb":
         endpoint = request.getfixturevalue("dynamodb_local")
+        table = f"ledger-{uuid.uuid4().hex[:12]}"
+        tables_without_stream(endpoint, table)  # nothing here reads the stream
         return {
             "PERSISTENCE_MODULE": "sfr3_adapters.dynamodb",
-            "DYNAMODB_TABLE": f"ledger-{uuid.uuid4().hex[:12]}",
+            "DYNAMODB_TABLE": table,
             "DYNAMODB_ENDPOINT_URL": endpoint,
             "CREATE_TABLE": "y",
         }
