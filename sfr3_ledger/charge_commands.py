@@ -4,9 +4,10 @@ late fees and credits.
 Each runs one ResidentLedger command on fresh state through the application's retrying
 `_ledger_update`; the rules themselves are in `charges.py`. A charge posted without a
 home takes the resident's lease's property and US state, so reports by state work.
-Ids are unique for ever, archived facts included (fact_records.py): a repeat of an
-archived charge is answered with the charge as posted, of an archived credit with the
-balance, and other details under a known id are a ConflictingFact (409).
+Ids are unique for ever, archived facts included (fact_records.py): a repeat of a charge
+paid and out of the state is answered with the book's copy (what paid it) while the book
+holds it, after that with the charge as posted; a repeat of an archived credit with the
+balance; other details under a known id are a ConflictingFact (409).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from uuid import UUID
 from sfr3_ledger.errors import FactLeftState
 from sfr3_ledger.fact_records import AlreadyRecorded, ChargeRecord, FactRecord
 from sfr3_ledger.ledger import ResidentLedger
+from sfr3_ledger.paid_charges import PaidCharges, copies
 from sfr3_ledger.records import Charge
 from sfr3_ledger.values import SYSTEM, new_id
 
@@ -38,10 +40,24 @@ class ChargeCommands:
 
         def _stored_record(self, record_id: UUID) -> FactRecord | None: ...
 
+        def _book(self, resident_id: str) -> PaidCharges | None: ...  # PaidChargeBooks
+
     def _charge_record(self, resident_id: str, charge_id: str) -> ChargeRecord:
         record = self._stored_record(ChargeRecord.create_id(resident_id, charge_id))
         assert isinstance(record, ChargeRecord)
         return record
+
+    def _posted_before(self, resident_id: str, record: FactRecord) -> Charge:
+        """The answer to a repeat of a charge that is no longer in the state: it was paid
+        in full. The book's copy says by what while the book holds it (paid within the
+        archive window), so a retried post does not answer "nothing paid" for a paid
+        charge; after that, the charge as posted (what paid it is in the event log)."""
+        assert isinstance(record, ChargeRecord)
+        book = self._book(resident_id)
+        if book is not None and record.charge_id in book.charges:
+            (charge,) = copies([book.charges[record.charge_id]])
+            return charge
+        return record.as_charge()
 
     def post_charge(
         self,
@@ -68,9 +84,8 @@ class ChargeCommands:
                 description=description, due_date=due_date, actor=actor,
                 property_id=property_id, us_state=us_state))
         except AlreadyRecorded as repeat:
-            # Posted before and archived since: a retry, answered with the charge as posted.
-            assert isinstance(repeat.record, ChargeRecord)
-            return repeat.record.as_charge()
+            # Posted before and paid since (out of the state): a retry.
+            return self._posted_before(resident_id, repeat.record)
 
     def apply_late_fee(
         self,
@@ -88,10 +103,10 @@ class ChargeCommands:
                 fee_id=fee_id, late_fee_for=charge_id, amount=amount, actor=actor,
                 due_date=due_date))
         except AlreadyRecorded as repeat:
-            assert isinstance(repeat.record, ChargeRecord)
-            return repeat.record.as_charge()
+            return self._posted_before(resident_id, repeat.record)
         except FactLeftState as paid:  # the fee exists, paid and out of the state
-            return self._charge_record(resident_id, paid.fact_id).as_charge()
+            return self._posted_before(resident_id, self._charge_record(resident_id,
+                                                                         paid.fact_id))
 
     def apply_credit(
         self,

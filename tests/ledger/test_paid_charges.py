@@ -6,6 +6,8 @@ the book, and every rule behaves as when paid charges stayed in the state (issue
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from sfr3_ledger import LedgerApplication, ResidentLedger
@@ -119,6 +121,24 @@ def test_a_reopened_charge_keeps_its_late_fee(app: LedgerApplication) -> None:
     assert app.balance(R) == 1500
 
 
+def test_a_paid_charge_posted_again_is_answered_with_what_paid_it(
+    app: LedgerApplication,
+) -> None:
+    """A retried post (a client's, a job re-run) of a charge paid since: the answer is the
+    book's copy, paid, not the charge as posted with nothing paid."""
+    method = enroll(app)
+    post(app, "c1", 1000, "2020-01-01")
+    pid = pay(app, method, 1000, "pi_1")
+    version = app.ledger(R).version
+    again = app.post_charge(R, amount=1000, charge_type="RENT", description="c1", actor="pm",
+                            charge_id="c1", due_date=date(2020, 1, 1))
+    assert (again.charge_id, again.amount, again.paid, again.remaining) == ("c1", 1000, 1000, 0)
+    assert again.paid_by == {pid: 1000}
+    assert app.ledger(R).version == version and app.balance(R) == 0
+    again.paid_by.clear()  # a copy: the book is not changed through it
+    assert statement(app) == {"c1": (1000, 0)}
+
+
 def test_a_fee_paid_while_its_charge_is_owed_is_answered_from_its_record(
     app: LedgerApplication,
 ) -> None:
@@ -133,6 +153,7 @@ def test_a_fee_paid_while_its_charge_is_owed_is_answered_from_its_record(
     version = ledger.version
     fee = app.apply_late_fee(R, "c1", amount=75)
     assert (fee.charge_id, fee.amount) == ("fee_c1", 500)
+    assert (fee.paid, fee.remaining) == (500, 0), "answered with what paid it"
     assert app.ledger(R).version == version and app.balance(R) == 1000
     by_id = {c.charge_id: c for c in app.statement(R)[1]}
     assert by_id["fee_c1"].remaining == 0 and by_id["c1"].remaining == 1000
