@@ -56,17 +56,18 @@ def dynamodb_local_command(port: int) -> list[str]:
 
 def tables_without_stream(endpoint: str, base_name: str) -> None:
     """Create the ledger's tables as the deployment declares them, minus the events
-    table's stream, for tests that never read the stream (the ledger laws, the jobs, the
-    e2e stacks): the recorder's CREATE_TABLE then finds them in place.
+    table's stream, for tests that never read the stream (everything on the `ledger_env`
+    fixture: the ledger laws and rules, the domain's job tests; the e2e stacks): the
+    recorder's CREATE_TABLE then finds them in place.
 
     Why: DynamoDB Local keeps every stream record of its run (24 hours, even after their
     table is deleted), and each write to any stream-enabled table gets slower as they pile
     up. Measured on a fresh instance: after 20,000 writes to stream-enabled tables a
     one-item transaction took 31-34 ms against 9 ms before, while a stream-less table on
     the same instance still took 6 ms. With every table streamed, the suite's last
-    DynamoDB tests ran 3-5x slower than alone and the suite took 26 min instead of ~11.
-    Tests that read the stream (tests/backbone, tests/dynamodb) keep it: their tables come
-    from the schema unchanged."""
+    DynamoDB tests ran 3-5x slower than alone and the suite took 26 min (13.6 with this).
+    Tests that read the stream (tests/backbone, tests/jobs' deployed Lambdas) and the
+    recorder's own (tests/dynamodb) keep it: their tables come from the schema unchanged."""
     from sfr3_adapters.dynamodb import schema
     from sfr3_adapters.dynamodb.client import dynamodb_client, ensure_table
 
