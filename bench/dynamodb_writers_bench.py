@@ -3,9 +3,10 @@
     .venv/bin/python bench/dynamodb_writers_bench.py [--seconds 5] [--repeats 3]
 
 One command: it starts DynamoDB Local (the test harness's command) on a free loopback
-port, creates the peer's virtualenv under `.sfr3/bench-peer-venv` on first use
+port, a fresh one for each figure (its stream records would slow the next figure's
+writes), creates the peer's virtualenv under `.sfr3/bench-peer-venv` on first use
 (`python3 -m venv` + pip: the peer pins eventsourcing 9.3, so it never goes into
-`.venv`), and runs, on that one DynamoDB Local:
+`.venv`), and runs:
 
 * appends/s with 1 and with 4 writer processes, each process appending one-event
   commits to its own aggregate (distinct residents), for our recorder in each
