@@ -138,6 +138,16 @@ def payment_service() -> PaymentService:
     return _once("service", build)  # type: ignore[no-any-return]
 
 
+def _store_client() -> Any:
+    """A DynamoDB client for one Powertools idempotency store, from the process's boto3
+    session: a session of its own would load DynamoDB's model again in the first request
+    (sfr3_adapters/aws_clients.py). A client of its own, since Powertools registers its
+    user-agent feature on the client it is given."""
+    from sfr3_adapters.aws_clients import RETRIES, new_client
+
+    return new_client("dynamodb", config=RETRIES)
+
+
 def idempotency_store(purpose: str) -> BasePersistenceLayer:
     """One store per purpose: Powertools binds a store to the first config it is used with."""
 
@@ -146,11 +156,7 @@ def idempotency_store(purpose: str) -> BasePersistenceLayer:
         if table:
             from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-            from sfr3_adapters.aws_clients import client
-
-            # The process's session: a client from a session of its own would load
-            # DynamoDB's model again in the first request (see aws_clients).
-            return DynamoDBPersistenceLayer(table_name=table, boto3_client=client("dynamodb"))
+            return DynamoDBPersistenceLayer(table_name=table, boto3_client=_store_client())
         from sfr3_adapters.idempotency_sqlite import SQLitePersistenceLayer
 
         path = os.environ.get("IDEMPOTENCY_SQLITE_PATH")
@@ -179,13 +185,11 @@ def once_per_event(react: Callable[..., T]) -> tuple[Callable[..., T], Idempoten
         idempotent_function,
     )
 
-    from sfr3_adapters.aws_clients import client as aws_client
-
     config = IdempotencyConfig(event_key_jmespath="eventId",
                                expires_after_seconds=BACKBONE_DEDUP_SECONDS)
     once = idempotent_function(data_keyword_argument="envelope",
                                persistence_store=DynamoDBPersistenceLayer(
-                                   table_name=table, boto3_client=aws_client("dynamodb")),
+                                   table_name=table, boto3_client=_store_client()),
                                config=config)(react)
     return once, config
 

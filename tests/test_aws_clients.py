@@ -43,8 +43,9 @@ def test_the_idempotency_stores_and_the_ledger_share_one_session(
     queue = aws_clients.client("sqs")
 
     assert len(sessions) == 1
-    assert store.client is aws_clients.client("dynamodb")  # type: ignore[attr-defined]
-    # The recorder keeps its own config (more retries, a bigger pool).
+    # Each store has a client of its own (Powertools registers a user-agent feature on
+    # it), and the recorder keeps its own config (more retries, a bigger pool).
+    assert store.client is not aws_clients.client("dynamodb")  # type: ignore[attr-defined]
     assert ledger_client is not store.client  # type: ignore[attr-defined]
     assert ledger_client.meta.config.retries["total_max_attempts"] == 11
     assert ledger_client.meta.config.max_pool_connections == 32
