@@ -12,6 +12,7 @@ Persistence is chosen like any eventsourcing application: `PERSISTENCE_MODULE`
 """
 
 from sfr3_ledger.application import LedgerApplication, PaymentStarted
+from sfr3_ledger.balances import balance_of
 from sfr3_ledger.errors import (
     AmountExceedsBalance,
     ConcurrencyConflict,
@@ -28,7 +29,7 @@ from sfr3_ledger.errors import (
     RefundExceedsPayment,
 )
 from sfr3_ledger.late_fees import LateFeePolicy, late_fees_due
-from sfr3_ledger.ledger import Allocation, OutstandingCharge, ResidentLedger, balance_of
+from sfr3_ledger.ledger import Allocation, OutstandingCharge, ResidentLedger
 from sfr3_ledger.payment_methods import PaymentMethods
 from sfr3_ledger.records import Charge, Dispute, Payment, PaymentMethod
 from sfr3_ledger.values import (

@@ -25,6 +25,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from sfr3_ledger.autopay_commands import AutopayCommands
+from sfr3_ledger.balances import balance_of
 from sfr3_ledger.charge_commands import ChargeCommands
 from sfr3_ledger.errors import ConcurrencyConflict, InvalidCommand
 from sfr3_ledger.fact_records import (
@@ -38,7 +39,7 @@ from sfr3_ledger.fact_records import (
     records_of_new_facts,
 )
 from sfr3_ledger.lease_commands import LeaseCommands
-from sfr3_ledger.ledger import OutstandingCharge, ResidentLedger, balance_of
+from sfr3_ledger.ledger import OutstandingCharge, ResidentLedger
 from sfr3_ledger.method_commands import MethodCommands
 from sfr3_ledger.paid_charge_books import PaidChargeBooks
 from sfr3_ledger.paid_charges import BOOK_SNAPSHOT_INTERVAL, PaidCharges

@@ -18,12 +18,12 @@ so the aggregate and its nested events stay here under these names (checked by
 tests/ledger/test_stored_topics.py). What the commands decide and what the events' `apply`
 change lives beside it, one module per concept, called from here: `charges` (charges,
 late fees, credits), `payments`, `attempts` (retries), `refunds`, `disputes`,
-`allocation`, `archiving` and `validation`.
+`allocation`, `archiving` and `validation`; the balance as of a past instant, folded
+from the stored events, is `balances`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid5
@@ -41,7 +41,7 @@ from sfr3_ledger.values import SYSTEM
 # What other modules import from here (some of it is defined next door).
 __all__ = [
     "ARCHIVE_AFTER_DAYS", "LEDGER_NAMESPACE", "REFUND_DUPLICATE_WINDOW", "SYSTEM", "Allocation",
-    "OutstandingCharge", "ResidentLedger", "balance_of",
+    "OutstandingCharge", "ResidentLedger",
 ]
 
 LEDGER_NAMESPACE = UUID("4b0d5d0e-5a3c-4c52-9a57-0b8a3f1f5e21")
@@ -392,14 +392,3 @@ class ResidentLedger(Aggregate):
     outstanding_charges = allocation.outstanding_charges
     holds_payments_since = archiving.holds_payments_since
 
-
-def balance_of(events: Iterable[object], *, until: datetime | None = None) -> int:
-    """Fold stored ledger events into a balance, optionally as of an instant."""
-    total = 0
-    for domain_event in events:
-        if not isinstance(domain_event, ResidentLedger.LedgerEvent):
-            continue
-        if until is not None and domain_event.timestamp > until:
-            break
-        total += domain_event.balance_effect()
-    return total
