@@ -37,6 +37,10 @@ class Clock:
         self.now += timedelta(microseconds=1)
         return self.now
 
+    def advance(self, **delta: float) -> None:
+        """Move the clock on (`advance(days=30)`): what a test does between commands."""
+        self.now += timedelta(**delta)
+
 
 @contextmanager
 def simulated_clock() -> Iterator[Clock]:

@@ -1,7 +1,4 @@
-"""Fixtures of the ledger tests that run under a simulated clock (years pass in a test).
-
-A module with its own `clock` or `app` fixture (tests/ledger/test_archiving.py) keeps it.
-"""
+"""Fixtures of the ledger tests that run under a simulated clock (years pass in a test)."""
 
 from __future__ import annotations
 

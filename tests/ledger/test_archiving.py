@@ -6,39 +6,14 @@ old payments are still found, listed and summed through a full replay.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import eventsourcing.domain
 import pytest
 
 from sfr3_ledger import LedgerApplication, PaymentNotFound, PaymentStatus, ResidentLedger
+from sfr3_ledger.laws_fact_ids import Clock
 
 R = "res-long"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2020, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(microseconds=1)
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    clock = Clock()
-    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", clock)
-    yield clock
-
-
-@pytest.fixture
-def app(ledger_env: dict[str, str], clock: Clock) -> LedgerApplication:
-    return LedgerApplication(env=ledger_env)
 
 
 def snapshot_size(app: LedgerApplication) -> int:
@@ -52,11 +27,11 @@ def live_months(app: LedgerApplication, clock: Clock, months: int, method: str) 
     paid = []
     for month in range(months):
         app.post_charge(R, amount=2100, charge_type="RENT", description=f"Rent {month}", actor="pm")
-        clock.advance(days=3)
+        clock.now += timedelta(days=3)
         pid = app.initiate_payment(R, amount=2100, method_id=method, actor=R).payment.payment_id
         app.settle_payment(R, pid, stripe_ref=f"pi_{month}")
         paid.append(pid)
-        clock.advance(days=27)
+        clock.now += timedelta(days=27)
     return paid
 
 

@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import eventsourcing.domain
 import pytest
 
 from sfr3_adapters.dynamodb.payments_index import DynamoDBPaymentsIndex
 from sfr3_adapters.payments_index_sqlite import SQLitePaymentsIndex
 from sfr3_ledger import LedgerApplication, PaymentStatus
 from sfr3_ledger.errors import InvalidCommand
+from sfr3_ledger.laws_fact_ids import Clock
 from sfr3_ledger.mandate_acceptance import MandateAcceptance
 from sfr3_ledger.read_models.payments import (
     PaymentsIndex,
@@ -26,16 +26,8 @@ from sfr3_ledger.read_models.payments import (
     rebuild,
 )
 from sfr3_ledger.records import Payment
-from tests.ledger.test_archiving import Clock
 
 R = "res-pages"
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    clock = Clock()
-    monkeypatch.setattr(eventsourcing.domain, "datetime_now_with_tzinfo", clock)
-    yield clock
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])

@@ -12,14 +12,13 @@ from sfr3_adapters.payments_index_sqlite import SQLitePaymentsIndex
 from sfr3_adapters.reactions import ReceiptWriter
 from sfr3_ledger import LedgerApplication
 from sfr3_ledger.integration_events import ResidentResolver, envelopes_for
+from sfr3_ledger.laws_fact_ids import Clock
 from sfr3_ledger.read_models.payments import PaymentsProjection
-from tests.ledger.test_archiving import Clock
-from tests.ledger.test_payments_read_model import clock  # noqa: F401  (fixture)
 
 R = "res-receipts"
 
 
-def test_an_old_receipt_needs_no_replay(tmp_path: Path, clock: Clock) -> None:  # noqa: F811
+def test_an_old_receipt_needs_no_replay(tmp_path: Path, clock: Clock) -> None:
     app = LedgerApplication(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
                                  "SQLITE_DBNAME": str(tmp_path / "ledger.db")})
     index = SQLitePaymentsIndex(tmp_path / "rm.db")
