@@ -52,7 +52,7 @@ from sfr3_ledger.read_models.payments import (
     check_limit,
     history_page,
 )
-from sfr3_ledger.records import Payment
+from sfr3_ledger.records import Charge, Payment
 from sfr3_ledger.refund_commands import RefundCommands
 from sfr3_ledger.retry_commands import RetryCommands
 from sfr3_ledger.transcodings import register_ledger_transcodings
@@ -138,7 +138,11 @@ class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCo
                 # saves of its own (paid_charges.py); the command then runs on the result.
                 self._adopt_paid_charges_rule(aggregate)
                 continue
-            held = dict(aggregate.charges) if isinstance(aggregate, ResidentLedger) else {}
+            # Annotated: mypy checks this body once per constraint of A, and for
+            # PaymentMethods the isinstance branch cannot be taken.
+            held: dict[str, Charge] = (
+                dict(aggregate.charges) if isinstance(aggregate, ResidentLedger) else {}
+            )
             result = command(aggregate)
             if not aggregate.pending_events:
                 return result

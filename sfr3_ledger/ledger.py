@@ -86,7 +86,12 @@ class ResidentLedger(Aggregate):
 
     # ---- events -------------------------------------------------------------------
 
-    class LedgerEvent(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """The ledger's base event, defined here rather than by eventsourcing: events that
+        subclass it are made dataclasses once instead of being redefined under it
+        (half the event classes to build at import; docs/operations.md)."""
+
+    class LedgerEvent(Event):
         """Every ledger fact records whose, who, where (property, US state) and when.
 
         `resident_id` is on every event (not only `Opened`) so a consumer of one event,

@@ -45,7 +45,12 @@ class ReconciliationDay(Aggregate):
         self.reconciled: dict[str, tuple[str, datetime]] = {}  # fact key -> (run, at)
         self.runs: list[str] = []
 
-    class Healed(Aggregate.Event):
+    class Event(Aggregate.Event):
+        """The day's base event, defined here rather than by eventsourcing: events that
+        subclass it are made dataclasses once instead of being redefined under it
+        (half the event classes to build at import; docs/operations.md)."""
+
+    class Healed(Event):
         resident_id: str
         day: date
         run_id: str
@@ -57,7 +62,7 @@ class ReconciliationDay(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.healed[self.stripe_ref] = self.run_id
 
-    class Reconciled(Aggregate.Event):
+    class Reconciled(Event):
         resident_id: str
         day: date
         run_id: str
@@ -67,7 +72,7 @@ class ReconciliationDay(Aggregate):
             for key in self.keys:
                 aggregate.reconciled.setdefault(key, (self.run_id, self.timestamp))
 
-    class Completed(Aggregate.Event):
+    class Completed(Event):
         resident_id: str
         day: date
         run_id: str
