@@ -22,17 +22,14 @@ as it is. tests/test_lean_imports.py checks, in fresh interpreters, that every n
 installed Powertools' packages resolves to the same class or function with and without
 `defer`, and that the API's import loads no AppSync, asyncio or unused data class.
 
-`freeze_imported()`, called last by the API and webhook handler modules, is the other half
-of their cold start: it leaves the import's objects out of later garbage collections.
+The other half of their cold start, the garbage collector's part, is `import_gc.py`.
 """
 
 from __future__ import annotations
 
 import ast
-import gc
 import importlib
 import importlib.util
-import os
 import sys
 import threading
 from pathlib import Path
@@ -137,22 +134,3 @@ def _import(name: str) -> ModuleType:
     `python -X importtime` lists it with the rest."""
     __import__(name)
     return sys.modules[name]
-
-
-def freeze_imported() -> None:
-    """Leave what the handler's import made out of every later full garbage collection.
-
-    A handler's import leaves ~40,000 objects the collector tracks (modules, classes,
-    functions, their dicts), all alive as long as the process. The first full collection
-    comes during the first request (in the API's, while building the boto3 client: 44-51 ms
-    on the bench's machine) and traverses them all, as does every full collection after it.
-    `gc.freeze()` moves them to the permanent generation, which collections skip: that work
-    is not moved, it is not done. The price: a reference cycle that became garbage during
-    the import is never freed (import-time garbage only; nothing of it holds a resource).
-    Called last by the handler modules (`sfr3_lambdas.api`, `sfr3_lambdas.stripe_webhook`),
-    and only in Lambda (`AWS_LAMBDA_FUNCTION_NAME`, which Lambda sets), whose process runs
-    that one handler: a test session or `make run` importing a handler midway keeps its
-    collections as they were.
-    """
-    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-        gc.freeze()

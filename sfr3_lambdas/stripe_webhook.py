@@ -46,30 +46,37 @@ payment-recovery job, which asks Stripe (sfr3_ledger/recovery.py).
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import warnings
-from typing import TYPE_CHECKING, Any
+# First: no garbage collection during the import (sfr3_lambdas/import_gc.py).
+from sfr3_lambdas.import_gc import freeze_imported, hold_collections
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
+hold_collections()
+
+import base64  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import warnings  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from aws_lambda_powertools.metrics import MetricUnit  # noqa: E402
+from aws_lambda_powertools.utilities.idempotency import (  # noqa: E402
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: E402
     IdempotencyAlreadyInProgressError,
 )
 
-from sfr3_adapters.aws_clients import client as aws_client
-from sfr3_lambdas import wiring
-from sfr3_lambdas.consumers import metrics_for, sqs_batch
-from sfr3_lambdas.http_input import (
+from sfr3_adapters.aws_clients import client as aws_client  # noqa: E402
+from sfr3_lambdas import wiring  # noqa: E402
+from sfr3_lambdas.consumers import metrics_for, sqs_batch  # noqa: E402
+from sfr3_lambdas.http_input import (  # noqa: E402
     PROVIDER_MAX_BYTES,
     PROVIDER_MAX_DEPTH,
     BadInput,
     parse_object,
 )
-from sfr3_lambdas.lean_imports import freeze_imported
-from sfr3_lambdas.log_context import function_logger, http_logging
-from sfr3_ledger.payment_provider import (
+from sfr3_lambdas.log_context import function_logger, http_logging  # noqa: E402
+from sfr3_ledger.payment_provider import (  # noqa: E402
     InvalidProviderRequest,
     PaymentProviderError,
     ProviderEvent,
@@ -334,5 +341,5 @@ def queue_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 
 
 # Last: the import's objects are exempt from the first event's full collection (and all
-# later ones); sfr3_lambdas/lean_imports.freeze_imported says why.
+# later ones); sfr3_lambdas/import_gc.py says why.
 freeze_imported()

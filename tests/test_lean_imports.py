@@ -185,3 +185,39 @@ def test_in_lambda_a_handlers_import_is_left_out_of_later_collections(handler: s
     elsewhere = fresh(FROZEN, handler, env_extra=WEBHOOK_ENV)
     assert in_lambda > 10_000
     assert elsewhere == 0
+
+
+HELD = """
+import gc, importlib, json, sys
+collections = lambda: sum(s["collections"] for s in gc.get_stats())
+before = collections()
+importlib.import_module(sys.argv[1])
+print("OUT " + json.dumps([collections() - before, gc.isenabled()]))
+"""
+
+
+@pytest.mark.parametrize("handler", ["sfr3_lambdas.api", "sfr3_lambdas.stripe_webhook"])
+def test_in_lambda_no_collection_runs_during_a_handlers_import(handler: str) -> None:
+    # hold_collections() first, freeze_imported() last: the collector is off for the
+    # import (it ran ~80 collections over objects that all stay alive), then on again.
+    in_lambda = fresh(HELD, handler, env_extra={
+        **WEBHOOK_ENV, "AWS_LAMBDA_FUNCTION_NAME": "sfr3-dev-test"})
+    elsewhere = fresh(HELD, handler, env_extra=WEBHOOK_ENV)
+    assert in_lambda == [0, True]
+    collected, enabled = elsewhere
+    assert collected > 10 and enabled
+
+
+KEPT_OFF = """
+import gc, json
+from sfr3_lambdas import import_gc
+gc.disable()
+import_gc.hold_collections()
+import_gc.freeze_imported()
+print("OUT " + json.dumps(gc.isenabled()))
+"""
+
+
+def test_a_collector_turned_off_elsewhere_stays_off() -> None:
+    # freeze_imported() turns back on only what hold_collections() turned off.
+    assert fresh(KEPT_OFF, env_extra={"AWS_LAMBDA_FUNCTION_NAME": "sfr3-dev-test"}) is False

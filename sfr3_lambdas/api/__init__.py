@@ -44,13 +44,18 @@ data class, none of which any request here uses.
 
 from __future__ import annotations
 
-import base64
-import importlib
-import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+# First: no garbage collection during the import (sfr3_lambdas/import_gc.py).
+from sfr3_lambdas import import_gc
 
-from sfr3_lambdas import auth, lean_imports
+import_gc.hold_collections()
+
+import base64  # noqa: E402
+import importlib  # noqa: E402
+import threading  # noqa: E402
+from collections.abc import Iterable  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from sfr3_lambdas import auth, lean_imports  # noqa: E402
 
 # Before any Powertools resolver is imported: their packages' `__init__`s would import every
 # resolver (AppSync's asyncio, ...) and every event's data class (sfr3_lambdas/lean_imports).
@@ -195,5 +200,5 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, A
 
 
 # Last: the import's objects are exempt from the first request's full collection (and all
-# later ones); sfr3_lambdas/lean_imports.freeze_imported says why.
-lean_imports.freeze_imported()
+# later ones); sfr3_lambdas/import_gc.py says why.
+import_gc.freeze_imported()
