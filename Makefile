@@ -18,6 +18,9 @@ TOOLS_STAMP := $(VENV)/.tools-$(DEPS)
 NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
 # Runs a command with the venv's Node.js and JRE first on PATH and JAVA_HOME set.
 WITH_TOOLS := $(PY) -m sfr3_dev.toolchain exec --
+# pytest-xdist workers for `make test`: the suite's two fixed halves run side by side, each in
+# the order of one session (tests/conftest.py says why); PYTEST_WORKERS=0 runs in-process.
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(2, len(os.sched_getaffinity(0))))')
 
 .PHONY: test run lint typecheck contracts pytest install tools lock clean
 
@@ -66,7 +69,7 @@ contracts: $(PY_STAMP)
 	$(VENV)/bin/lint-imports
 
 pytest: install
-	$(WITH_TOOLS) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(WITH_TOOLS) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test: install lint typecheck contracts pytest
 

@@ -9,6 +9,7 @@ event, per aggregate in version order, to `aggregate_events_from_stream_record`.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections import Counter
@@ -38,11 +39,16 @@ from tests.dynamodb.test_stream_and_schema import as_lambda_receives, stream_rec
 
 
 def requests_of(datastore: DynamoDBDatastore) -> list[str]:
-    """Record the API calls the datastore's client makes from now on."""
+    """Record the API calls the datastore's client makes from now on, in this thread: the
+    client is the process's for this endpoint, which another test's live stack may poll."""
     calls: list[str] = []
-    datastore.client.meta.events.register(
-        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
-    )
+    me = threading.get_ident()
+
+    def record(model: Any, **_: Any) -> None:
+        if threading.get_ident() == me:
+            calls.append(model.name)
+
+    datastore.client.meta.events.register("before-call.dynamodb.*", record)
     return calls
 
 
