@@ -18,9 +18,10 @@ TOOLS_STAMP := $(VENV)/.tools-$(DEPS)
 NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
 # Runs a command with the venv's Node.js and JRE first on PATH and JAVA_HOME set.
 WITH_TOOLS := $(PY) -m sfr3_dev.toolchain exec --
-# pytest-xdist workers for `make test`: the suite's two fixed halves run side by side, each in
-# the order of one session (tests/conftest.py says why); PYTEST_WORKERS=0 runs in-process.
-PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(2, len(os.sched_getaffinity(0))))')
+# pytest-xdist workers (`make test PYTEST_WORKERS=2`: files spread over 2 workers, ~6.5 min
+# instead of ~12 on 2 cores). Off by default: under it a file's neighbours change from run to
+# run, and one order-dependent failure is not understood yet (docs/operations.md).
+PYTEST_WORKERS ?= 0
 
 .PHONY: test run lint typecheck contracts pytest install tools lock clean
 
@@ -69,7 +70,7 @@ contracts: $(PY_STAMP)
 	$(VENV)/bin/lint-imports
 
 pytest: install
-	$(WITH_TOOLS) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(WITH_TOOLS) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: install lint typecheck contracts pytest
 

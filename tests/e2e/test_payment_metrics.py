@@ -34,6 +34,8 @@ def test_settlements_are_counted_once_despite_duplicate_deliveries(
     method = enroll(resident, rid)
     charge(manager, rid, 2100)
     capsys.readouterr()
+    # Powertools' metric set is the process's: drop what another test added and left.
+    stripe_webhook.metrics.clear_metrics()
     stack.control("webhooks", {"duplicates": True})
     for amount in (1000, 1100):
         assert resident.post(f"/residents/{rid}/payments",
