@@ -8,7 +8,6 @@ requests.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import date
 from typing import Any
@@ -21,6 +20,7 @@ from sfr3_ledger.leases import LeaseTerms
 from sfr3_ledger.read_models.schedule import ScheduleIndex, ScheduleProjection, rebuild
 from tests.dynamodb.schedule_support import LA, NY, ap, cand, row
 from tests.dynamodb.schedule_support import client as _client
+from tests.dynamodb.support import requests_in_this_thread
 
 
 def test_a_job_run_never_moves_backwards(index: ScheduleIndex) -> None:
@@ -131,17 +131,7 @@ class CountingQueue:
 
 
 def _count_requests(client: Any) -> list[str]:
-    """The requests `client` makes from now on in this thread (another test's live stack
-    may poll through the same client, the process's for this endpoint)."""
-    calls: list[str] = []
-    me = threading.get_ident()
-
-    def hook(model: Any, **_: Any) -> None:
-        if threading.get_ident() == me:
-            calls.append(model.name)
-
-    client.meta.events.register("before-call.dynamodb", hook)
-    return calls
+    return requests_in_this_thread(client)
 
 
 @pytest.mark.parametrize("leases", [12, 60])

@@ -9,7 +9,6 @@ event, per aggregate in version order, to `aggregate_events_from_stream_record`.
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections import Counter
@@ -33,23 +32,14 @@ from sfr3_adapters.dynamodb.stream import (
     aggregate_events_from_stream_record,
     stored_events_from_stream_record,
 )
-from tests.dynamodb.support import endpoint, fresh_datastore
+from tests.dynamodb.support import endpoint, fresh_datastore, requests_in_this_thread
 from tests.dynamodb.test_recorder_edges import events
 from tests.dynamodb.test_stream_and_schema import as_lambda_receives, stream_records
 
 
 def requests_of(datastore: DynamoDBDatastore) -> list[str]:
-    """Record the API calls the datastore's client makes from now on, in this thread: the
-    client is the process's for this endpoint, which another test's live stack may poll."""
-    calls: list[str] = []
-    me = threading.get_ident()
-
-    def record(model: Any, **_: Any) -> None:
-        if threading.get_ident() == me:
-            calls.append(model.name)
-
-    datastore.client.meta.events.register("before-call.dynamodb.*", record)
-    return calls
+    """Record the API calls the datastore's client makes from now on (this thread's)."""
+    return requests_in_this_thread(datastore.client)
 
 
 def partition(datastore: DynamoDBDatastore, pk: str) -> list[dict[str, Any]]:
