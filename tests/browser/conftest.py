@@ -17,10 +17,12 @@ import pytest
 
 from tests.browser import chromium
 
-# The session's local stack (SQLite), shared with the API tests: two stacks cannot run in
-# one process (the Lambda wiring is process-global), so the page's test seeds enough
-# failures to be over the threshold whatever the earlier tests paid.
-from tests.e2e.stack import Stack, stack  # noqa: F401
+# The session's local stack (SQLite): the `stack` fixture of the tests.e2e.stack plugin,
+# shared with the API tests, so the page's test seeds enough failures to be over the
+# threshold whatever the earlier tests paid. Importing the fixture here would register a
+# second, separate session fixture of that name: a second stack started beside the first,
+# whose start closed the first one's ledger (tests.e2e.stack now refuses that).
+from tests.e2e.stack import Stack
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -78,6 +80,6 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def finance_url(stack: Stack) -> str:  # noqa: F811
+def finance_url(stack: Stack) -> str:
     assert stack.local.finance_page is not None
     return str(stack.local.finance_page.url)

@@ -94,6 +94,10 @@ def backend_env(name: str, request: pytest.FixtureRequest) -> dict[str, str]:
 def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[Stack]:
     backend = getattr(request, "param", "sqlite")
+    if _live:  # its start would reset the process-global wiring, closing the live ledger
+        pytest.fail(f"a second local stack for {request.node.nodeid} while one serves: a "
+                    "module imported the `stack` fixture (a second fixture of that name); "
+                    "use the tests.e2e.stack plugin's", pytrace=False)
     home = tmp_path_factory.mktemp(f"sfr3-home-{backend}")
     local = LocalStack(home, port=0, env=backend_env(backend, request),
                        persist_sandbox=False, sandbox_retry_delays=(0.05, 0.1, 0.2, 0.5),
@@ -106,7 +110,8 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             _live.remove(local)
 
 
-# The stacks serving now (at most one: a session fixture with a new param stops the old).
+# The stack serving now (at most one: a session fixture with a new param stops the old
+# one first, and a second fixture of the name is refused above).
 _live: list[LocalStack] = []
 
 
