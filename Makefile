@@ -18,10 +18,10 @@ TOOLS_STAMP := $(VENV)/.tools-$(DEPS)
 NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | sha1sum | cut -c1-12)
 # Runs a command with the venv's Node.js and JRE first on PATH and JAVA_HOME set.
 WITH_TOOLS := $(PY) -m sfr3_dev.toolchain exec --
-# pytest-xdist workers (`make test PYTEST_WORKERS=2`: files spread over 2 workers, ~6.5 min
-# instead of ~12 on 2 cores). Off by default: under it a file's neighbours change from run to
-# run, and one order-dependent failure is not understood yet (docs/operations.md).
-PYTEST_WORKERS ?= 0
+# pytest-xdist workers: test files spread over 2, each with its own DynamoDB Local, moto and
+# local Stripe (~6.5 min instead of ~12 on 2 cores). `make test PYTEST_WORKERS=0` runs one
+# session, in file order (docs/operations.md, "The suite on two workers").
+PYTEST_WORKERS ?= 2
 
 .PHONY: test run lint typecheck contracts pytest install tools lock clean
 
