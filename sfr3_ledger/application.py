@@ -34,8 +34,6 @@ from sfr3_ledger.fact_records import (
     FactRecord,
     check_repeat,
     new_facts,
-    record_id,
-    record_of,
     records_of_new_facts,
 )
 from sfr3_ledger.lease_commands import LeaseCommands
@@ -55,6 +53,7 @@ from sfr3_ledger.read_models.payments import (
 from sfr3_ledger.records import Charge, Payment
 from sfr3_ledger.refund_commands import RefundCommands
 from sfr3_ledger.retry_commands import RetryCommands
+from sfr3_ledger.rule_adoption import PaidChargesRuleAdoption
 from sfr3_ledger.transcodings import register_ledger_transcodings
 from sfr3_ledger.values import new_id as new_id  # imported from here by callers
 
@@ -63,14 +62,11 @@ A = TypeVar("A", ResidentLedger, PaymentMethods)
 
 DEFAULT_SNAPSHOT_INTERVAL = 10
 MAX_ATTEMPTS = 20
-# Id records written per save when a ledger from before them adopts them: 2 items each in
-# DynamoDB's counter mode, so 40 stay well inside a 100-item transaction.
-RECORDS_PER_SAVE = 40
 
 
 class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCommands,
                         AutopayCommands, RefundCommands, RetryCommands, PaidChargeBooks,
-                        Application[UUID]):
+                        PaidChargesRuleAdoption, Application[UUID]):
     """Resident ledgers and payment methods, with snapshots every N events.
 
     The use cases are mixins, one module per concept (charge_commands, payment_commands,
@@ -135,7 +131,7 @@ class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCo
             aggregate = self._load(cls, resident_id) or opener()
             if isinstance(aggregate, ResidentLedger) and not aggregate.paid_charges_leave:
                 # A ledger opened before paid charges left the state adopts the rule in
-                # saves of its own (paid_charges.py); the command then runs on the result.
+                # saves of its own (rule_adoption.py); the command then runs on the result.
                 self._adopt_paid_charges_rule(aggregate)
                 continue
             # Annotated: mypy checks this body once per constraint of A, and for
@@ -176,34 +172,6 @@ class LedgerApplication(ChargeCommands, PaymentCommands, MethodCommands, LeaseCo
                 if found is not None:
                     check_repeat(found, record)
         return records
-
-    def _adopt_paid_charges_rule(self, ledger: ResidentLedger) -> None:
-        """Give a ledger from before the rule its id records, then its PaidChargesLeave.
-
-        First the charges and credits in its state that have no record yet get one (posted
-        before records existed; a few per save, so no write exceeds DynamoDB's transaction
-        limits; a record already there is left alone, so a crash between saves is only
-        resumed), then the ledger's paid charges leave its state for the book in one
-        save with the event. A concurrent writer makes that save fail, and the caller's
-        loop starts again from fresh state."""
-        missing = [record_of(ledger.resident_id, fact)
-                   for kind, facts in (("charge", ledger.charges), ("credit", ledger.credits))
-                   for fact_id, fact in facts.items()
-                   if not self.recorder.select_events(
-                       record_id(ledger.resident_id, kind, fact_id), limit=1)]
-        for start in range(0, len(missing), RECORDS_PER_SAVE):
-            try:
-                self.save(*missing[start:start + RECORDS_PER_SAVE])
-            except IntegrityError:
-                return  # written meanwhile by another writer: start again from fresh state
-        held = dict(ledger.charges)
-        ledger.leave_paid_charges()
-        book = self._book_changes(ledger, held)
-        try:
-            self.save(ledger, *book)
-        except IntegrityError:
-            return
-        self._snapshot_book(book)
 
     def _snapshot_book(self, saved: Sequence[object]) -> None:
         """After a save: a snapshot of the book every BOOK_SNAPSHOT_INTERVAL versions

@@ -15,7 +15,7 @@ condition, POPO's check), so the second write of an id fails whatever the ledger
 holds, and the retry that follows finds the record and answers as for a known id.
 
 Facts posted before records existed get theirs when their ledger adopts the rule that
-paid charges leave the state (`LedgerApplication._adopt_paid_charges_rule`, before its
+paid charges leave the state (`rule_adoption.py`, before its
 first command since): every charge and credit still in its state gets its record. Facts
 archived before that (older than 540 days) stay unknown, as they were.
 
