@@ -113,9 +113,7 @@ def import_once(
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="sfr3-nopyc-")
     if path is not None:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        env["PYTHONPATH"] = os.pathsep.join(map(str, path))
-        cwd = Path(tempfile.mkdtemp(prefix="sfr3-cwd-"))
+        env, cwd = bundle_env(path)
     # From a bundle, without the interpreter's own site-packages (-S): a .pth there may import
     # packages the bundle holds (certifi, say) before the timing starts, which would both
     # hide their cost and make the bundle's contents change the figure (Lambda runs none).
@@ -147,17 +145,23 @@ def import_once(
     return cumulative_us / 1000, stripe, len(names), cpu
 
 
+def bundle_env(path: list[Path]) -> tuple[dict[str, str], Path]:
+    """The environment and an empty working directory for importing from an unzipped
+    bundle (PYTHONPATH), writing no bytecode, so only shipped pycs count."""
+    env = {"PATH": os.environ.get("PATH", ""), **LAMBDA_ENV, "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONPATH": os.pathsep.join(map(str, path))}
+    return env, Path(tempfile.mkdtemp(prefix="sfr3-cwd-"))
+
+
 def import_plain(module: str, *, python: str, path: list[Path]) -> float:
     """Wall ms of `import module` from an unzipped bundle in a new interpreter, without
     `-X importtime`: what Lambda pays. The instrumented figure (`import_once`) is a few
     per cent higher (it times and prints every one of ~390 imports)."""
-    env = {"PATH": os.environ.get("PATH", ""), **LAMBDA_ENV, "PYTHONDONTWRITEBYTECODE": "1",
-           "PYTHONPATH": os.pathsep.join(map(str, path))}
+    env, cwd = bundle_env(path)
     result = subprocess.run(
         [python, "-S", "-c", f"import time; _t = time.perf_counter(); import {module}; "
          "print(f'wall {(time.perf_counter() - _t) * 1000:.3f}')"],
-        cwd=tempfile.mkdtemp(prefix="sfr3-cwd-"), env=env, capture_output=True, text=True,
-        timeout=120, check=False)
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
         last = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "?"
         raise RuntimeError(last)

@@ -130,10 +130,6 @@ class CountingQueue:
         self.items.extend(items)
 
 
-def _count_requests(client: Any) -> list[str]:
-    return requests_in_this_thread(client)
-
-
 @pytest.mark.parametrize("leases", [12, 60])
 def test_a_quiet_day_costs_a_constant_handful_of_requests(dynamodb_local: str,
                                                           leases: int) -> None:
@@ -145,7 +141,7 @@ def test_a_quiet_day_costs_a_constant_handful_of_requests(dynamodb_local: str,
         dynamo.put_lease(row(f"res-{n:03d}", days={1}))
         dynamo.add_late_candidate(cand(f"res-{n:03d}", f"c-{n}", date(2025, 3, 7)))
     dynamo.record_run("recurring-charges", NY, date(2025, 3, 14))
-    calls = _count_requests(client)
+    calls = requests_in_this_thread(client)
 
     queue = CountingQueue()
     jobs.run(dynamo, queue, "recurring-charges", NY, date(2025, 3, 15))

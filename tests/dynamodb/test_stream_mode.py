@@ -37,11 +37,6 @@ from tests.dynamodb.test_recorder_edges import events
 from tests.dynamodb.test_stream_and_schema import as_lambda_receives, stream_records
 
 
-def requests_of(datastore: DynamoDBDatastore) -> list[str]:
-    """Record the API calls the datastore's client makes from now on (this thread's)."""
-    return requests_in_this_thread(datastore.client)
-
-
 def partition(datastore: DynamoDBDatastore, pk: str) -> list[dict[str, Any]]:
     response = datastore.client.query(
         TableName=datastore.table(),
@@ -56,7 +51,7 @@ def test_a_one_event_commit_is_one_put_and_nothing_else() -> None:
     datastore = fresh_datastore(notifications=STREAM)
     recorder = DynamoDBApplicationRecorder(datastore)
     oid = uuid4()
-    calls = requests_of(datastore)
+    calls = requests_in_this_thread(datastore.client)
     assert recorder.insert_events(events(oid, range(1, 2))) is None  # no ids in this mode
     assert calls == ["PutItem"]
     recorder.insert_events(events(oid, range(2, 5)))  # several events: one transaction
